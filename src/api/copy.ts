@@ -1,0 +1,74 @@
+import type { PlatformSelector } from '../oci/platform.ts';
+import { parsePlatform } from '../oci/platform.ts';
+import { copyImage, type CopyImageResult } from '../copy/copy-image.ts';
+import type { CopyEventListener } from '../copy/events.ts';
+import type { InstanceSelection } from '../copy/select-instances.ts';
+import { openImage } from '../transports/open.ts';
+import type { RegistryAccessOptions } from '../transports/registry/access-options.ts';
+import { RegistryPool } from '../transports/registry/registry-pool.ts';
+import { DEFAULT_RETRY_POLICY } from '../transports/registry/retry.ts';
+
+export interface CopyOptions {
+  /** Copy every instance of a multi-platform index (`--all`). */
+  all?: boolean | undefined;
+  /** Copy these platforms of an index (`--platform os/arch[/variant]`, repeatable). */
+  platforms?: ReadonlyArray<string | PlatformSelector> | undefined;
+  /** Refuse anything that would change a digest (`--preserve-digests`). */
+  preserveDigests?: boolean | undefined;
+  /** Blobs in flight at once (`--jobs`). */
+  jobs?: number | undefined;
+  /** Extra attempts on retryable failures (`--retry-times`). */
+  retryTimes?: number | undefined;
+  /** Source registry access (`--src-*`). */
+  src?: RegistryAccessOptions | undefined;
+  /** Destination registry access (`--dest-*`). */
+  dest?: RegistryAccessOptions | undefined;
+  /** Annotations recorded with the destination name in OCI layouts. */
+  annotations?: Record<string, string> | undefined;
+  signal?: AbortSignal | undefined;
+  onEvent?: CopyEventListener | undefined;
+}
+
+/** Turns `--all` / `--platform` into the engine's selection. */
+export function instanceSelection(all: boolean | undefined, platforms: CopyOptions['platforms']): InstanceSelection {
+  if (all) return { mode: 'all' };
+  if (platforms && platforms.length > 0) {
+    return { mode: 'platforms', platforms: platforms.map((p) => (typeof p === 'string' ? parsePlatform(p) : p)) };
+  }
+  return { mode: 'system' };
+}
+
+/**
+ * Copies one image between any two transports (`docker://`, `oci:`, …), as
+ * `skopeo copy` does, byte for byte and verified.
+ *
+ * @example await copy('docker://registry.example/app:1.0', 'oci:/srv/mirror:app:1.0', { all: true })
+ */
+export async function copy(source: string, destination: string, options: CopyOptions = {}): Promise<CopyImageResult> {
+  const retry = { ...DEFAULT_RETRY_POLICY, ...(options.retryTimes !== undefined ? { retries: options.retryTimes } : {}) };
+  const pool = new RegistryPool({
+    onRetry: (e) => options.onEvent?.({ type: 'retry', what: e.error.http?.url ?? 'request', attempt: e.attempt, delayMs: e.delayMs, reason: e.error.message }),
+  });
+  const src = await openImage(source, { role: 'source', access: { retry, ...options.src }, pool, tlsFlag: '--src-tls-verify', signal: options.signal });
+  try {
+    const dst = await openImage(destination, { role: 'destination', access: { retry, ...options.dest }, pool, tlsFlag: '--dest-tls-verify', signal: options.signal });
+    try {
+      return await copyImage({
+        source: src,
+        destination: dst,
+        instances: instanceSelection(options.all, options.platforms),
+        preserveDigests: options.preserveDigests,
+        annotations: options.annotations,
+        jobs: options.jobs,
+        retry,
+        signal: options.signal,
+        onEvent: options.onEvent,
+      });
+    } finally {
+      await dst.repository.close();
+    }
+  } finally {
+    await src.repository.close();
+    await pool.close();
+  }
+}

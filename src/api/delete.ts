@@ -1,0 +1,20 @@
+import { FerryError } from '../errors.ts';
+import { openImage } from '../transports/open.ts';
+import type { RegistryAccessOptions } from '../transports/registry/access-options.ts';
+
+export interface DeleteOptions {
+  access?: RegistryAccessOptions | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Deletes the manifest a reference names (a tag is resolved to its digest first, as the API requires). */
+export async function deleteImage(reference: string, options: DeleteOptions = {}): Promise<void> {
+  const target = await openImage(reference, { role: 'destination', access: options.access, signal: options.signal });
+  try {
+    const repo = target.repository;
+    if (!repo.manifestDelete) throw new FerryError('UNSUPPORTED', `${target.display}: this transport cannot delete images`);
+    await repo.manifestDelete(target.reference ?? 'latest', { signal: options.signal });
+  } finally {
+    await target.repository.close();
+  }
+}

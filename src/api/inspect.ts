@@ -1,0 +1,138 @@
+import { FerryError } from '../errors.ts';
+import type { Descriptor } from '../oci/descriptor.ts';
+import type { Digest } from '../oci/digest.ts';
+import { parseManifest, type RawManifest } from '../oci/manifest.ts';
+import { selectInstances } from '../copy/select-instances.ts';
+import { parseTransportRef } from '../ref/transport-ref.ts';
+import { openImage } from '../transports/open.ts';
+import type { RegistryAccessOptions } from '../transports/registry/access-options.ts';
+import type { Repository } from '../transport/repository.ts';
+import { instanceSelection } from './copy.ts';
+
+/** Configs larger than this are refused when inspecting (real ones are a few KiB). */
+const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+
+export interface InspectOptions {
+  access?: RegistryAccessOptions | undefined;
+  /** Skip listing the repository's tags (`--no-tags`). */
+  noTags?: boolean | undefined;
+  /** Which instance of an index to describe; default the current platform, as skopeo. */
+  platform?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** `skopeo inspect` output, field names and order included. */
+export interface InspectResult {
+  Name: string;
+  Digest: Digest;
+  RepoTags: string[];
+  Created?: string | undefined;
+  DockerVersion: string;
+  Labels: Record<string, string> | null;
+  Architecture: string;
+  Variant?: string | undefined;
+  Os: string;
+  Layers: string[];
+  LayersData: Array<{ MIMEType: string; Digest: Digest; Size: number; Annotations: Record<string, string> | null }>;
+  Env: string[] | null;
+}
+
+interface ImageConfig {
+  created?: string;
+  architecture?: string;
+  variant?: string;
+  os?: string;
+  docker_version?: string;
+  config?: { Labels?: Record<string, string> | null; Env?: string[] | null };
+}
+
+export async function readSmallBlob(repo: Repository, descriptor: Descriptor, limit: number, signal?: AbortSignal): Promise<Buffer> {
+  if (descriptor.size > limit) throw new FerryError('INVALID_MANIFEST', `${repo.display}@${descriptor.digest}: ${descriptor.size} bytes is too large for a config`);
+  const stream = await repo.blobGet(descriptor, { signal });
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** What `inspect` reads: the top manifest, the image manifest chosen from it, and that image's config. */
+export interface InspectedImage {
+  display: string;
+  /** Repository name as skopeo prints it (`docker.io/library/nginx`); empty for local transports. */
+  name: string;
+  repository: Repository;
+  top: RawManifest;
+  image: RawManifest;
+  config: Buffer;
+  layers: Descriptor[];
+}
+
+export async function loadImage(reference: string, options: InspectOptions): Promise<InspectedImage> {
+  const ref = parseTransportRef(reference);
+  const name = ref.transport === 'docker' ? `${ref.ref.registry}/${ref.ref.repository}` : '';
+  const target = await openImage(ref, { role: 'source', access: options.access, signal: options.signal });
+  try {
+    const repo = target.repository;
+    const top = await repo.manifestGet(target.reference ?? 'latest', { signal: options.signal });
+    let image = top;
+    let parsed = parseManifest(top.bytes, top.mediaType, target.display);
+    if (parsed.kind === 'index') {
+      const chosen = selectInstances(parsed.index, instanceSelection(false, options.platform ? [options.platform] : undefined), target.display);
+      if (chosen.kind !== 'single') throw new FerryError('USAGE', 'inspect describes one platform at a time');
+      image = await repo.manifestGet(chosen.instance.digest, { signal: options.signal });
+      parsed = parseManifest(image.bytes, image.mediaType, `${target.display}@${image.digest}`);
+      if (parsed.kind !== 'image') throw new FerryError('UNSUPPORTED', `${target.display}: nested indexes are not supported`);
+    }
+    const config = await readSmallBlob(repo, parsed.manifest.config, MAX_CONFIG_BYTES, options.signal);
+    return { display: target.display, name, repository: repo, top, image, config, layers: parsed.manifest.layers };
+  } catch (err) {
+    await target.repository.close();
+    throw err;
+  }
+}
+
+/** The raw top-level manifest bytes (`inspect --raw`). */
+export async function inspectRaw(reference: string, options: InspectOptions = {}): Promise<RawManifest> {
+  const target = await openImage(reference, { role: 'source', access: options.access, signal: options.signal });
+  try {
+    return await target.repository.manifestGet(target.reference ?? 'latest', { signal: options.signal });
+  } finally {
+    await target.repository.close();
+  }
+}
+
+/** The image config blob (`inspect --config [--raw]`). */
+export async function inspectConfig(reference: string, options: InspectOptions = {}): Promise<Buffer> {
+  const loaded = await loadImage(reference, options);
+  await loaded.repository.close();
+  return loaded.config;
+}
+
+/** skopeo-compatible image description. */
+export async function inspect(reference: string, options: InspectOptions = {}): Promise<InspectResult> {
+  const loaded = await loadImage(reference, options);
+  try {
+    let config: ImageConfig;
+    try {
+      config = JSON.parse(loaded.config.toString('utf8')) as ImageConfig;
+    } catch {
+      throw new FerryError('INVALID_MANIFEST', `${loaded.display}: image config is not JSON`);
+    }
+    const repoTags = options.noTags ? [] : await loaded.repository.tagList({ signal: options.signal }).catch(() => []);
+    return {
+      Name: loaded.name,
+      Digest: loaded.top.digest,
+      RepoTags: repoTags,
+      ...(config.created !== undefined ? { Created: config.created } : {}),
+      DockerVersion: config.docker_version ?? '',
+      Labels: config.config?.Labels ?? null,
+      Architecture: config.architecture ?? '',
+      ...(config.variant !== undefined ? { Variant: config.variant } : {}),
+      Os: config.os ?? '',
+      Layers: loaded.layers.map((l) => l.digest),
+      LayersData: loaded.layers.map((l) => ({ MIMEType: l.mediaType, Digest: l.digest, Size: l.size, Annotations: l.annotations ?? null })),
+      Env: config.config?.Env ?? null,
+    };
+  } finally {
+    await loaded.repository.close();
+  }
+}

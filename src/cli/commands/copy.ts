@@ -1,0 +1,54 @@
+import { writeFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import { copy } from '../../api/copy.ts';
+import { FerryError } from '../../errors.ts';
+import type { CommandContext } from '../context.ts';
+import { ProgressRenderer, formatBytes } from '../progress.ts';
+import { accessFrom, addAccessFlags, parsePositiveInt } from '../registry-flags.ts';
+
+export function copyCommand(program: Command, ctx: CommandContext): void {
+  const cmd = program
+    .command('copy')
+    .description('Copy an image from SOURCE to DESTINATION (transports: docker://, oci:, dir:, docker-archive:, oci-archive:)')
+    .argument('<source>', 'e.g. docker://registry.example/app:1.0')
+    .argument('<destination>', 'e.g. oci:/srv/mirror:app:1.0')
+    .option('-a, --all', 'copy every instance of a multi-platform image')
+    .addOption(new Option('--platform <os/arch[/variant]>', 'copy this platform of a multi-platform image (repeatable)').argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]))
+    .option('--preserve-digests', 'fail rather than change any digest')
+    .addOption(new Option('--jobs <N>', 'blobs copied in parallel').argParser(parsePositiveInt('--jobs', 1)))
+    .addOption(new Option('--retry-times <N>', 'retries on network errors, 5xx and 429').argParser(parsePositiveInt('--retry-times')))
+    .option('--digestfile <FILE>', 'write the digest of the copied manifest to FILE')
+    .option('--authfile <FILE>', 'auth file to read credentials from (default: containers and Docker locations)')
+    .option('-q, --quiet', 'print nothing but errors');
+  addAccessFlags(cmd, 'src');
+  addAccessFlags(cmd, 'dest');
+  cmd.action(async (source: string, destination: string, opts: Record<string, unknown>) => {
+    if (opts['all'] && opts['platform']) throw new FerryError('USAGE', '--all and --platform are mutually exclusive');
+    const common = { authFile: opts['authfile'] as string | undefined, retryTimes: opts['retryTimes'] as number | undefined };
+    const progress = new ProgressRenderer(ctx.output);
+    try {
+      const result = await copy(source, destination, {
+        all: opts['all'] === true,
+        platforms: opts['platform'] as string[] | undefined,
+        preserveDigests: opts['preserveDigests'] === true,
+        jobs: opts['jobs'] as number | undefined,
+        retryTimes: common.retryTimes,
+        src: accessFrom(opts, 'src', common),
+        dest: accessFrom(opts, 'dest', common),
+        signal: ctx.signal,
+        onEvent: progress.listener,
+      });
+      progress.stop();
+      if (opts['digestfile'] !== undefined) await writeFile(opts['digestfile'] as string, result.digest);
+      if (ctx.output.mode.json) ctx.output.record({ result });
+      else {
+        const b = result.blobs;
+        ctx.output.info(
+          `Copied ${result.source} → ${result.destination} (${result.digest}): ${b.uploaded} blobs uploaded (${formatBytes(result.bytesTransferred)}), ${b.mounted} mounted, ${b.exists} already present`,
+        );
+      }
+    } finally {
+      progress.stop();
+    }
+  });
+}

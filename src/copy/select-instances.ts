@@ -1,0 +1,43 @@
+import { FerryError } from '../errors.ts';
+import type { Descriptor, ImageIndex } from '../oci/descriptor.ts';
+import { formatPlatform } from '../oci/manifest.ts';
+import { currentPlatform, platformMatches, type PlatformSelector } from '../oci/platform.ts';
+
+/** Which instances of an index to copy. */
+export type InstanceSelection =
+  | { mode: 'all' }
+  | { mode: 'platforms'; platforms: PlatformSelector[] }
+  /** The instance for the machine ferry runs on, as skopeo does by default. */
+  | { mode: 'system' };
+
+export type SelectionResult =
+  /** Every instance: the index is copied byte for byte. */
+  | { kind: 'whole'; instances: Descriptor[] }
+  /** One instance: it is copied alone and becomes the destination image. */
+  | { kind: 'single'; instance: Descriptor }
+  /** A subset: a new index listing only these is written (its digest differs). */
+  | { kind: 'subset'; instances: Descriptor[] };
+
+/** Entries that are attestations or signatures ride along with --all but are not platforms to pick. */
+function isPlatformEntry(d: Descriptor): boolean {
+  return d.platform !== undefined && d.platform.os !== 'unknown';
+}
+
+export function selectInstances(index: ImageIndex, selection: InstanceSelection, where: string): SelectionResult {
+  if (selection.mode === 'all') return { kind: 'whole', instances: index.manifests };
+  const wanted = selection.mode === 'system' ? [currentPlatform()] : selection.platforms;
+  const chosen: Descriptor[] = [];
+  for (const want of wanted) {
+    const match = index.manifests.find((d) => isPlatformEntry(d) && platformMatches(d.platform, want));
+    if (!match) {
+      const available = index.manifests.filter(isPlatformEntry).map((d) => formatPlatform(d.platform)).join(', ');
+      throw new FerryError('NOT_FOUND', `${where}: no instance for platform ${[want.os, want.architecture, want.variant].filter(Boolean).join('/')}`, {
+        hint: `available: ${available || 'none'}; choose with --platform, or copy every instance with --all`,
+      });
+    }
+    if (!chosen.includes(match)) chosen.push(match);
+  }
+  if (selection.mode === 'system' || chosen.length === 1) return { kind: 'single', instance: chosen[0]! };
+  if (chosen.length === index.manifests.length) return { kind: 'whole', instances: index.manifests };
+  return { kind: 'subset', instances: chosen };
+}

@@ -1,0 +1,90 @@
+import { FerryError, type ErrorCode, type HttpErrorDetails } from '../../errors.ts';
+
+const TLS_CODES = new Set([
+  'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED', 'EPROTO', 'ERR_SSL_WRONG_VERSION_NUMBER',
+]);
+
+const NETWORK_CODES = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH',
+  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+function errorCodeOf(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e && typeof e === 'object'; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (TLS_CODES.has(code) || NETWORK_CODES.has(code))) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** True when a connection error means the peer does not speak TLS (plain HTTP registry). */
+export function isTlsProtocolError(err: unknown): boolean {
+  const code = errorCodeOf(err);
+  const text = String((err as Error)?.message ?? '') + String(((err as { cause?: Error })?.cause)?.message ?? '');
+  return code === 'EPROTO' || code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/i.test(text);
+}
+
+/** Maps a failure below HTTP (connect, TLS, reset) to a FerryError. */
+export function transportError(err: unknown, details: HttpErrorDetails, tlsFlag: string): FerryError {
+  if (err instanceof FerryError) return err;
+  const code = errorCodeOf(err);
+  const what = `${details.method} ${details.url}`;
+  if (code !== undefined && TLS_CODES.has(code)) {
+    return new FerryError('TLS', `TLS failure talking to ${what}: ${code}`, {
+      cause: err,
+      http: details,
+      hint: `trust the registry's CA with ${tlsFlag.replace('tls-verify', 'cert-dir')} DIR (or a certs.d directory), or skip verification with ${tlsFlag}=false`,
+    });
+  }
+  if (code !== undefined || (err as Error)?.name === 'SocketError') {
+    return new FerryError('NETWORK', `network error on ${what}: ${code ?? (err as Error).message}`, { cause: err, http: details, retryable: true });
+  }
+  if ((err as Error)?.name === 'AbortError') return new FerryError('ABORTED', 'operation cancelled', { cause: err });
+  return new FerryError('NETWORK', `request failed: ${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err, http: details, retryable: true });
+}
+
+interface OciErrorBody {
+  errors?: Array<{ code?: string; message?: string; detail?: unknown }>;
+}
+
+/** Builds the error for a registry's non-success response from its status and (already read, bounded) body. */
+export function responseError(status: number, bodyText: string, details: HttpErrorDetails, subject: string): FerryError {
+  let ociCode: string | undefined;
+  let ociMessage: string | undefined;
+  try {
+    const parsed = JSON.parse(bodyText) as OciErrorBody;
+    ociCode = parsed.errors?.[0]?.code;
+    ociMessage = parsed.errors?.[0]?.message;
+  } catch {
+    // Not JSON: many proxies answer with HTML; the status says enough.
+  }
+  const http: HttpErrorDetails = { ...details, status, ...(ociCode !== undefined ? { ociCode } : {}) };
+  const said = ociCode !== undefined ? `${ociCode}${ociMessage ? `: ${ociMessage}` : ''}` : `HTTP ${status}`;
+  let code: ErrorCode = 'REGISTRY';
+  let retryable = false;
+  let hint: string | undefined;
+  if (status === 401) {
+    code = 'UNAUTHORIZED';
+    hint = 'check the credentials (--creds, --authfile, `ferry login`)';
+  } else if (status === 403) {
+    code = 'DENIED';
+    hint = 'the credentials are valid but lack permission for this repository';
+  } else if (status === 404 || ociCode === 'NAME_UNKNOWN' || ociCode === 'MANIFEST_UNKNOWN' || ociCode === 'BLOB_UNKNOWN') {
+    code = 'NOT_FOUND';
+  } else if (status === 429 || ociCode === 'TOOMANYREQUESTS') {
+    code = 'TOO_MANY_REQUESTS';
+    retryable = true;
+  } else if (status >= 500) {
+    retryable = true;
+  } else if (ociCode === 'UNSUPPORTED' || status === 405) {
+    code = 'UNSUPPORTED';
+  } else if (ociCode === 'DIGEST_INVALID') {
+    code = 'DIGEST_MISMATCH';
+  }
+  return new FerryError(code, `${subject}: ${said} (${details.method} ${details.url} → ${status})`, { http, retryable, hint });
+}

@@ -1,0 +1,228 @@
+import { channel } from 'node:diagnostics_channel';
+import type { Readable } from 'node:stream';
+import { Agent, type Dispatcher } from 'undici';
+import { FerryError, abortError } from '../../errors.ts';
+import { registryEndpoint } from '../../ref/reference.ts';
+import { AuthSession, type CredentialProvider, type Scope } from './auth-session.ts';
+import { redactUrl } from './auth/redact.ts';
+import { isTlsProtocolError, responseError, transportError } from './http-errors.ts';
+import { DEFAULT_RETRY_POLICY, serverDelayMs, withRetry, type RetryEvent, type RetryPolicy } from './retry.ts';
+import { resolveTlsOptions, type TlsSettings } from './tls-options.ts';
+
+/** Published for `--debug`: one message per HTTP exchange, URLs redacted, no headers with secrets. */
+export const httpChannel = channel('ferry:http');
+
+export interface HttpDebugMessage {
+  method: string;
+  url: string;
+  status?: number | undefined;
+  error?: string | undefined;
+  durationMs: number;
+}
+
+/** Connections kept per registry origin: enough for parallel blobs without tripping registry limits. */
+export const DEFAULT_MAX_CONNECTIONS = 16;
+/** Redirects followed before giving up (blob storage usually needs one). */
+const MAX_REDIRECTS = 5;
+/** Error bodies are read up to this size; the rest is discarded. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+export interface RegistryClientOptions {
+  /** Normalised registry name as in references (`docker.io`, `localhost:5000`, `[::1]:5000`). */
+  registry: string;
+  tls?: TlsSettings | undefined;
+  /** The flag a user would change, for hints (`--src-tls-verify`). */
+  tlsFlag?: string | undefined;
+  credentials?: CredentialProvider | undefined;
+  retry?: RetryPolicy | undefined;
+  maxConnections?: number | undefined;
+  userAgent?: string | undefined;
+  onRetry?: ((event: RetryEvent) => void) | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
+}
+
+export interface RegistryRequest {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** A path under the registry origin (`/v2/…`) or an absolute URL from a `Location` header. */
+  path: string;
+  headers?: Record<string, string> | undefined;
+  /** A Buffer is replayed on retry; a stream body disables retries inside the client (callers restart the whole transfer). */
+  body?: Uint8Array | Readable | undefined;
+  scopes: Scope[];
+  signal?: AbortSignal | undefined;
+  /** Statuses returned to the caller instead of thrown (2xx always are). */
+  accept?: readonly number[] | undefined;
+  /** What the request is about, for error messages (`docker://host/ns/app:1.0`). */
+  subject: string;
+}
+
+export interface RegistryResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+  /** The final URL after redirects (for resolving relative `Location` headers). */
+  url: string;
+}
+
+export function headerValue(headers: RegistryResponse['headers'], name: string): string | undefined {
+  const v = headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * An HTTP client for one registry: connection reuse through an undici Agent,
+ * TLS per certs.d, plain-HTTP fallback when verification is off, the auth
+ * challenge flow, redirects that never carry credentials to another origin,
+ * and retries with backoff for replayable requests.
+ */
+export class RegistryClient {
+  readonly registry: string;
+  private readonly options: RegistryClientOptions;
+  private readonly agent: Agent;
+  private readonly auth: AuthSession;
+  private origin: string | undefined;
+  private originProbe: Promise<string> | undefined;
+
+  private constructor(options: RegistryClientOptions, agent: Agent) {
+    this.registry = options.registry;
+    this.options = options;
+    this.agent = agent;
+    this.auth = new AuthSession({ registry: options.registry, credentials: options.credentials, dispatcher: agent });
+  }
+
+  static async create(options: RegistryClientOptions): Promise<RegistryClient> {
+    const endpoint = registryEndpoint(options.registry);
+    const tls = await resolveTlsOptions(endpoint, options.tls ?? {}, options.env);
+    const agent = new Agent({
+      connections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      connect: { ...tls, timeout: 30_000 },
+      keepAliveTimeout: 30_000,
+      headersTimeout: 120_000,
+      bodyTimeout: 300_000,
+    });
+    return new RegistryClient(options, agent);
+  }
+
+  get retryPolicy(): RetryPolicy {
+    return this.options.retry ?? DEFAULT_RETRY_POLICY;
+  }
+
+  /** https://host, or http://host when TLS verification is off and the registry speaks plain HTTP. */
+  private async resolveOrigin(signal: AbortSignal | undefined): Promise<string> {
+    if (this.origin !== undefined) return this.origin;
+    const endpoint = registryEndpoint(this.registry);
+    if (this.options.tls?.verify !== false) return (this.origin = `https://${endpoint}`);
+    this.originProbe ??= (async () => {
+      try {
+        const res = await this.agent.request({ origin: `https://${endpoint}`, path: '/v2/', method: 'GET', signal: signal ?? null });
+        await res.body.dump();
+        return `https://${endpoint}`;
+      } catch (err) {
+        if (isTlsProtocolError(err) || (err as { code?: string }).code === 'ECONNRESET') return `http://${endpoint}`;
+        throw transportError(err, { method: 'GET', url: `https://${endpoint}/v2/` }, this.options.tlsFlag ?? '--tls-verify');
+      }
+    })();
+    try {
+      this.origin = await this.originProbe;
+    } finally {
+      this.originProbe = undefined;
+    }
+    return this.origin;
+  }
+
+  /**
+   * Sends a request with authentication, redirects and (for replayable bodies)
+   * retries. Non-accepted statuses become FerryErrors after the body is read.
+   */
+  async request(req: RegistryRequest): Promise<RegistryResponse> {
+    const replayable = req.body === undefined || req.body instanceof Uint8Array;
+    if (!replayable) return this.attempt(req);
+    return withRetry(() => this.attempt(req), { policy: this.retryPolicy, signal: req.signal, onRetry: this.options.onRetry });
+  }
+
+  private async attempt(req: RegistryRequest): Promise<RegistryResponse> {
+    const origin = await this.resolveOrigin(req.signal);
+    let url = new URL(req.path, origin);
+    let method = req.method;
+    let body = req.body;
+    let authRetried = false;
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      const sameOrigin = url.origin === origin;
+      const headers: Record<string, string> = { 'user-agent': this.options.userAgent ?? 'ferry', ...req.headers };
+      if (sameOrigin) {
+        const authorization = await this.auth.authorization(req.scopes, req.signal);
+        if (authorization !== undefined) headers['authorization'] = authorization;
+      }
+      const res = await this.send(url, method, headers, body, req.signal);
+      if (res.status === 401 && sameOrigin && !authRetried) {
+        const challenge = headerValue(res.headers, 'www-authenticate');
+        await res.body.dump();
+        const canRetry = body === undefined || body instanceof Uint8Array;
+        if (challenge !== undefined && (await this.auth.onChallenge(challenge, req.scopes, req.signal)) && canRetry) {
+          authRetried = true;
+          hop--;
+          continue;
+        }
+        throw responseError(401, '', { method, url: redactUrl(url.href) }, req.subject);
+      }
+      if (res.status >= 300 && res.status < 400 && res.status !== 304 && headerValue(res.headers, 'location') !== undefined) {
+        await res.body.dump();
+        url = new URL(headerValue(res.headers, 'location')!, url);
+        if (res.status === 303) {
+          method = 'GET';
+          body = undefined;
+        }
+        continue;
+      }
+      if ((res.status >= 200 && res.status < 300) || req.accept?.includes(res.status)) return res;
+      const text = await readBounded(res.body, MAX_ERROR_BODY);
+      const error = responseError(res.status, text, { method, url: redactUrl(url.href) }, req.subject);
+      const delay = serverDelayMs(res.headers);
+      if (delay !== undefined && error.http) error.http.retryAfterMs = delay;
+      throw error;
+    }
+    throw new FerryError('REGISTRY', `${req.subject}: more than ${MAX_REDIRECTS} redirects (${req.method} ${redactUrl(req.path)})`);
+  }
+
+  private async send(url: URL, method: string, headers: Record<string, string>, body: RegistryRequest['body'], signal: AbortSignal | undefined): Promise<RegistryResponse> {
+    const started = performance.now();
+    const redacted = redactUrl(url.href);
+    try {
+      const res = await this.agent.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body: (body ?? null) as NonNullable<Dispatcher.DispatchOptions['body']> | null,
+        signal: signal ?? null,
+      });
+      if (httpChannel.hasSubscribers) {
+        httpChannel.publish({ method, url: redacted, status: res.statusCode, durationMs: Math.round(performance.now() - started) } satisfies HttpDebugMessage);
+      }
+      return { status: res.statusCode, headers: res.headers, body: res.body, url: url.href };
+    } catch (err) {
+      if (signal?.aborted) throw abortError(signal);
+      const mapped = transportError(err, { method, url: redacted }, this.options.tlsFlag ?? '--tls-verify');
+      if (httpChannel.hasSubscribers) {
+        httpChannel.publish({ method, url: redacted, error: mapped.message, durationMs: Math.round(performance.now() - started) } satisfies HttpDebugMessage);
+      }
+      throw mapped;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+/** Reads at most `limit` bytes of a body as text and discards the rest. */
+export async function readBounded(body: Readable, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    if (size < limit) chunks.push(buf.subarray(0, limit - size));
+    size += buf.length;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
