@@ -3,7 +3,7 @@ import type { Descriptor, ImageIndex } from '../oci/descriptor.ts';
 import { digestOf, type Digest } from '../oci/digest.ts';
 import { manifestBlobs, parseManifest, type RawManifest } from '../oci/manifest.ts';
 import { MediaType, isIndexMediaType } from '../oci/media-types.ts';
-import type { ImageTarget, Repository } from '../transport/repository.ts';
+import type { ImageTarget } from '../transport/repository.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../transports/registry/retry.ts';
 import { copyBlob, type BlobCopyContext } from './blob-copy.ts';
 import { BlobTracker } from './blob-tracker.ts';
@@ -50,11 +50,6 @@ interface Planned {
   blobs: Descriptor[];
 }
 
-async function fetchManifest(repo: Repository, reference: string, where: string, signal: AbortSignal | undefined): Promise<RawManifest> {
-  const raw = await repo.manifestGet(reference, { signal });
-  return raw;
-}
-
 /**
  * Copies one image (or index) from source to destination: the one copy engine
  * every command uses. Manifests travel byte for byte; blobs stream with their
@@ -70,7 +65,7 @@ export async function copyImage(options: CopyImageOptions): Promise<CopyImageRes
   emit({ type: 'image-start', source: source.display, destination: destination.display });
 
   const topRef = source.reference ?? 'latest';
-  const top = await fetchManifest(src, topRef, source.display, signal);
+  const top = await src.manifestGet(topRef, { signal });
   const parsedTop = parseManifest(top.bytes, top.mediaType, source.display);
 
   // Decide what to write: a list of manifests (children first) and the one the destination reference names.
@@ -85,8 +80,8 @@ export async function copyImage(options: CopyImageOptions): Promise<CopyImageRes
           hint: 'copy every instance with --all, or drop --preserve-digests',
         });
       }
-      named = await fetchManifest(src, selection.instance.digest, source.display, signal);
-      toWrite.push(await planImage(src, named, source.display, signal));
+      named = await src.manifestGet(selection.instance.digest, { signal });
+      toWrite.push(planImage(named, source.display));
     } else {
       if (!dst.capabilities.indexes) {
         throw new FerryError('UNSUPPORTED', `${destination.display} holds a single image; ${source.display} is a multi-platform index`, {
@@ -94,12 +89,12 @@ export async function copyImage(options: CopyImageOptions): Promise<CopyImageRes
         });
       }
       for (const child of selection.instances) {
-        const childRaw = await fetchManifest(src, child.digest, source.display, signal);
+        const childRaw = await src.manifestGet(child.digest, { signal });
         const parsedChild = parseManifest(childRaw.bytes, childRaw.mediaType, `${source.display}@${child.digest}`);
         if (parsedChild.kind === 'index') {
           throw new FerryError('UNSUPPORTED', `${source.display}: nested index ${child.digest} is not supported`);
         }
-        toWrite.push(await planImage(src, childRaw, source.display, signal));
+        toWrite.push(planImage(childRaw, source.display));
       }
       if (selection.kind === 'whole') {
         named = top;
@@ -175,14 +170,14 @@ export async function copyImage(options: CopyImageOptions): Promise<CopyImageRes
   return result;
 }
 
-async function planImage(_repo: Repository, raw: RawManifest, where: string, _signal: AbortSignal | undefined): Promise<Planned> {
+function planImage(raw: RawManifest, where: string): Planned {
   const parsed = parseManifest(raw.bytes, raw.mediaType, `${where}@${raw.digest}`);
   if (parsed.kind !== 'image') throw new FerryError('UNSUPPORTED', `${where}@${raw.digest}: expected an image manifest, found an index`);
   return { raw, blobs: manifestBlobs(parsed.manifest) };
 }
 
 /** A new index (same media type and annotations) listing only the chosen instances. */
-function subsetIndex(index: ImageIndex, mediaType: string, instances: Descriptor[]): RawManifest {
+export function subsetIndex(index: ImageIndex, mediaType: string, instances: Descriptor[]): RawManifest {
   const subset: ImageIndex = { ...index, manifests: instances };
   const bytes = Buffer.from(JSON.stringify(subset, null, 2));
   return { bytes, mediaType: isIndexMediaType(mediaType) ? mediaType : MediaType.ociIndex, digest: digestOf(bytes) };

@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { FerryError } from '../errors.ts';
+import { layoutRepository, openLayoutStore, type LayoutStore } from './layout/index.ts';
 import { parseTransportRef, type TransportRef } from '../ref/transport-ref.ts';
 import { formatReference } from '../ref/reference.ts';
 import type { ImageTarget } from '../transport/repository.ts';
@@ -16,9 +18,12 @@ export interface OpenImageOptions {
   /** The user-facing TLS flag for hints (`--src-tls-verify`). */
   tlsFlag?: string | undefined;
   signal?: AbortSignal | undefined;
+  /** Layout stores already opened in this run, by path (sync opens the same layout for every image). */
+  layouts?: Map<string, Promise<LayoutStore>> | undefined;
 }
 
-type Opener = (ref: TransportRef, options: OpenImageOptions) => Promise<ImageTarget>;
+/** Opens one transport's reference as a repository and the image name within it. */
+export type Opener = (ref: TransportRef, options: OpenImageOptions) => Promise<ImageTarget>;
 
 const openDocker: Opener = async (ref, options) => {
   if (ref.transport !== 'docker') throw new Error('unreachable');
@@ -31,15 +36,24 @@ const openDocker: Opener = async (ref, options) => {
   return { repository: repo, reference, display: `docker://${formatReference(ref.ref)}` };
 };
 
+const openLayout: Opener = async (ref, options) => {
+  if (ref.transport !== 'oci') throw new Error('unreachable');
+  // A destination layout is created on first use; a source must exist.
+  const path = resolve(ref.path);
+  let opening = options.layouts?.get(path);
+  if (!opening) {
+    opening = openLayoutStore(path, { create: options.role === 'destination', signal: options.signal });
+    options.layouts?.set(path, opening);
+  }
+  const store = await opening;
+  return { repository: layoutRepository(store, ''), reference: ref.name, display: `oci:${ref.path}${ref.name === undefined ? '' : `:${ref.name}`}` };
+};
+
 /** Transports by name. Each folder under src/transports provides one opener; the engine never looks at names. */
 const OPENERS: Record<string, Opener> = {
   docker: openDocker,
+  oci: openLayout,
 };
-
-/** Registers a transport's opener (used by the transport modules that are loaded lazily). */
-export function registerTransport(name: string, opener: Opener): void {
-  OPENERS[name] = opener;
-}
 
 /** Resolves `transport:reference` to a repository and the reference within it. */
 export async function openImage(input: string | TransportRef, options: OpenImageOptions): Promise<ImageTarget> {

@@ -17,14 +17,20 @@ export interface RegistryAccessOptions {
   password?: string | undefined;
   /** A bearer token sent as is. */
   registryToken?: string | undefined;
+  /** An OAuth2 refresh token traded for access tokens at the registry's token server. */
+  identityToken?: string | undefined;
   /** Access anonymously even when auth files have credentials. */
   noCreds?: boolean | undefined;
   authFile?: string | undefined;
   tlsVerify?: boolean | undefined;
   certDir?: string | undefined;
   retry?: RetryPolicy | undefined;
-  /** Connections per registry. */
+  /** Connections (and so concurrent requests) per registry. */
   maxConnections?: number | undefined;
+  /** Cap on requests started per second to this registry. */
+  requestsPerSecond?: number | undefined;
+  /** Cap on blob bytes per second to or from this registry. */
+  bandwidth?: number | undefined;
   env?: NodeJS.ProcessEnv | undefined;
 }
 
@@ -42,6 +48,10 @@ export function credentialProvider(registry: string, access: RegistryAccessOptio
   if (access.noCreds) return async () => undefined;
   if (access.registryToken !== undefined) {
     const fixed: Credentials = { kind: 'registry-token', registryToken: access.registryToken, source: 'registry token flag' };
+    return async () => fixed;
+  }
+  if (access.identityToken !== undefined) {
+    const fixed: Credentials = { kind: 'identity-token', identityToken: access.identityToken, username: access.username, source: 'configuration' };
     return async () => fixed;
   }
   if (access.creds !== undefined || access.username !== undefined) {

@@ -1,12 +1,15 @@
 import type { Dispatcher } from 'undici';
 import { parseChallenges } from './auth/challenge.ts';
 import { basicAuthorization, type Credentials } from './auth/credentials.ts';
+import { mergeScopes } from './auth/scope.ts';
 import { fetchToken, TokenCache } from './auth/token.ts';
 
 /** Access a request needs on a repository (`repository:ns/app:pull,push`). */
 export interface Scope {
+  /** `repository` (default), or `registry` for `registry:catalog:*`. */
+  type?: 'repository' | 'registry' | undefined;
   repository: string;
-  actions: Array<'pull' | 'push' | 'delete'>;
+  actions: Array<'pull' | 'push' | 'delete' | '*'>;
 }
 
 /** Finds credentials for a repository of this registry (flags, auth files, helpers); undefined for anonymous. */
@@ -14,15 +17,9 @@ export type CredentialProvider = (repository: string, signal?: AbortSignal) => P
 
 type KnownChallenge = { scheme: 'bearer'; realm: string; service: string | undefined } | { scheme: 'basic' } | { scheme: 'none' };
 
-/** Scope strings for the token request: one per repository, actions merged and sorted. */
+/** Scope strings for the token request: one per resource, actions merged. */
 export function scopeStrings(scopes: readonly Scope[]): string[] {
-  const merged = new Map<string, Set<string>>();
-  for (const s of scopes) {
-    const set = merged.get(s.repository) ?? new Set<string>();
-    s.actions.forEach((a) => set.add(a));
-    merged.set(s.repository, set);
-  }
-  return [...merged].map(([repo, actions]) => `repository:${repo}:${[...actions].sort().join(',')}`).sort();
+  return mergeScopes(scopes.map((s) => ({ type: s.type ?? 'repository', name: s.repository, actions: s.actions })));
 }
 
 /**

@@ -7,6 +7,7 @@ import { AuthSession, type CredentialProvider, type Scope } from './auth-session
 import { redactUrl } from './auth/redact.ts';
 import { isTlsProtocolError, responseError, transportError } from './http-errors.ts';
 import { DEFAULT_RETRY_POLICY, serverDelayMs, withRetry, type RetryEvent, type RetryPolicy } from './retry.ts';
+import { TokenBucket } from './throttle.ts';
 import { resolveTlsOptions, type TlsSettings } from './tls-options.ts';
 
 /** Published for `--debug`: one message per HTTP exchange, URLs redacted, no headers with secrets. */
@@ -39,6 +40,10 @@ export interface RegistryClientOptions {
   userAgent?: string | undefined;
   onRetry?: ((event: RetryEvent) => void) | undefined;
   env?: NodeJS.ProcessEnv | undefined;
+  /** Cap on requests started per second. */
+  requestsPerSecond?: number | undefined;
+  /** Cap on blob bytes per second, both directions together. */
+  bandwidth?: number | undefined;
 }
 
 export interface RegistryRequest {
@@ -82,12 +87,17 @@ export class RegistryClient {
   private readonly auth: AuthSession;
   private origin: string | undefined;
   private originProbe: Promise<string> | undefined;
+  private readonly requestBucket: TokenBucket | undefined;
+  /** Paces blob bodies when a bandwidth cap is set; repositories wrap their streams with it. */
+  readonly bandwidth: TokenBucket | undefined;
 
   private constructor(options: RegistryClientOptions, agent: Agent) {
     this.registry = options.registry;
     this.options = options;
     this.agent = agent;
     this.auth = new AuthSession({ registry: options.registry, credentials: options.credentials, dispatcher: agent });
+    this.requestBucket = options.requestsPerSecond ? new TokenBucket(options.requestsPerSecond) : undefined;
+    this.bandwidth = options.bandwidth ? new TokenBucket(options.bandwidth) : undefined;
   }
 
   static async create(options: RegistryClientOptions): Promise<RegistryClient> {
@@ -185,6 +195,7 @@ export class RegistryClient {
   }
 
   private async send(url: URL, method: string, headers: Record<string, string>, body: RegistryRequest['body'], signal: AbortSignal | undefined): Promise<RegistryResponse> {
+    await this.requestBucket?.take(1, signal);
     const started = performance.now();
     const redacted = redactUrl(url.href);
     try {

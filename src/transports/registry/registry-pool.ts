@@ -29,6 +29,8 @@ export class RegistryPool {
         credentials: credentialProvider(registry, access),
         retry: access.retry,
         maxConnections: access.maxConnections,
+        requestsPerSecond: access.requestsPerSecond,
+        bandwidth: access.bandwidth,
         onRetry: this.onRetry,
         env: access.env,
       });

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { FerryError } from '../../errors.ts';
 import type { Descriptor } from '../../oci/descriptor.ts';
 import { digestOf, isDigest, type Digest } from '../../oci/digest.ts';
@@ -10,6 +10,7 @@ import type {
 import { verifyingStream } from '../../copy/verify-stream.ts';
 import { headerValue, readBounded, type RegistryClient, type RegistryResponse } from './registry-client.ts';
 import { resumableDownload } from './resumable-download.ts';
+import { throttled } from './throttle.ts';
 import { uploadBlob } from './upload.ts';
 
 const REGISTRY_CAPABILITIES: Capabilities = {
@@ -74,7 +75,7 @@ export class RegistryRepository implements Repository {
   }
 
   async blobGet(descriptor: Descriptor, options: BlobGetOptions = {}): Promise<Readable> {
-    return resumableDownload({
+    const body = await resumableDownload({
       client: this.client,
       path: this.path('blobs', descriptor.digest),
       scopes: this.pull(),
@@ -83,6 +84,7 @@ export class RegistryRepository implements Repository {
       signal: options.signal,
       onBytes: options.onBytes,
     });
+    return this.client.bandwidth ? pipeThrough(body, throttled(this.client.bandwidth, options.signal)) : body;
   }
 
   async blobMount(descriptor: Descriptor, fromRepository: string, options: CallOptions = {}): Promise<boolean> {
@@ -108,8 +110,8 @@ export class RegistryRepository implements Repository {
   }
 
   async blobPut(descriptor: Descriptor, data: Readable, options: BlobPutOptions = {}): Promise<BlobPutResult> {
-    const verified = data.pipe(verifyingStream(descriptor, { where: `${this.display}@${descriptor.digest}` }));
-    data.once('error', (err) => verified.destroy(err));
+    const paced = this.client.bandwidth ? pipeThrough(data, throttled(this.client.bandwidth, options.signal)) : data;
+    const verified = pipeThrough(paced, verifyingStream(descriptor, { where: `${this.display}@${descriptor.digest}` }));
     await uploadBlob({
       client: this.client,
       uploadPath: this.path('blobs/uploads'),
@@ -212,6 +214,15 @@ export class RegistryRepository implements Repository {
   async close(): Promise<void> {
     if (this.ownsClient) await this.client.close();
   }
+}
+
+/** Pipes into a transform, forwarding the source's errors (pipe() alone would not). */
+function pipeThrough(source: Readable, through: Transform): Transform {
+  source.once('error', (err) => through.destroy(err));
+  through.once('close', () => {
+    if (!source.readableEnded) source.destroy();
+  });
+  return source.pipe(through);
 }
 
 /** The `rel="next"` target of an RFC 8288 Link header, resolved against the request URL. */

@@ -1,0 +1,9 @@
+export { openLayoutStore, LayoutStore, DEFAULT_READ_LIMIT } from './layout-store.ts';
+export type { OpenLayoutStoreOptions, WriteBlobOptions, OpenBlobOptions, WriteBlobResult } from './layout-store.ts';
+export { layoutRepository, LAYOUT_CAPABILITIES, manifestMediaTypeOf } from './layout-repository.ts';
+export {
+  ANNOTATION_REPOSITORY, isValidRepository, isValidTag, isValidRefName, refNameOf, splitRefName, entryRefName, entryRepository, entryTag, entryInRepository,
+} from './layout-names.ts';
+export { referencedBlobs, collectGarbage, GC_GRACE_MS } from './layout-gc.ts';
+export type { ReferencedSet, CollectGarbageOptions } from './layout-gc.ts';
+export type { LayoutIndex } from './layout-index.ts';

@@ -1,0 +1,42 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { FerryError } from '../../errors.ts';
+
+/** Small file-system helpers of the layout store. */
+
+export async function writeAll(fh: FileHandle, buf: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < buf.byteLength) {
+    const { bytesWritten } = await fh.write(buf, offset, buf.byteLength - offset);
+    offset += bytesWritten;
+  }
+}
+
+export async function writeFileDurable(path: string, text: string, sync: boolean): Promise<void> {
+  const fh = await open(path, 'wx');
+  try {
+    await fh.writeFile(text);
+    if (sync) await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } catch {
+    // Some file systems refuse fsync on directories; the rename is still atomic.
+  } finally {
+    await fh.close();
+  }
+}
+
+export function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+export function ioError(message: string, cause: unknown): FerryError {
+  return new FerryError('IO', `${message}: ${(cause as Error).message}`, { cause });
+}

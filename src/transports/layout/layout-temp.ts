@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Directory inside a layout where ferry stages blobs, uploads and index writes before renaming them into place. */
+export const TEMP_DIR_NAME = '.ferry-tmp';
+
+/**
+ * A fresh temp file name owned by this process: `<pid>-<uuid><suffix>`. The pid
+ * prefix lets a later run tell leftovers of dead processes from live writes.
+ */
+export function tempName(suffix = ''): string {
+  return `${process.pid}-${randomUUID()}${suffix}`;
+}
+
+/** Whether a process with this pid exists on this machine (EPERM means it exists but belongs to someone else). */
+export function isProcessAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The pid a temp name was created by, or undefined for names ferry did not make. */
+export function tempOwner(name: string): number | undefined {
+  const m = /^(\d+)-/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Removes temp files whose creating process is gone, so a killed run leaves
+ * nothing behind once the store is opened again. Files of live processes
+ * (including other ferry processes writing right now) are left alone.
+ * @returns how many entries were removed.
+ */
+export async function removeStaleTemps(tempDir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(tempDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const pid = tempOwner(name);
+    // Names ferry did not make are not ours to judge; a live owner is still writing.
+    if (pid === undefined || isProcessAlive(pid)) continue;
+    await rm(join(tempDir, name), { force: true, recursive: true });
+    removed++;
+  }
+  return removed;
+}

@@ -1,0 +1,36 @@
+import { join } from 'node:path';
+import type { Repository } from '../../src/transport/repository.ts';
+import { writeDirImage } from './dir-image.ts';
+import { skopeoCopy, type SkopeoAccess } from './skopeo.ts';
+import { removeTempDir, tempDir } from './tmp.ts';
+
+/**
+ * Puts images into a registry with skopeo (never with ferry), so tests of
+ * ferry's registry source start from content an independent client wrote.
+ */
+export interface SeedOptions {
+  /** Destination access for skopeo; default `tlsVerify: false` (plain HTTP test registries). */
+  dest?: SkopeoAccess;
+  /** Target repository in the registry (default `source.repository`). */
+  repository?: string;
+  signal?: AbortSignal;
+}
+
+/** Copies `tags` of `source` (all platforms) to `docker://HOST/REPOSITORY:TAG`. */
+export async function seedRegistry(host: string, source: Repository, tags: string[], options: SeedOptions = {}): Promise<void> {
+  const dir = await tempDir('ferry-seed');
+  try {
+    const repository = options.repository ?? source.repository;
+    for (const tag of tags) {
+      // dir: rather than an OCI layout, because skopeo's layout reader skips Docker media types.
+      const image = join(dir, tag);
+      await writeDirImage(source, image, tag, options.signal ? { signal: options.signal } : {});
+      await skopeoCopy(`dir:${image}`, `docker://${host}/${repository}:${tag}`, ['--all', '--preserve-digests'], {
+        dest: options.dest ?? { tlsVerify: false },
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    }
+  } finally {
+    await removeTempDir(dir);
+  }
+}
