@@ -9,6 +9,7 @@ bash scripts/node.sh -e '' # fetches Node when the machine's is too old
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+bash scripts/build.sh
 if [ "${1:-}" = "--peers" ]; then
   missing=()
   for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci openssl:openssl htpasswd:apache2-utils; do

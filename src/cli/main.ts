@@ -3,14 +3,28 @@ import { Command, CommanderError } from 'commander';
 import { httpChannel, type HttpDebugMessage } from '../transports/registry/registry-client.ts';
 import type { CommandContext, CommandModule } from './context.ts';
 import { createOutput, describeError, exitCodeFor, EXIT, type OutputMode } from './output.ts';
-import { copyCommand } from './commands/copy.ts';
-import { inspectCommand } from './commands/inspect.ts';
-import { listTagsCommand } from './commands/list-tags.ts';
-import { deleteCommand } from './commands/delete.ts';
-import { loginCommand, logoutCommand } from './commands/login.ts';
-import { manifestDigestCommand } from './commands/manifest-digest.ts';
+/**
+ * Command modules by name, loaded on demand: `ferry copy` never loads the
+ * YAML, schema and server code of other commands, which keeps start-up time
+ * and memory down. Help without a command loads them all.
+ */
+const COMMANDS: Record<string, () => Promise<CommandModule[]>> = {
+  copy: async () => [(await import('./commands/copy.ts')).copyCommand],
+  inspect: async () => [(await import('./commands/inspect.ts')).inspectCommand],
+  'list-tags': async () => [(await import('./commands/list-tags.ts')).listTagsCommand],
+  delete: async () => [(await import('./commands/delete.ts')).deleteCommand],
+  login: async () => [(await import('./commands/login.ts')).loginCommand],
+  logout: async () => [(await import('./commands/login.ts')).logoutCommand],
+  'manifest-digest': async () => [(await import('./commands/manifest-digest.ts')).manifestDigestCommand],
+  k8s: async () => [(await import('./commands/k8s.ts')).k8sCommand],
+};
 
-const COMMANDS: CommandModule[] = [copyCommand, inspectCommand, listTagsCommand, deleteCommand, loginCommand, logoutCommand, manifestDigestCommand];
+/** The modules to load for this command line: the named command's, or all of them. */
+async function commandModules(argv: string[]): Promise<CommandModule[]> {
+  const name = argv.find((a) => !a.startsWith('-'));
+  const loaders = name !== undefined && COMMANDS[name] ? [COMMANDS[name]] : Object.values(COMMANDS);
+  return (await Promise.all(loaders.map((load) => load()))).flat();
+}
 
 function modeFrom(argv: string[]): OutputMode {
   return {
@@ -49,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
-  for (const register of COMMANDS) register(program, ctx);
+  for (const register of await commandModules(argv)) register(program, ctx);
   program.commands.forEach((c) => c.exitOverride());
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -31,7 +31,6 @@ export function isForeignLayer(descriptor: Descriptor): boolean {
 /** Counts bytes for progress without buffering. */
 function counter(onBytes: (n: number) => void): Transform {
   return new Transform({
-    highWaterMark: 1024 * 1024,
     transform(chunk: Buffer, _enc, cb) {
       onBytes(chunk.length);
       cb(null, chunk);

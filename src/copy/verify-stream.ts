@@ -19,7 +19,6 @@ export function verifyingStream(descriptor: Descriptor, options: { where: string
       hint: 'the source is corrupt or changed while copying; nothing that references this blob was written',
     });
   return new Transform({
-    highWaterMark: 1024 * 1024,
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       seen += chunk.length;
       if (seen > descriptor.size) {

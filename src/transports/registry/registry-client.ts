@@ -168,7 +168,7 @@ export class RegistryClient {
         const challenge = headerValue(res.headers, 'www-authenticate');
         await res.body.dump();
         const canRetry = body === undefined || body instanceof Uint8Array;
-        if (challenge !== undefined && (await this.auth.onChallenge(challenge, req.scopes, req.signal)) && canRetry) {
+        if (challenge !== undefined && ((await this.auth.onChallenge(challenge, req.scopes, req.signal)) || (headers['authorization'] === undefined && (await this.auth.authorization(req.scopes, req.signal)) !== undefined)) && canRetry) {
           authRetried = true;
           hop--;
           continue;

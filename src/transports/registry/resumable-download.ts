@@ -90,5 +90,5 @@ export async function resumableDownload(options: ResumableDownloadOptions): Prom
       }
     }
   }
-  return Readable.from(body(), { objectMode: false, highWaterMark: 1024 * 1024 });
+  return Readable.from(body(), { objectMode: false });
 }

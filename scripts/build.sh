@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Compiles src/ to dist/ (JavaScript + declarations) and stamps it, so bin/ferry
+# can tell a current build from a stale one.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+rm -rf dist
+bash scripts/node.sh node_modules/typescript/bin/tsc -p tsconfig.build.json
+touch dist/.built

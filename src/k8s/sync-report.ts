@@ -1,0 +1,88 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { FerryError } from '../errors.ts';
+import { formatReference, parseReference, type ImageReference } from '../ref/reference.ts';
+
+/**
+ * Reading the JSON report `ferry sync --report` (and `ferry mirror`) writes.
+ * Only the fields the k8s commands use are checked; others are ignored so
+ * the report can grow.
+ */
+
+const ReportSchema = z.object({
+  images: z.array(
+    z.object({
+      source: z.string(),
+      destination: z.string(),
+      digest: z.string().optional(),
+      status: z.enum(['copied', 'skipped', 'failed']),
+      bytes: z.number().optional(),
+    }),
+  ),
+});
+
+/** One image of a sync report. */
+export interface ReportImage {
+  source: string;
+  destination: string;
+  digest?: string | undefined;
+  status: 'copied' | 'skipped' | 'failed';
+}
+
+export interface ReadOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Reads and validates a sync report.
+ *
+ * @throws FerryError `IO` when unreadable, `INVALID_CONFIG` naming the file and the bad field.
+ */
+export async function readSyncReport(file: string, options: ReadOptions = {}): Promise<ReportImage[]> {
+  let text: string;
+  try {
+    text = await readFile(file, { encoding: 'utf8', signal: options.signal });
+  } catch (cause) {
+    throw new FerryError('IO', `cannot read report ${file}`, { cause });
+  }
+  return parseSyncReport(file, text);
+}
+
+/** Validates report text; `file` names it in errors. */
+export function parseSyncReport(file: string, text: string): ReportImage[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new FerryError('INVALID_CONFIG', `report ${file} is not JSON: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      hint: 'pass the file written by ferry sync --report',
+    });
+  }
+  const parsed = ReportSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue ? issue.path.map(String).join('.') : '';
+    throw new FerryError('INVALID_CONFIG', `report ${file}: ${where === '' ? '' : `${where}: `}${issue?.message ?? 'invalid'}`, {
+      hint: 'pass the file written by ferry sync --report',
+    });
+  }
+  return parsed.data.images;
+}
+
+// Destinations in other transports (local stores, archives) have no registry reference.
+const OTHER_TRANSPORT = /^(?:oci|dir|oci-archive|docker-archive|docker-daemon|containers-storage):/;
+
+/** A report reference (`docker://host/repo:tag` or `host/repo:tag`) as a registry reference, or undefined for other transports. */
+export function reportReference(value: string): ImageReference | undefined {
+  if (OTHER_TRANSPORT.test(value)) return undefined;
+  try {
+    return parseReference(value.replace(/^docker:\/\//, ''));
+  } catch {
+    return undefined;
+  }
+}
+
+/** `registry/repository:tag` with `latest` for no tag, ignoring any digest: the key tags are pinned by. */
+export function tagKey(ref: ImageReference): string {
+  return formatReference({ registry: ref.registry, repository: ref.repository, tag: ref.tag ?? 'latest' });
+}
