@@ -63,27 +63,34 @@ export class AuthSession {
   }
 
   /**
-   * Learns from a 401's WWW-Authenticate. Returns true when a retry may now
-   * succeed (new scheme, or a token for these scopes was dropped), false when
-   * the same request would fail the same way.
+   * Learns from a 401's WWW-Authenticate. `sent` is the Authorization the
+   * refused request carried. Returns true when a retry may now succeed: the
+   * request went without credentials we can now supply (the first parallel
+   * wave, before the scheme was known), or its bearer token was the cached
+   * one and has just been dropped (expired or revoked). Only the refused token
+   * is dropped, so a wave of parallel 401s shares the next token.
    */
-  async onChallenge(header: string, scopes: readonly Scope[], signal: AbortSignal | undefined): Promise<boolean> {
+  async onChallenge(header: string, scopes: readonly Scope[], sent: string | undefined, signal: AbortSignal | undefined): Promise<boolean> {
     const challenges = parseChallenges(header);
-    const bearer = challenges.find((c) => c.scheme.toLowerCase() === 'bearer');
-    const basic = challenges.find((c) => c.scheme.toLowerCase() === 'basic');
-    const previous = this.challenge;
+    const bearer = challenges.find((c) => c.scheme === 'bearer');
+    const basic = challenges.find((c) => c.scheme === 'basic');
     if (bearer?.params['realm'] !== undefined) {
       this.challenge = { scheme: 'bearer', realm: bearer.params['realm'], service: bearer.params['service'] };
+      if (sent === undefined || !sent.startsWith('Bearer ')) return true;
       const credentials = await this.credentialsFor(scopes, signal);
+      if (credentials?.kind === 'registry-token') return false;
       const key = { realm: this.challenge.realm, service: this.challenge.service, scopes: scopeStrings(scopes), credentials };
-      const hadToken = this.tokens.has(key);
-      this.tokens.invalidate(key);
-      // Retry when we had no bearer flow before, or had a (possibly expired) token for these scopes.
-      return previous?.scheme !== 'bearer' || hadToken;
+      const cached = this.tokens.peek(key);
+      if (cached !== undefined && sent === `Bearer ${cached.token}`) {
+        this.tokens.invalidate(key);
+        return true;
+      }
+      // A newer token is already cached (another request renewed it), or the token server gave us one the registry refuses.
+      return cached !== undefined;
     }
     if (basic !== undefined) {
       this.challenge = { scheme: 'basic' };
-      if (previous?.scheme === 'basic') return false;
+      if (sent !== undefined) return false;
       return (await this.credentialsFor(scopes, signal))?.kind === 'basic';
     }
     return false;

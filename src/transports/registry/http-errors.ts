@@ -34,6 +34,13 @@ export function transportError(err: unknown, details: HttpErrorDetails, tlsFlag:
   if (err instanceof FerryError) return err;
   const code = errorCodeOf(err);
   const what = `${details.method} ${details.url}`;
+  if (isTlsProtocolError(err)) {
+    return new FerryError('TLS', `${what}: the server does not speak TLS (a plain-HTTP registry?)`, {
+      cause: err,
+      http: details,
+      hint: `allow plain HTTP for it with ${tlsFlag}=false`,
+    });
+  }
   if (code !== undefined && TLS_CODES.has(code)) {
     return new FerryError('TLS', `TLS failure talking to ${what}: ${code}`, {
       cause: err,

@@ -168,12 +168,16 @@ export class RegistryClient {
         const challenge = headerValue(res.headers, 'www-authenticate');
         await res.body.dump();
         const canRetry = body === undefined || body instanceof Uint8Array;
-        if (challenge !== undefined && ((await this.auth.onChallenge(challenge, req.scopes, req.signal)) || (headers['authorization'] === undefined && (await this.auth.authorization(req.scopes, req.signal)) !== undefined)) && canRetry) {
+        if (challenge !== undefined && canRetry && (await this.auth.onChallenge(challenge, req.scopes, headers['authorization'], req.signal))) {
           authRetried = true;
           hop--;
           continue;
         }
-        throw responseError(401, '', { method, url: redactUrl(url.href) }, req.subject);
+        const refused = responseError(401, '', { method, url: redactUrl(url.href) }, req.subject);
+        throw new FerryError('UNAUTHORIZED', `${req.subject}: ${headers['authorization'] === undefined ? `${this.registry} requires authentication` : `${this.registry} rejected the credentials`} (${method} ${redactUrl(url.href)} → 401)`, {
+          http: refused.http,
+          hint: headers['authorization'] === undefined ? 'give credentials (--creds, --authfile, `ferry login`)' : 'check the user name and password or token (--creds, --authfile, `ferry login`)',
+        });
       }
       if (res.status >= 300 && res.status < 400 && res.status !== 304 && headerValue(res.headers, 'location') !== undefined) {
         await res.body.dump();
