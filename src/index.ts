@@ -1,0 +1,47 @@
+/**
+ * ferry as a library: the same operations as the CLI, each taking an options
+ * object with an AbortSignal and reporting progress through events. Nothing
+ * here writes to the console.
+ *
+ * @example
+ * import { copy } from 'ferry';
+ * await copy('docker://quay.io/ns/app:1.0', 'oci:/srv/mirror:ns/app:1.0', { all: true, onEvent: console.log });
+ */
+export { FerryError, isFerryError, type ErrorCode, type FerryErrorOptions, type HttpErrorDetails } from './errors.ts';
+
+// Operations
+export { copy, type CopyOptions } from './api/copy.ts';
+export { inspect, inspectConfig, inspectRaw, type InspectOptions, type InspectResult } from './api/inspect.ts';
+export { listTags, type ListTagsOptions, type ListTagsResult } from './api/tags.ts';
+export { deleteImage, type DeleteOptions } from './api/delete.ts';
+export { manifestDigest } from './api/manifest-digest.ts';
+export { checkLogin, type CheckLoginOptions } from './api/login.ts';
+export { login, logout, resolveCredentials, type LoginOptions, type LogoutOptions, type Credentials } from './transports/registry/auth/index.ts';
+export { sync, type SyncOptions, type SyncResult } from './sync/sync.ts';
+export { loadSyncInput, mergeSyncSpecs, type SyncInput } from './sync/config/load.ts';
+export type { SyncSpec, SourceRule, Destination, TagSelector, RegistryOptions } from './sync/config/sync-spec.ts';
+export type { SyncReport } from './sync/engine/report.ts';
+
+// The engine and its contracts, for tools that bring their own transports
+export { copyImage, type CopyImageOptions, type CopyImageResult } from './copy/copy-image.ts';
+export type { CopyEvent, CopyEventListener, BlobOutcome } from './copy/events.ts';
+export { BlobTracker } from './copy/blob-tracker.ts';
+export type { Repository, ImageTarget, Capabilities } from './transport/repository.ts';
+export { openImage, type OpenImageOptions } from './transports/open.ts';
+export type { RegistryAccessOptions } from './transports/registry/access-options.ts';
+export { RegistryPool } from './transports/registry/registry-pool.ts';
+export { openLayoutStore, layoutRepository, type LayoutStore } from './transports/layout/index.ts';
+
+// References and OCI types
+export { parseReference, formatReference, familiarString, type ImageReference } from './ref/reference.ts';
+export { parseTransportRef, formatTransportRef, type TransportRef } from './ref/transport-ref.ts';
+export { parseDigest, digestOf, type Digest } from './oci/digest.ts';
+export { MediaType } from './oci/media-types.ts';
+export type { Descriptor, ImageManifest, ImageIndex, Platform } from './oci/descriptor.ts';
+
+// Kubernetes / OpenShift migration and cluster mirror configuration
+export * as k8s from './k8s/index.ts';
+export { clusterResources } from './mirror/cluster-resources.ts';
+
+// Synthetic images for tests, demos and benchmarks
+export { syntheticStore, syntheticRepository, type SyntheticImageSpec } from './testing/synthetic.ts';

@@ -1,0 +1,97 @@
+import { readFile, stat } from 'node:fs/promises';
+import { FerryError, throwIfAborted } from '../../errors.ts';
+import type { Environment } from './env-expand.ts';
+import { parseFerryYaml } from './ferry-yaml.ts';
+import { parseImageSyncer } from './image-syncer.ts';
+import { parseOcMapping } from './oc-mapping.ts';
+import { skopeoDockerSource, skopeoLayoutSource, type SkopeoSyncFlags, type SkopeoTarget } from './skopeo-cli.ts';
+import { parseSkopeoYaml } from './skopeo-yaml.ts';
+import type { PlatformFilter, SyncSpec } from './sync-spec.ts';
+
+/**
+ * One `ferry sync` input, as the CLI gathered it. File inputs may carry
+ * `text` (e.g. read from stdin) instead of being read from `path`; `path`
+ * then only names them in messages.
+ */
+export type SyncInput =
+  /** `--src yaml FILE DEST`: skopeo's sync YAML. */
+  | { kind: 'skopeo-yaml'; path: string; text?: string | undefined; dest: SkopeoTarget; flags?: SkopeoSyncFlags | undefined }
+  /** `--src docker SOURCE DEST`: a repository (all tags) or one image. */
+  | { kind: 'docker'; source: string; dest: SkopeoTarget; flags?: SkopeoSyncFlags | undefined }
+  /** `--src oci PATH DEST`: every image of an OCI layout. */
+  | { kind: 'oci'; path: string; dest: SkopeoTarget; flags?: SkopeoSyncFlags | undefined }
+  /** `--images FILE [--auth FILE]`: image-syncer's files (JSON or YAML). */
+  | { kind: 'images'; path: string; text?: string | undefined; authPath?: string | undefined; authText?: string | undefined; platforms?: PlatformFilter | undefined }
+  /** `--mapping FILE`: an `oc image mirror` mapping file. */
+  | { kind: 'mapping'; path: string; text?: string | undefined; platforms?: PlatformFilter | undefined }
+  /** `--config FILE`: ferry's own YAML. */
+  | { kind: 'ferry'; path: string; text?: string | undefined };
+
+export interface LoadSyncInputOptions {
+  /** Variables for `${VAR}` in credentials and destinations; default process.env. */
+  env?: Environment | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Config files are hand-written or generated lists; anything larger is a mistake (or an attack). */
+export const MAX_CONFIG_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads and validates one input into a {@link SyncSpec}. JSON and YAML are
+ * told apart by content (JSON is read as YAML 1.2, its superset), never by
+ * file name. Nothing touches the network.
+ *
+ * @throws FerryError `INVALID_CONFIG` ("file:line: …") for a malformed file,
+ * `USAGE` for malformed arguments, `IO` when a file cannot be read.
+ */
+export async function loadSyncInput(input: SyncInput, options: LoadSyncInputOptions = {}): Promise<SyncSpec> {
+  const env = options.env ?? process.env;
+  const { signal } = options;
+  throwIfAborted(signal);
+  switch (input.kind) {
+    case 'skopeo-yaml':
+      return parseSkopeoYaml(input.text ?? (await readConfig(input.path, 'sync YAML', signal)), input.path, input.dest, input.flags);
+    case 'docker':
+      return skopeoDockerSource(input.source, input.dest, input.flags);
+    case 'oci':
+      return skopeoLayoutSource(input.path, input.dest, input.flags);
+    case 'images': {
+      const text = input.text ?? (await readConfig(input.path, 'images file', signal));
+      const authText =
+        input.authPath === undefined ? undefined : (input.authText ?? (await readConfig(input.authPath, 'auth file', signal)));
+      const auth = input.authPath === undefined || authText === undefined ? undefined : { text: authText, file: input.authPath };
+      return parseImageSyncer({ text, file: input.path }, auth, { env, platforms: input.platforms });
+    }
+    case 'mapping':
+      return parseOcMapping(input.text ?? (await readConfig(input.path, 'mapping file', signal)), input.path, { platforms: input.platforms });
+    case 'ferry':
+      return parseFerryYaml(input.text ?? (await readConfig(input.path, 'config file', signal)), input.path, { env });
+  }
+}
+
+/** Several inputs as one spec: rules and registries in order, the first input's defaults winning. */
+export function mergeSyncSpecs(specs: readonly SyncSpec[]): SyncSpec {
+  const out: SyncSpec = { sources: [], registries: [], defaults: {}, warnings: [] };
+  for (const spec of specs) {
+    out.sources.push(...spec.sources);
+    out.registries.push(...spec.registries);
+    out.warnings.push(...spec.warnings);
+    out.defaults = { ...spec.defaults, ...out.defaults };
+  }
+  return out;
+}
+
+async function readConfig(path: string, what: string, signal: AbortSignal | undefined): Promise<string> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new FerryError('IO', `${what} "${path}" is not a file`);
+    if (info.size > MAX_CONFIG_BYTES) throw new FerryError('IO', `${what} "${path}" is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`);
+    return await readFile(path, { encoding: 'utf8', signal });
+  } catch (error) {
+    if (error instanceof FerryError) throw error;
+    throwIfAborted(signal);
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? String(error));
+    throw new FerryError('IO', `cannot read ${what} "${path}": ${why}`, { cause: error });
+  }
+}

@@ -1,0 +1,179 @@
+import { resolve as resolvePath } from 'node:path';
+import { FerryError } from '../../errors.ts';
+import { parseManifest } from '../../oci/manifest.ts';
+import { currentPlatform, platformMatches } from '../../oci/platform.ts';
+import type { TransportRef } from '../../ref/transport-ref.ts';
+import { formatReference } from '../../ref/reference.ts';
+import type { Repository } from '../../transport/repository.ts';
+import { layoutRepository, openLayoutStore } from '../../transports/layout/index.ts';
+import type { RegistryAccessOptions } from '../../transports/registry/access-options.ts';
+import { listCatalog } from '../../transports/registry/catalog.ts';
+import type { RegistryPool } from '../../transports/registry/registry-pool.ts';
+import { RegistryRepository } from '../../transports/registry/registry-repository.ts';
+import { readSmallBlob } from '../../api/inspect.ts';
+import { formatOrigin, type RegistryOptions, type SourceRule, type SyncSpec } from '../config/sync-spec.ts';
+import { destinationsFor, formatTarget, type TargetImage } from '../select/destination.ts';
+import { filterRepositories } from '../select/glob.ts';
+import { needsTagList, selectTags } from '../select/select-tags.ts';
+import { layoutImageOf, type SourceImage } from '../select/source-image.ts';
+import type { AccessCache } from './registry-settings.ts';
+import { mergeOptions, resolveRegistryOptions } from '../config/registry-options.ts';
+
+/** One source image with everywhere it goes: a line of the plan before resolution. */
+export interface ExpandedImage {
+  rule: SourceRule;
+  image: SourceImage;
+  /** How to open the source (`docker://…` or `oci:…`) and with which access. */
+  source: TransportRef;
+  sourceAccess: RegistryAccessOptions | undefined;
+  targets: Array<{ target: TargetImage; ref: TransportRef; display: string; access: RegistryAccessOptions | undefined }>;
+}
+
+export interface ExpandContext {
+  spec: SyncSpec;
+  pool: RegistryPool;
+  accessCache: AccessCache;
+  /** Command-line overrides applied over every rule's own settings. */
+  sourceOverrides: RegistryOptions;
+  destinationOverrides: RegistryOptions;
+  signal?: AbortSignal | undefined;
+}
+
+/** Parallel repository listings while expanding (tags, catalog). */
+const EXPAND_CONCURRENCY = 8;
+
+function targetRef(target: TargetImage): TransportRef {
+  switch (target.transport) {
+    case 'docker':
+      return { transport: 'docker', ref: target.ref };
+    case 'oci':
+      return { transport: 'oci', path: target.layout, name: target.name };
+    case 'dir':
+      return { transport: 'dir', path: target.path };
+  }
+}
+
+async function registryRepo(ctx: ExpandContext, registry: string, repository: string, options: RegistryOptions): Promise<RegistryRepository> {
+  const client = await ctx.pool.client(registry, ctx.accessCache.access(options), '--src-tls-verify');
+  return new RegistryRepository(client, repository, { ownsClient: false });
+}
+
+/** The creation time of a tag's image (for "newest N by created"). */
+async function createdOf(repo: Repository, tag: string, signal: AbortSignal | undefined): Promise<Date | undefined> {
+  let raw = await repo.manifestGet(tag, { signal });
+  let parsed = parseManifest(raw.bytes, raw.mediaType, `${repo.display}:${tag}`);
+  if (parsed.kind === 'index') {
+    const want = currentPlatform();
+    const entry = parsed.index.manifests.find((d) => platformMatches(d.platform, want)) ?? parsed.index.manifests[0];
+    if (!entry) return undefined;
+    raw = await repo.manifestGet(entry.digest, { signal });
+    parsed = parseManifest(raw.bytes, raw.mediaType, `${repo.display}@${entry.digest}`);
+    if (parsed.kind !== 'image') return undefined;
+  }
+  const config = JSON.parse((await readSmallBlob(repo, parsed.manifest.config, 8 * 1024 * 1024, signal)).toString('utf8')) as { created?: string };
+  const date = config.created ? new Date(config.created) : undefined;
+  return date && !Number.isNaN(date.getTime()) ? date : undefined;
+}
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+function withTargets(ctx: ExpandContext, rule: SourceRule, image: SourceImage, source: TransportRef, sourceAccess: RegistryAccessOptions | undefined): ExpandedImage {
+  const targets = destinationsFor(rule, image).map((target, i) => {
+    const dest = rule.destinations[i]!;
+    const access =
+      target.transport === 'docker'
+        ? ctx.accessCache.access(mergeOptions(resolveRegistryOptions(ctx.spec.registries, target.ref.registry, target.ref.repository, dest.options), ctx.destinationOverrides))
+        : undefined;
+    return { target, ref: targetRef(target), display: formatTarget(target), access };
+  });
+  return { rule, image, source, sourceAccess, targets };
+}
+
+async function expandRepository(ctx: ExpandContext, rule: SourceRule, registry: string, repository: string): Promise<ExpandedImage[]> {
+  const options = mergeOptions(resolveRegistryOptions(ctx.spec.registries, registry, repository, rule.sourceOptions), ctx.sourceOverrides);
+  const access = ctx.accessCache.access(options);
+  const repo = await registryRepo(ctx, registry, repository, options);
+  const listed = needsTagList(rule.tags) ? await repo.tagList({ signal: ctx.signal }) : [];
+  const tags = await selectTags(listed, rule.tags, { createdOf: (tag) => createdOf(repo, tag, ctx.signal), signal: ctx.signal });
+  const digests = rule.tags.kind === 'explicit' ? rule.tags.digests : [];
+  const images: SourceImage[] = [...tags.map((tag) => ({ registry, repository, tag })), ...digests.map((digest) => ({ registry, repository, digest }))];
+  return images.map((image) =>
+    withTargets(ctx, rule, image, { transport: 'docker', ref: { registry, repository, ...(image.tag ? { tag: image.tag } : {}), ...(image.digest ? { digest: image.digest } : {}) } }, access),
+  );
+}
+
+async function expandLayout(ctx: ExpandContext, rule: SourceRule, path: string, repository: string | undefined): Promise<ExpandedImage[]> {
+  const store = await openLayoutStore(resolvePath(path), { create: false, signal: ctx.signal });
+  const repo = layoutRepository(store, '');
+  const names = await repo.tagList({ signal: ctx.signal });
+  const byRepository = new Map<string, Map<string, SourceImage>>();
+  for (const name of names) {
+    const image = layoutImageOf({ kind: 'oci-layout', path, repository }, name);
+    if (!image) continue;
+    const tags = byRepository.get(image.repository) ?? new Map<string, SourceImage>();
+    tags.set(image.tag!, image);
+    byRepository.set(image.repository, tags);
+  }
+  const out: ExpandedImage[] = [];
+  for (const tags of byRepository.values()) {
+    const chosen = await selectTags([...tags.keys()], rule.tags, {
+      createdOf: (tag) => createdOf(repo, tags.get(tag)!.refName!, ctx.signal),
+      signal: ctx.signal,
+    });
+    for (const tag of chosen) {
+      const image = tags.get(tag);
+      if (!image) throw new FerryError('NOT_FOUND', `${formatOrigin(rule.origin)}: oci:${path} has no image named ${tag}`);
+      out.push(withTargets(ctx, rule, image, { transport: 'oci', path, name: image.refName }, undefined));
+    }
+  }
+  return out;
+}
+
+/**
+ * Turns every rule into concrete images: lists tags (and `_catalog` for
+ * registry-wide patterns), applies the tag filters and names each image at
+ * each destination. Failures name the rule's file and line.
+ */
+export async function expandSpec(ctx: ExpandContext): Promise<ExpandedImage[]> {
+  const jobs: Array<() => Promise<ExpandedImage[]>> = [];
+  for (const rule of ctx.spec.sources) {
+    const src = rule.source;
+    const where = formatOrigin(rule.origin);
+    const wrap = (what: string, fn: () => Promise<ExpandedImage[]>) => async () => {
+      try {
+        return await fn();
+      } catch (err) {
+        if (err instanceof FerryError) throw new FerryError(err.code, `${where}: ${what}: ${err.message}`, { hint: err.hint, cause: err, http: err.http });
+        throw err;
+      }
+    };
+    if (src.kind === 'repository') {
+      jobs.push(wrap(formatReference({ registry: src.registry, repository: src.repository }), () => expandRepository(ctx, rule, src.registry, src.repository)));
+    } else if (src.kind === 'oci-layout') {
+      jobs.push(wrap(`oci:${src.path}`, () => expandLayout(ctx, rule, src.path, src.repository)));
+    } else {
+      jobs.push(
+        wrap(`catalog of ${src.registry}`, async () => {
+          const options = mergeOptions(resolveRegistryOptions(ctx.spec.registries, src.registry, '', rule.sourceOptions), ctx.sourceOverrides);
+          const client = await ctx.pool.client(src.registry, ctx.accessCache.access(options), '--src-tls-verify');
+          const repos = filterRepositories(await listCatalog(client, { signal: ctx.signal }), src.repositories);
+          const nested = await mapLimited(repos, EXPAND_CONCURRENCY, (repository) => expandRepository(ctx, rule, src.registry, repository));
+          return nested.flat();
+        }),
+      );
+    }
+  }
+  const results = await mapLimited(jobs, EXPAND_CONCURRENCY, (job) => job());
+  return results.flat();
+}

@@ -1,0 +1,114 @@
+import { FerryError, isFerryError } from '../../errors.ts';
+import type { Digest } from '../../oci/digest.ts';
+import { parseManifest } from '../../oci/manifest.ts';
+import { isIndexMediaType } from '../../oci/media-types.ts';
+import { subsetIndex } from '../../copy/copy-image.ts';
+import { selectInstances, type InstanceSelection } from '../../copy/select-instances.ts';
+import type { ImageTarget } from '../../transport/repository.ts';
+import { openImage, type OpenImageOptions } from '../../transports/open.ts';
+import type { RegistryAccessOptions } from '../../transports/registry/access-options.ts';
+import type { PlatformFilter } from '../config/sync-spec.ts';
+import { formatOrigin } from '../config/sync-spec.ts';
+import { repositoryKey } from '../select/source-image.ts';
+import type { ExpandedImage } from './expand.ts';
+
+/** One copy of the plan: a source image to one destination. */
+export interface PlanItem {
+  source: string;
+  destination: string;
+  /** Where the rule was written. */
+  origin: string;
+  /** Sharding key: the source repository. */
+  repositoryKey: string;
+  expanded: ExpandedImage;
+  targetIndex: number;
+  instances: InstanceSelection;
+  /** Digest the destination will hold once copied; undefined when the source could not be resolved. */
+  digest?: Digest | undefined;
+  /** `skip`: the destination already has that digest (found with HEAD). */
+  status: 'copy' | 'skip' | 'failed';
+  reason?: string | undefined;
+}
+
+export function instancesFor(filter: PlatformFilter): InstanceSelection {
+  if (filter.kind === 'list') return { mode: 'platforms', platforms: filter.platforms };
+  return { mode: filter.kind };
+}
+
+export interface ResolveContext {
+  open: Omit<OpenImageOptions, 'role' | 'access' | 'tlsFlag'>;
+  signal?: AbortSignal | undefined;
+}
+
+export async function openSide(ctx: ResolveContext, ref: ExpandedImage['source'], role: 'source' | 'destination', access: RegistryAccessOptions | undefined): Promise<ImageTarget> {
+  return openImage(ref, { ...ctx.open, role, access, tlsFlag: role === 'source' ? '--src-tls-verify' : '--dest-tls-verify', signal: ctx.signal });
+}
+
+/**
+ * The digest a destination will name once the image is copied: the source's
+ * own digest when the whole manifest travels (HEAD only, no GET — registries
+ * such as Docker Hub count GETs), otherwise the chosen instance or the subset
+ * index, which needs the index itself.
+ */
+async function expectedDigest(ctx: ResolveContext, source: ImageTarget, instances: InstanceSelection): Promise<Digest> {
+  const reference = source.reference ?? 'latest';
+  const head = await source.repository.manifestHead(reference, { signal: ctx.signal });
+  if (!head) throw new FerryError('NOT_FOUND', `${source.display}: manifest unknown`);
+  if (instances.mode === 'all' || (head.mediaType !== '' && !isIndexMediaType(head.mediaType))) return head.digest;
+  const raw = await source.repository.manifestGet(head.digest, { signal: ctx.signal });
+  const parsed = parseManifest(raw.bytes, raw.mediaType, source.display);
+  if (parsed.kind !== 'index') return raw.digest;
+  const chosen = selectInstances(parsed.index, instances, source.display);
+  if (chosen.kind === 'single') return chosen.instance.digest;
+  if (chosen.kind === 'whole') return raw.digest;
+  return subsetIndex(parsed.index, raw.mediaType, chosen.instances).digest;
+}
+
+/**
+ * Resolves one expanded image against its source and every destination,
+ * marking targets that already hold the expected digest as `skip`. Errors are
+ * recorded on the items (the run decides whether to keep going).
+ */
+export async function resolveImage(ctx: ResolveContext, expanded: ExpandedImage): Promise<PlanItem[]> {
+  const instances = instancesFor(expanded.rule.platforms);
+  const base = {
+    origin: formatOrigin(expanded.rule.origin),
+    repositoryKey: repositoryKey(expanded.image),
+    expanded,
+    instances,
+  };
+  let source: ImageTarget | undefined;
+  let digest: Digest | undefined;
+  let failure: string | undefined;
+  try {
+    source = await openSide(ctx, expanded.source, 'source', expanded.sourceAccess);
+    digest = await expectedDigest(ctx, source, instances);
+  } catch (err) {
+    if (!isFerryError(err)) throw err;
+    failure = err.message;
+  }
+  const display = source?.display ?? JSON.stringify(expanded.source);
+  const items: PlanItem[] = [];
+  for (const [targetIndex, t] of expanded.targets.entries()) {
+    const item: PlanItem = { ...base, source: display, destination: t.display, targetIndex, status: 'copy' };
+    if (failure !== undefined || digest === undefined) {
+      items.push({ ...item, status: 'failed', reason: failure });
+      continue;
+    }
+    item.digest = digest;
+    try {
+      const dst = await openSide(ctx, t.ref, 'destination', t.access);
+      const present = dst.reference !== undefined ? await dst.repository.manifestHead(dst.reference, { signal: ctx.signal }) : undefined;
+      if (present?.digest === digest) item.status = 'skip';
+    } catch (err) {
+      if (!isFerryError(err)) throw err;
+      // A destination we cannot ask yet (e.g. a repository not created) is simply copied.
+      if (err.code !== 'NOT_FOUND') {
+        item.status = 'failed';
+        item.reason = err.message;
+      }
+    }
+    items.push(item);
+  }
+  return items;
+}

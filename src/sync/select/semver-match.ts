@@ -1,0 +1,104 @@
+import semver from 'semver';
+
+/**
+ * Semver matching for tags with the semantics of skopeo's
+ * `images-by-semver` (Masterminds/semver v3), implemented on the `semver`
+ * package:
+ * - a tag is a version when it reads `[v]MAJOR[.MINOR[.PATCH]][-PRERELEASE]`
+ *   (`1.2` is 1.2.0, `v3` is 3.0.0, `1.25-alpine` is 1.25.0-alpine);
+ * - ranges accept Masterminds' syntax: comparators separated by `,` or
+ *   spaces (AND), `||` (OR), `~`, `~>`, `^`, `x`/`*` wildcards, hyphen
+ *   ranges, `=>`/`=<`, and `!=` (which excludes a version or x-range);
+ * - a pre-release tag only matches a range that itself names a pre-release.
+ */
+export type VersionMatcher = (tag: string) => boolean;
+
+const TAG_VERSION = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
+
+/** The version a tag names, or undefined when it is not one (`latest`, `1.2.3.4`, `stable-1.2`). */
+export function parseTagVersion(tag: string): semver.SemVer | undefined {
+  const m = TAG_VERSION.exec(tag);
+  if (!m) return undefined;
+  const num = (s: string | undefined) => (s === undefined ? '0' : s.replace(/^0+(?=\d)/, ''));
+  let text = `${num(m[1])}.${num(m[2])}.${num(m[3])}`;
+  if (m[4] !== undefined) text += `-${m[4]}`;
+  if (m[5] !== undefined) text += `+${m[5]}`;
+  return semver.parse(text) ?? undefined;
+}
+
+interface Alternative {
+  range: semver.Range;
+  excluded: semver.Range[];
+}
+
+/**
+ * Compiles a range.
+ * @returns a matcher, or a string saying why the range is invalid.
+ */
+export function compileVersionRange(text: string): VersionMatcher | string {
+  if (text.trim() === '') return 'the range is empty';
+  // A range that names a pre-release lets pre-releases match anywhere in it (Masterminds), not only on the same x.y.z (node-semver's default).
+  const includePrerelease = /\d-[0-9A-Za-z]/.test(text);
+  const options = { includePrerelease };
+  const alternatives: Alternative[] = [];
+  for (const part of text.split('||')) {
+    const excluded: semver.Range[] = [];
+    let rest = part
+      .replaceAll(',', ' ')
+      .replace(/=>/g, '>=')
+      .replace(/=</g, '<=')
+      .replace(/~>/g, '~');
+    let badExclusion: string | undefined;
+    rest = rest.replace(/!=\s*(\S+)/g, (_all, version: string) => {
+      if (semver.validRange(version, options) === null) badExclusion ??= `"!=${version}" does not name a version`;
+      else excluded.push(new semver.Range(version, options));
+      return ' ';
+    });
+    if (badExclusion !== undefined) return badExclusion;
+    const trimmed = rest.trim();
+    if (trimmed === '' && excluded.length === 0) return `empty alternative in "${text}"`;
+    if (semver.validRange(trimmed === '' ? '*' : trimmed, options) === null) return `"${part.trim()}" is not a valid semver range`;
+    alternatives.push({ range: new semver.Range(trimmed === '' ? '*' : trimmed, options), excluded });
+  }
+  return (tag: string) => {
+    const version = parseTagVersion(tag);
+    if (version === undefined) return false;
+    return alternatives.some(
+      (alt) => alt.range.test(version) && !alt.excluded.some((ex) => ex.test(version)),
+    );
+  };
+}
+
+/** Why a range is invalid, or undefined when it compiles. */
+export function versionRangeProblem(text: string): string | undefined {
+  const result = compileVersionRange(text);
+  return typeof result === 'string' ? result : undefined;
+}
+
+const cache = new Map<string, VersionMatcher>();
+
+/**
+ * The matcher for a range already validated by {@link versionRangeProblem}.
+ * @throws RangeError for an invalid range (a bug: parsers validate first).
+ */
+export function versionMatcher(text: string): VersionMatcher {
+  let matcher = cache.get(text);
+  if (matcher === undefined) {
+    const result = compileVersionRange(text);
+    if (typeof result === 'string') throw new RangeError(`invalid semver range "${text}": ${result}`);
+    matcher = result;
+    if (cache.size > 1024) cache.clear();
+    cache.set(text, matcher);
+  }
+  return matcher;
+}
+
+/** Compares two tags by version, highest first; tags that are not versions sort last, by name. */
+export function compareTagsByVersionDesc(a: string, b: string): number {
+  const va = parseTagVersion(a);
+  const vb = parseTagVersion(b);
+  if (va && vb) return semver.rcompare(va, vb) || (a < b ? -1 : a > b ? 1 : 0);
+  if (va) return -1;
+  if (vb) return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,142 @@
+import { FerryError } from '../errors.ts';
+import type { CopyEventListener } from '../copy/events.ts';
+import type { RegistryAccessOptions } from '../transports/registry/access-options.ts';
+import { RegistryPool } from '../transports/registry/registry-pool.ts';
+import { DEFAULT_RETRY_POLICY } from '../transports/registry/retry.ts';
+import type { LayoutStore } from '../transports/layout/index.ts';
+import type { RegistryOptions, SyncSpec } from './config/sync-spec.ts';
+import { findDestinationConflicts } from './select/conflicts.ts';
+import { inShard, type Shard } from './select/shard.ts';
+import { summarizePlan, type DestinationSummary } from './engine/dry-run.ts';
+import { expandSpec } from './engine/expand.ts';
+import { resolveImage, type PlanItem, type ResolveContext } from './engine/plan.ts';
+import { AccessCache } from './engine/registry-settings.ts';
+import { buildReport, type SyncReport } from './engine/report.ts';
+import { runPlan, type ItemResult } from './engine/run-plan.ts';
+
+/** Images copied at once by default: enough to overlap latency, few enough that each finishes soon. */
+export const DEFAULT_SYNC_JOBS = 4;
+/** Blob transfers at once across the whole run. */
+export const DEFAULT_BLOB_JOBS = 12;
+/** Parallel HEAD requests while resolving the plan. */
+const RESOLVE_CONCURRENCY = 16;
+
+export interface SyncOptions {
+  /** Images in flight at once (`--jobs`). */
+  jobs?: number | undefined;
+  /** Blob transfers in flight at once across all images. */
+  blobJobs?: number | undefined;
+  keepGoing?: boolean | undefined;
+  dryRun?: boolean | undefined;
+  preserveDigests?: boolean | undefined;
+  retryTimes?: number | undefined;
+  /** Only this slice of the plan (`--shard I/N`). */
+  shard?: Shard | undefined;
+  /** Command-line settings that override the spec for every source / destination registry. */
+  sourceOverrides?: RegistryOptions | undefined;
+  destinationOverrides?: RegistryOptions | undefined;
+  /** Base access for every registry (auth file, environment). */
+  access?: RegistryAccessOptions | undefined;
+  signal?: AbortSignal | undefined;
+  onEvent?: CopyEventListener | undefined;
+  /** The resolved plan, before anything is copied (counts for progress). */
+  onPlan?: ((items: readonly PlanItem[]) => void) | undefined;
+  onItem?: ((result: ItemResult) => void) | undefined;
+}
+
+export interface SyncResult {
+  report: SyncReport;
+  /** Present for dry runs: what each destination would receive. */
+  summary?: DestinationSummary[] | undefined;
+  plan: PlanItem[];
+}
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+/**
+ * Synchronises every image a spec describes: expand rules to concrete tags,
+ * resolve each source digest and skip destinations that already hold it
+ * (HEAD only), then copy the rest in parallel with one blob tracker, so
+ * shared layers cross once per destination registry. Returns the report;
+ * failed images are in it (the caller decides the exit code).
+ */
+export async function sync(spec: SyncSpec, options: SyncOptions = {}): Promise<SyncResult> {
+  const started = new Date();
+  const retry = { ...DEFAULT_RETRY_POLICY, ...(options.retryTimes !== undefined ? { retries: options.retryTimes } : {}) };
+  const pool = new RegistryPool({
+    onRetry: (e) => options.onEvent?.({ type: 'retry', what: e.error.http?.url ?? 'request', attempt: e.attempt, delayMs: e.delayMs, reason: e.error.message }),
+  });
+  const layouts = new Map<string, Promise<LayoutStore>>();
+  const ctx: ResolveContext = { open: { pool, layouts }, signal: options.signal };
+  try {
+    const expanded = await expandSpec({
+      spec,
+      pool,
+      accessCache: new AccessCache(options.access ?? {}, retry),
+      sourceOverrides: options.sourceOverrides ?? {},
+      destinationOverrides: options.destinationOverrides ?? {},
+      signal: options.signal,
+    });
+    const shard = options.shard;
+    const mine = shard ? expanded.filter((e) => inShard(e.targets.length > 0 ? repositoryKeyOf(e) : '', shard)) : expanded;
+    const nested = await mapLimited(mine, RESOLVE_CONCURRENCY, (e) => resolveImage(ctx, e));
+    const plan = dedupe(nested.flat());
+    const conflicts = findDestinationConflicts(plan.map((p) => ({ source: p.source, destination: p.destination, origin: p.expanded.rule.origin })));
+    if (conflicts.length > 0) {
+      const c = conflicts[0]!;
+      throw new FerryError('INVALID_CONFIG', `${c.destination} would be written by two sources: ${c.first.source} and ${c.second.source}`, {
+        hint: `check the rules at ${c.first.origin.file}:${c.first.origin.line} and ${c.second.origin.file}:${c.second.origin.line}`,
+      });
+    }
+    options.onPlan?.(plan);
+    if (options.dryRun) {
+      const summary = await summarizePlan(plan, ctx);
+      const results: ItemResult[] = plan.map((p) => ({
+        source: p.source, destination: p.destination, digest: p.digest, origin: p.origin, bytes: 0,
+        status: p.status === 'skip' ? 'skipped' : p.status === 'failed' ? 'failed' : 'copied',
+        ...(p.reason !== undefined ? { reason: p.reason } : {}),
+      }));
+      return { report: buildReport(results, started, new Date()), summary, plan };
+    }
+    const results = await runPlan(plan, {
+      ...ctx,
+      jobs: options.jobs ?? spec.defaults.jobs ?? DEFAULT_SYNC_JOBS,
+      blobJobs: options.blobJobs ?? DEFAULT_BLOB_JOBS,
+      keepGoing: options.keepGoing ?? false,
+      preserveDigests: options.preserveDigests ?? false,
+      retry,
+      onEvent: options.onEvent,
+      onItem: options.onItem,
+    });
+    return { report: buildReport(results, started, new Date()), plan };
+  } finally {
+    await pool.close();
+  }
+}
+
+function repositoryKeyOf(e: { image: { registry?: string | undefined; repository: string } }): string {
+  return e.image.registry === undefined ? e.image.repository : `${e.image.registry}/${e.image.repository}`;
+}
+
+/** The same source listed twice for one destination is copied once. */
+function dedupe(items: PlanItem[]): PlanItem[] {
+  const seen = new Set<string>();
+  return items.filter((i) => {
+    const key = `${i.source} ${i.destination}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
