@@ -112,6 +112,11 @@ export async function copyImage(options: CopyImageOptions): Promise<CopyImageRes
     named = top;
     toWrite.push({ raw: top, blobs: manifestBlobs(parsedTop.manifest) });
   }
+  if (options.preserveDigests && !dst.capabilities.preservesDigests) {
+    throw new FerryError('DIGEST_CHANGE', `${destination.display} stores images in a format that changes their digests`, {
+      hint: 'drop --preserve-digests, or copy to a registry, oci:, oci-archive: or dir: destination',
+    });
+  }
   const accepts = dst.capabilities.manifestTypes;
   for (const m of [...toWrite.map((p) => p.raw), named]) {
     if (accepts !== 'any' && !accepts.includes(m.mediaType)) {

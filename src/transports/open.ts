@@ -1,6 +1,9 @@
 import { resolve } from 'node:path';
 import { FerryError } from '../errors.ts';
+import { openDir } from './dir/index.ts';
+import { openDockerArchive } from './docker-archive/index.ts';
 import { layoutRepository, openLayoutStore, type LayoutStore } from './layout/index.ts';
+import { openOciArchive } from './oci-archive/index.ts';
 import { parseTransportRef, type TransportRef } from '../ref/transport-ref.ts';
 import { formatReference } from '../ref/reference.ts';
 import type { ImageTarget } from '../transport/repository.ts';
@@ -53,6 +56,9 @@ const openLayout: Opener = async (ref, options) => {
 const OPENERS: Record<string, Opener> = {
   docker: openDocker,
   oci: openLayout,
+  'oci-archive': openOciArchive,
+  dir: openDir,
+  'docker-archive': openDockerArchive,
 };
 
 /** Resolves `transport:reference` to a repository and the reference within it. */

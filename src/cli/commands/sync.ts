@@ -99,7 +99,12 @@ export function syncCommand(program: Command, ctx: CommandContext): void {
     const progress = new ProgressRenderer(ctx.output);
     let total = 0;
     let done = 0;
-    progress.headline = () => `images ${done}/${total}`;
+    const started = Date.now();
+    progress.headline = () => {
+      // ETA from the pace of finished images: sizes vary, but it is honest about what it knows.
+      const eta = done > 0 && done < total ? Math.round(((Date.now() - started) / done) * (total - done) / 1000) : undefined;
+      return `images ${done}/${total}${eta !== undefined ? `, ETA ${eta < 90 ? `${eta} s` : `${Math.round(eta / 60)} min`}` : ''}`;
+    };
     const digestLines: string[] = [];
     try {
       const result = await sync(spec, {

@@ -1,0 +1,147 @@
+import { createReadStream } from 'node:fs';
+import { open, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { FerryError, throwIfAborted } from '../../errors.ts';
+import type { Descriptor } from '../../oci/descriptor.ts';
+import { digestAlgorithm, digestOf, isDigest, type Digest } from '../../oci/digest.ts';
+import { MAX_MANIFEST_BYTES, detectManifestType, type RawManifest } from '../../oci/manifest.ts';
+import type { BlobGetOptions, CallOptions } from '../../transport/repository.ts';
+import { MANIFEST_FILE, VERSION_FILE, blobFileName, checkVersion, instanceManifestFileName } from './dir-format.ts';
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function ioError(message: string, cause: unknown): FerryError {
+  return new FerryError('IO', `${message}: ${(cause as Error).message}`, { cause });
+}
+
+/** The media type of manifest bytes read from disk (no Content-Type here): the `mediaType` field, else the shape. */
+function mediaTypeOf(bytes: Uint8Array, where: string): string {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (error) {
+    throw new FerryError('INVALID_MANIFEST', `${where}: manifest is not valid JSON`, { cause: error });
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new FerryError('INVALID_MANIFEST', `${where}: manifest is not a JSON object`);
+  return detectManifestType(json as Record<string, unknown>, undefined);
+}
+
+/**
+ * Read access to one image in skopeo's directory format. Nothing is cached:
+ * a destination reads what is committed on disk now.
+ */
+export class DirReader {
+  readonly dir: string;
+  readonly where: string;
+
+  constructor(dir: string, where: string) {
+    this.dir = dir;
+    this.where = where;
+  }
+
+  /** Refuses a directory whose `version` file names a format ferry does not know. */
+  async checkVersion(): Promise<void> {
+    let text: string | undefined;
+    try {
+      text = await readFile(join(this.dir, VERSION_FILE), 'utf8');
+    } catch (error) {
+      if (!isMissing(error)) throw ioError(`${this.where}: cannot read ${VERSION_FILE}`, error);
+    }
+    checkVersion(text, this.where);
+  }
+
+  async #readManifestFile(name: string, signal: AbortSignal | undefined): Promise<Uint8Array | undefined> {
+    const path = join(this.dir, name);
+    let fh;
+    try {
+      fh = await open(path, 'r');
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw ioError(`${this.where}: cannot open ${name}`, error);
+    }
+    try {
+      const { size } = await fh.stat();
+      if (size > MAX_MANIFEST_BYTES) {
+        throw new FerryError('INVALID_MANIFEST', `${this.where}: ${name} is ${size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
+      }
+      throwIfAborted(signal);
+      return new Uint8Array(await fh.readFile());
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** The top manifest (`manifest.json`), or undefined when there is none yet. */
+  async topManifest(options: CallOptions = {}): Promise<RawManifest | undefined> {
+    const bytes = await this.#readManifestFile(MANIFEST_FILE, options.signal);
+    if (!bytes) return undefined;
+    return { bytes, digest: digestOf(bytes), mediaType: mediaTypeOf(bytes, `${this.where}/${MANIFEST_FILE}`) };
+  }
+
+  /**
+   * The manifest a reference names: any tag means the top manifest (the
+   * directory holds one image); a digest is the top manifest's or an
+   * instance's (`<hex>.manifest.json`), verified. Undefined when absent.
+   */
+  async findManifest(reference: string, options: CallOptions = {}): Promise<RawManifest | undefined> {
+    const top = await this.topManifest(options);
+    if (!isDigest(reference)) return top;
+    if (top && digestOf(top.bytes, digestAlgorithm(reference)) === reference) return { ...top, digest: reference };
+    const name = instanceManifestFileName(reference);
+    const bytes = await this.#readManifestFile(name, options.signal);
+    if (!bytes) return undefined;
+    if (digestOf(bytes, digestAlgorithm(reference)) !== reference) {
+      throw new FerryError('CORRUPT', `${this.where}/${name} does not hash to ${reference}`, { hint: 'the directory was modified or damaged; copy the image again' });
+    }
+    return { bytes, digest: reference, mediaType: mediaTypeOf(bytes, `${this.where}/${name}`) };
+  }
+
+  async manifestGet(reference: string, options: CallOptions = {}): Promise<RawManifest> {
+    const found = await this.findManifest(reference, options);
+    if (!found) throw new FerryError('NOT_FOUND', `manifest ${reference} not found in ${this.where}`, { hint: isDigest(reference) ? undefined : `${this.where} has no ${MANIFEST_FILE}` });
+    return found;
+  }
+
+  async manifestHead(reference: string, options: CallOptions = {}): Promise<Descriptor | undefined> {
+    const found = await this.findManifest(reference, options);
+    return found && { mediaType: found.mediaType, digest: found.digest, size: found.bytes.byteLength };
+  }
+
+  async blobHead(digest: Digest): Promise<number | undefined> {
+    try {
+      const st = await stat(join(this.dir, blobFileName(digest)));
+      return st.isFile() ? st.size : undefined;
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw ioError(`${this.where}: cannot stat blob ${digest}`, error);
+    }
+  }
+
+  /** Streams a blob file. Does not verify: the destination's blobPut hashes what it receives. */
+  async blobGet(descriptor: Descriptor, options: BlobGetOptions = {}): Promise<Readable> {
+    throwIfAborted(options.signal);
+    const path = join(this.dir, blobFileName(descriptor.digest));
+    let fh;
+    try {
+      fh = await open(path, 'r');
+    } catch (error) {
+      if (isMissing(error)) throw new FerryError('NOT_FOUND', `blob ${descriptor.digest} not found in ${this.where}`);
+      throw ioError(`${this.where}: cannot open blob ${descriptor.digest}`, error);
+    }
+    const stream = createReadStream('', { fd: fh, autoClose: true, signal: options.signal });
+    const onBytes = options.onBytes;
+    if (!onBytes) return stream;
+    const counted = new PassThrough({
+      transform(chunk: Buffer, _enc, cb) {
+        onBytes(chunk.byteLength);
+        cb(null, chunk);
+      },
+    });
+    stream.on('error', (err) => counted.destroy(err));
+    return stream.pipe(counted);
+  }
+}

@@ -1,0 +1,7 @@
+export { TarFileWriter, type TarEntryOptions } from './tar-file-writer.ts';
+export { indexTar, lookupTarFile, type TarIndexEntry } from './tar-index.ts';
+export { extractTarSafely, type ExtractOptions } from './safe-extract.ts';
+export { safeEntryPath, resolveInArchive } from './entry-path.ts';
+export { sniffCompression, sniffFile, decompressor, readFileRange, type Compression } from './compression.ts';
+export { archiveTempPath, existingFileSize, publishArchive, removeStaleArchiveTemps } from './archive-file.ts';
+export { encodeHeader, encodeEntryHeaders, fitsUstar, BLOCK_SIZE } from './tar-header.ts';
