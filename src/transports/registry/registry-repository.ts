@@ -7,7 +7,7 @@ import { MAX_MANIFEST_BYTES, parseManifest, type RawManifest } from '../../oci/m
 import type {
   BlobGetOptions, BlobPutOptions, BlobPutResult, CallOptions, Capabilities, ManifestPutOptions, Repository,
 } from '../../transport/repository.ts';
-import { verifyingStream } from '../../copy/verify-stream.ts';
+import { verifyingStream } from '../../oci/verify-stream.ts';
 import { headerValue, readBounded, type RegistryClient, type RegistryResponse } from './registry-client.ts';
 import { resumableDownload } from './resumable-download.ts';
 import { throttled } from './throttle.ts';
