@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -118,4 +120,16 @@ test('skopeo reads images written by the store, and ferry reads what skopeo writ
   assert.equal(got.digest, multi.index.digest);
   assert.equal(got.mediaType, MediaType.ociIndex);
   assert.deepEqual(await repo.tagList(), ['1.0', 'multi']);
+});
+
+test('umoci lists and reads images of the shared store', { skip: requirePeer('umoci') }, async (t) => {
+  const store = await newStore(t);
+  const image = await makeImage({ seed: 'umoci' });
+  await putImage(layoutRepository(store, 'ns/app'), image, '1.0');
+  await putImage(layoutRepository(store, 'other'), image, 'latest');
+  await store.tempPath(); // ferry's temp directory must not disturb other tools
+  const run = promisify(execFile);
+  const { stdout } = await run('umoci', ['ls', '--layout', store.dir]);
+  assert.deepEqual(stdout.trim().split('\n').sort(), ['ns/app:1.0', 'other:latest']);
+  await run('umoci', ['stat', '--image', `${store.dir}:ns/app:1.0`]);
 });

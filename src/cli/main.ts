@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule[]>> = {
   login: async () => [(await import('./commands/login.ts')).loginCommand],
   logout: async () => [(await import('./commands/login.ts')).logoutCommand],
   'manifest-digest': async () => [(await import('./commands/manifest-digest.ts')).manifestDigestCommand],
+  serve: async () => [(await import('./commands/serve.ts')).serveCommand],
   sync: async () => [(await import('./commands/sync.ts')).syncCommand],
   k8s: async () => [(await import('./commands/k8s.ts')).k8sCommand],
 };

@@ -168,7 +168,7 @@ export async function copyImage(options: CopyImageOptions): Promise<CopyImageRes
     }
   }
   const reference = destination.reference ?? named.digest;
-  await dst.manifestPut(reference, named, { signal, annotations: options.annotations });
+  await dst.manifestPut(reference, named, { signal, annotations: options.annotations, root: true });
   emit({ type: 'manifest-written', destination: destination.display, reference, digest: named.digest });
   await dst.commit?.({ signal });
   emit({ type: 'image-done', source: source.display, destination: destination.display, digest: named.digest, bytesTransferred: result.bytesTransferred });

@@ -44,6 +44,12 @@ export interface ManifestPutOptions extends CallOptions {
    * registries ignore them. They never change the manifest bytes.
    */
   annotations?: Record<string, string> | undefined;
+  /**
+   * This manifest is the image the destination reference names (not a child
+   * of an index). Storages that index their images record it even when it is
+   * put by digest, as an unnamed entry (`oci:PATH` without a name).
+   */
+  root?: boolean | undefined;
 }
 
 /** The result of a put: whether the bytes were transferred or the storage linked what it had. */

@@ -166,7 +166,7 @@ export function layoutRepository(store: LayoutStore, repository: string): Reposi
       const input = { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.byteLength };
       if (!byDigest) {
         await store.updateIndex((entries) => withTaggedEntry(entries, input, refNameOf(repository, reference), options.annotations), options);
-      } else if (subjectOf(manifest.bytes) !== undefined) {
+      } else if (options.root === true || subjectOf(manifest.bytes) !== undefined) {
         await store.updateIndex((entries) => withUntaggedEntry(entries, input, repository), options);
       }
     },

@@ -32,6 +32,18 @@ export function tempOwner(name: string): number | undefined {
 }
 
 /**
+ * Removes `<prefix><pid>-<uuid>…` files in `dir` whose process is gone: stale
+ * lock files moved aside by a process that died before deleting them.
+ */
+export async function removeStaleSiblings(dir: string, prefix: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = tempOwner(name.slice(prefix.length));
+    if (pid !== undefined && !isProcessAlive(pid)) await rm(join(dir, name), { force: true });
+  }
+}
+
+/**
  * Removes temp files whose creating process is gone, so a killed run leaves
  * nothing behind once the store is opened again. Files of live processes
  * (including other ferry processes writing right now) are left alone.

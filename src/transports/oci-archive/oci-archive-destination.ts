@@ -2,8 +2,6 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FerryError } from '../../errors.ts';
-import type { Descriptor } from '../../oci/descriptor.ts';
-import { isDigest } from '../../oci/digest.ts';
 import type { RawManifest } from '../../oci/manifest.ts';
 import type { CallOptions, Capabilities, ManifestPutOptions, Repository } from '../../transport/repository.ts';
 import { LAYOUT_CAPABILITIES, layoutRepository, openLayoutStore, type LayoutStore } from '../layout/index.ts';
@@ -52,12 +50,6 @@ export async function openOciArchiveDestination(path: string, options: { display
     async commit(opts: CallOptions = {}) {
       if (!last) throw new FerryError('USAGE', `${display}: nothing to commit, no manifest was written`);
       await inner.commit?.(opts);
-      const top = last;
-      if (isDigest(top.reference)) {
-        // No name given: like skopeo, record the image in index.json without a ref.name, or readers could not find it.
-        const entry: Descriptor = { mediaType: top.manifest.mediaType, digest: top.manifest.digest, size: top.manifest.bytes.byteLength };
-        await store.updateIndex((entries) => (entries.some((e) => e.digest === entry.digest) ? undefined : [...entries, entry]), opts);
-      }
       tempArchive = archiveTempPath(target);
       const tar = await TarFileWriter.create(tempArchive);
       try {

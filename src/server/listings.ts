@@ -1,0 +1,32 @@
+import { MediaType } from '../oci/media-types.ts';
+import { pageParams, paginate, sendJson, singleParam, type RequestContext } from './http-util.ts';
+import { checkDigest } from './blobs.ts';
+import { RegistryError } from './registry-error.ts';
+
+/** GET /v2/<name>/tags/list with `n`/`last` and a `Link` to the next page. */
+export async function listTags(ctx: RequestContext, name: string): Promise<void> {
+  const params = pageParams(ctx.url);
+  const tags = await ctx.storage.tags(name);
+  if (tags === undefined) throw new RegistryError(404, 'NAME_UNKNOWN', `repository ${name} not found`, { detail: { name } });
+  const { page, headers } = paginate(params, tags, `/v2/${name}/tags/list`);
+  sendJson(ctx, 200, { name, tags: page }, headers);
+}
+
+/** GET /v2/_catalog: repositories derived from the store's index entries, tagged or not. */
+export async function listCatalog(ctx: RequestContext): Promise<void> {
+  const params = pageParams(ctx.url);
+  const { page, headers } = paginate(params, await ctx.storage.repositories(), '/v2/_catalog');
+  sendJson(ctx, 200, { repositories: page }, headers);
+}
+
+/** GET /v2/<name>/referrers/<digest>[?artifactType=]: never 404, an empty index when nothing refers. */
+export async function listReferrers(ctx: RequestContext, name: string, digestRaw: string): Promise<void> {
+  const digest = checkDigest(digestRaw);
+  const artifactType = singleParam(ctx.url, 'artifactType');
+  const manifests = await ctx.storage.referrers(name, digest, artifactType);
+  const body = JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests });
+  const headers: Record<string, string | number> = { 'Content-Type': MediaType.ociIndex, 'Content-Length': Buffer.byteLength(body) };
+  if (artifactType !== undefined) headers['OCI-Filters-Applied'] = 'artifactType';
+  ctx.res.writeHead(200, headers);
+  ctx.res.end(ctx.head ? undefined : body);
+}

@@ -1,0 +1,129 @@
+import type { Descriptor } from '../oci/descriptor.ts';
+import type { Digest } from '../oci/digest.ts';
+import { entryInRepository, entryRepository, entryTag } from '../transports/layout/layout-names.ts';
+import type { LayoutStore } from '../transports/layout/layout-store.ts';
+import { ManifestSummaries } from './manifest-summary.ts';
+
+/** Nesting depth followed when deciding which manifests a repository holds (indexes of indexes are rare). */
+const MAX_INDEX_DEPTH = 4;
+
+/**
+ * The registry's view of a shared layout store: repositories are derived from
+ * index.json entries (ref names `repo:tag`, and untagged entries annotated with
+ * their repository); a manifest belongs to a repository when an entry of the
+ * repository names it or an index of the repository lists it. Blobs are one
+ * namespace shared by every repository.
+ */
+export class RegistryStorage {
+  readonly store: LayoutStore;
+  readonly summaries: ManifestSummaries;
+  // Per index.json generation (the entries array changes identity on every write).
+  #members = new WeakMap<readonly Descriptor[], Map<string, Promise<Map<Digest, string | undefined>>>>();
+
+  constructor(store: LayoutStore) {
+    this.store = store;
+    this.summaries = new ManifestSummaries(store);
+  }
+
+  /** Every repository name, sorted. */
+  async repositories(): Promise<string[]> {
+    const names = new Set<string>();
+    for (const e of await this.store.listEntries()) {
+      const repo = entryRepository(e);
+      if (repo !== undefined) names.add(repo);
+    }
+    return [...names].sort();
+  }
+
+  async repositoryExists(name: string): Promise<boolean> {
+    return (await this.store.listEntries()).some((e) => entryInRepository(e, name));
+  }
+
+  /** Tags of a repository, sorted; undefined when the repository does not exist. */
+  async tags(name: string): Promise<string[] | undefined> {
+    const entries = (await this.store.listEntries()).filter((e) => entryInRepository(e, name));
+    if (entries.length === 0) return undefined;
+    const tags = new Set<string>();
+    for (const e of entries) {
+      const tag = entryTag(e, name);
+      if (tag !== undefined) tags.add(tag);
+    }
+    return [...tags].sort();
+  }
+
+  /** The entry a tag points at (the last one, should another tool have left duplicates). */
+  async resolveTag(name: string, tag: string): Promise<Descriptor | undefined> {
+    const entries = await this.store.listEntries();
+    for (let i = entries.length - 1; i >= 0; i--) {
+      if (entryTag(entries[i]!, name) === tag) return entries[i];
+    }
+    return undefined;
+  }
+
+  /** Descriptor of a manifest held by the repository (by entry or as a child of one of its indexes), else undefined. */
+  async manifestByDigest(name: string, digest: Digest): Promise<Descriptor | undefined> {
+    const members = await this.#membersOf(name);
+    if (!members.has(digest)) return undefined;
+    const size = await this.store.blobSize(digest);
+    if (size === undefined) return undefined;
+    const mediaType = members.get(digest) ?? (await this.summaries.get(digest))?.mediaType;
+    return mediaType === undefined ? undefined : { mediaType, digest, size };
+  }
+
+  /** Descriptors of the repository's manifests whose subject is `digest`, as the referrers API lists them. */
+  async referrers(name: string, digest: Digest, artifactType?: string): Promise<Descriptor[]> {
+    const out: Descriptor[] = [];
+    const seen = new Set<string>();
+    for (const e of await this.store.listEntries()) {
+      if (!entryInRepository(e, name) || seen.has(e.digest)) continue;
+      seen.add(e.digest);
+      const s = await this.summaries.get(e.digest, e.mediaType);
+      if (!s || s.subject !== digest) continue;
+      if (artifactType !== undefined && s.artifactType !== artifactType) continue;
+      const d: Descriptor = { mediaType: s.mediaType, digest: e.digest, size: s.size };
+      if (s.artifactType !== undefined) d.artifactType = s.artifactType;
+      if (s.annotations !== undefined) d.annotations = s.annotations;
+      out.push(d);
+    }
+    return out;
+  }
+
+  /** Digest → media type (when an entry records it) of every manifest the repository holds. */
+  async #membersOf(name: string): Promise<Map<Digest, string | undefined>> {
+    const entries = await this.store.listEntries();
+    let byRepo = this.#members.get(entries);
+    if (!byRepo) {
+      byRepo = new Map();
+      this.#members.set(entries, byRepo);
+    }
+    let members = byRepo.get(name);
+    if (!members) {
+      members = this.#computeMembers(entries, name);
+      byRepo.set(name, members);
+    }
+    return members;
+  }
+
+  async #computeMembers(entries: readonly Descriptor[], name: string): Promise<Map<Digest, string | undefined>> {
+    const members = new Map<Digest, string | undefined>();
+    let frontier: Digest[] = [];
+    for (const e of entries) {
+      if (!entryInRepository(e, name)) continue;
+      members.set(e.digest, e.mediaType);
+      frontier.push(e.digest);
+    }
+    for (let depth = 0; depth < MAX_INDEX_DEPTH && frontier.length > 0; depth++) {
+      const next: Digest[] = [];
+      for (const digest of frontier) {
+        const s = await this.summaries.get(digest, members.get(digest));
+        for (const child of s?.children ?? []) {
+          if (members.has(child)) continue;
+          members.set(child, undefined);
+          next.push(child);
+        }
+      }
+      frontier = next;
+    }
+    return members;
+  }
+}

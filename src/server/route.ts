@@ -1,0 +1,36 @@
+/** What a request path addresses in the distribution API. Names and references are raw: handlers validate them. */
+export type Route =
+  | { kind: 'ping' }
+  | { kind: 'catalog' }
+  | { kind: 'tags'; name: string }
+  | { kind: 'manifest'; name: string; reference: string }
+  | { kind: 'blob'; name: string; digest: string }
+  | { kind: 'upload'; name: string; id: string | undefined }
+  | { kind: 'referrers'; name: string; digest: string }
+  | { kind: 'unknown' };
+
+/** Longest URL path ferry looks at; real ones are far shorter (names ≤ 255, digests ≤ 135). */
+const MAX_PATH_LENGTH = 2048;
+
+// The name is everything before the last matching keyword, as in distribution's router.
+const PATTERNS: [RegExp, (m: RegExpExecArray) => Route][] = [
+  [/^(.+)\/manifests\/([^/]+)$/, (m) => ({ kind: 'manifest', name: m[1]!, reference: m[2]! })],
+  [/^(.+)\/blobs\/uploads(?:\/([^/]*))?$/, (m) => ({ kind: 'upload', name: m[1]!, id: m[2] === '' ? undefined : m[2] })],
+  [/^(.+)\/blobs\/([^/]+)$/, (m) => ({ kind: 'blob', name: m[1]!, digest: m[2]! })],
+  [/^(.+)\/tags\/list$/, (m) => ({ kind: 'tags', name: m[1]! })],
+  [/^(.+)\/referrers\/([^/]+)$/, (m) => ({ kind: 'referrers', name: m[1]! , digest: m[2]! })],
+];
+
+/** Maps a URL path (no query) to a route. */
+export function matchRoute(pathname: string): Route {
+  if (pathname.length > MAX_PATH_LENGTH) return { kind: 'unknown' };
+  if (pathname === '/v2' || pathname === '/v2/') return { kind: 'ping' };
+  if (pathname === '/v2/_catalog') return { kind: 'catalog' };
+  if (!pathname.startsWith('/v2/')) return { kind: 'unknown' };
+  const rest = pathname.slice(4);
+  for (const [re, make] of PATTERNS) {
+    const m = re.exec(rest);
+    if (m) return make(m);
+  }
+  return { kind: 'unknown' };
+}
