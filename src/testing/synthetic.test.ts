@@ -70,10 +70,8 @@ test('a synthetic repository serves a consistent single-platform OCI image', asy
   assert.deepEqual(parsed.manifest.layers.map((l) => l.size), [4096, 10_000]);
   for (const d of [parsed.manifest.config, ...parsed.manifest.layers]) {
     assert.equal(await repo.blobHead(d.digest), d.size);
-    let counted = 0;
-    const bytes = await collect(await repo.blobGet(d, { onBytes: (n) => (counted += n) }));
+    const bytes = await collect(await repo.blobGet(d));
     assert.equal(bytes.length, d.size);
-    assert.equal(counted, d.size);
     assert.equal(sha256(bytes), d.digest);
   }
   const config = JSON.parse(Buffer.from(await collect(await repo.blobGet(parsed.manifest.config))).toString('utf8'));

@@ -68,16 +68,9 @@ function race<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<
   });
 }
 
-function* counted(chunks: Iterable<Buffer>, onBytes: ((n: number) => void) | undefined): Generator<Buffer> {
-  for (const chunk of chunks) {
-    onBytes?.(chunk.length);
-    yield chunk;
-  }
-}
-
 function blobStream(blob: SyntheticBlob, options: BlobGetOptions): Readable {
   const chunks = blob.kind === 'config' ? [blob.bytes] : layerChunks(blob.layer);
-  const stream = Readable.from(counted(chunks, options.onBytes), { objectMode: false });
+  const stream = Readable.from(chunks, { objectMode: false });
   const signal = options.signal;
   if (signal) {
     const onAbort = (): void => {

@@ -27,13 +27,8 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** Progress callback for bytes of one blob as they stream. */
-export type BytesListener = (bytes: number) => void;
 
-export interface BlobGetOptions extends CallOptions {
-  /** Called with the byte count of each chunk delivered to the caller. */
-  onBytes?: BytesListener | undefined;
-}
+export type BlobGetOptions = CallOptions;
 
 export type BlobPutOptions = CallOptions;
 

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { FerryError, throwIfAborted } from '../../errors.ts';
 import type { Descriptor } from '../../oci/descriptor.ts';
 import { digestAlgorithm, digestOf, isDigest, type Digest } from '../../oci/digest.ts';
@@ -132,16 +132,6 @@ export class DirReader {
       if (isMissing(error)) throw new FerryError('NOT_FOUND', `blob ${descriptor.digest} not found in ${this.where}`);
       throw ioError(`${this.where}: cannot open blob ${descriptor.digest}`, error);
     }
-    const stream = createReadStream('', { fd: fh, autoClose: true, signal: options.signal });
-    const onBytes = options.onBytes;
-    if (!onBytes) return stream;
-    const counted = new PassThrough({
-      transform(chunk: Buffer, _enc, cb) {
-        onBytes(chunk.byteLength);
-        cb(null, chunk);
-      },
-    });
-    stream.on('error', (err) => counted.destroy(err));
-    return stream.pipe(counted);
+    return createReadStream('', { fd: fh, autoClose: true, signal: options.signal });
   }
 }

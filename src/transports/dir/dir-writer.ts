@@ -9,6 +9,7 @@ import type { Descriptor } from '../../oci/descriptor.ts';
 import { digestAlgorithm, digestOf, isDigest, type Digest } from '../../oci/digest.ts';
 import { MAX_MANIFEST_BYTES, manifestBlobs, parseManifest, type RawManifest } from '../../oci/manifest.ts';
 import type { BlobPutResult, CallOptions } from '../../transport/repository.ts';
+import { isProcessAlive } from '../../util/process-alive.ts';
 import {
   DIR_VERSION, MANIFEST_FILE, READABLE_VERSIONS, TEMP_PREFIX, VERSION_FILE, blobFileName, instanceManifestFileName, tempFileName, tempFileOwner,
 } from './dir-format.ts';
@@ -25,15 +26,6 @@ async function isDirImage(dir: string): Promise<boolean> {
   return text !== undefined && READABLE_VERSIONS.includes(text);
 }
 
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Writes one image into a directory in skopeo's format. Blobs are verified
@@ -87,7 +79,7 @@ export class DirWriter {
     }
     for (const name of names) {
       const pid = tempFileOwner(name);
-      if (pid !== undefined && !isAlive(pid)) await rm(join(dir, name), { force: true });
+      if (pid !== undefined && !isProcessAlive(pid)) await rm(join(dir, name), { force: true });
     }
     const content = names.filter((n) => !n.startsWith(TEMP_PREFIX));
     if (content.length > 0 && !(await isDirImage(dir))) {

@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { FerryError, throwIfAborted } from '../../errors.ts';
 import type { Descriptor } from '../../oci/descriptor.ts';
 import { isDigest } from '../../oci/digest.ts';
@@ -67,20 +67,9 @@ export async function openArchiveSource(path: string, options: ArchiveSourceOpti
       if (!blob) throw new FerryError('NOT_FOUND', `blob ${descriptor.digest} not found in ${display}`);
       const stored = archive.openEntry(blob.entry, opts.signal);
       const unzip = decompressor(blob.compression);
-      const onBytes = opts.onBytes;
-      if (!unzip && !onBytes) return stored;
-      const out = unzip ?? new PassThrough();
-      stored.on('error', (err) => out.destroy(err));
-      const piped = stored.pipe(out);
-      if (!onBytes) return piped;
-      const counted = new PassThrough({
-        transform(chunk: Buffer, _enc, cb) {
-          onBytes(chunk.byteLength);
-          cb(null, chunk);
-        },
-      });
-      piped.on('error', (err) => counted.destroy(err));
-      return piped.pipe(counted);
+      if (!unzip) return stored;
+      stored.on('error', (err) => unzip.destroy(err));
+      return stored.pipe(unzip);
     },
     blobPut: async () => readOnly(),
     async manifestHead(reference, opts) {

@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FerryError, abortError, throwIfAborted } from '../../errors.ts';
-import { isProcessAlive, tempName } from './layout-temp.ts';
+import { isProcessAlive } from '../../util/process-alive.ts';
+import { tempName } from './layout-temp.ts';
 
 /** How long a writer waits for another process's index lock before giving up: index updates take milliseconds, so a minute means something is stuck. */
 export const LOCK_TIMEOUT_MS = 60_000;

@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { FerryError } from '../../errors.ts';
 import type { Descriptor } from '../../oci/descriptor.ts';
 import { digestAlgorithm, digestOf, isDigest, type Digest } from '../../oci/digest.ts';
@@ -90,17 +90,7 @@ export function layoutRepository(store: LayoutStore, repository: string): Reposi
     },
 
     async blobGet(descriptor: Descriptor, options: BlobGetOptions = {}): Promise<Readable> {
-      const stream = await store.openBlob(descriptor.digest, { signal: options.signal });
-      const onBytes = options.onBytes;
-      if (!onBytes) return stream;
-      const counted = new PassThrough({
-        transform(chunk: Buffer, _enc, cb) {
-          onBytes(chunk.byteLength);
-          cb(null, chunk);
-        },
-      });
-      stream.on('error', (err) => counted.destroy(err));
-      return stream.pipe(counted);
+      return store.openBlob(descriptor.digest, { signal: options.signal });
     },
 
     async blobPut(descriptor: Descriptor, data: Readable, options: BlobPutOptions = {}): Promise<BlobPutResult> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isProcessAlive } from '../../util/process-alive.ts';
 
 /** Directory inside a layout where ferry stages blobs, uploads and index writes before renaming them into place. */
 export const TEMP_DIR_NAME = '.ferry-tmp';
@@ -13,17 +14,6 @@ export function tempName(suffix = ''): string {
   return `${process.pid}-${randomUUID()}${suffix}`;
 }
 
-/** Whether a process with this pid exists on this machine (EPERM means it exists but belongs to someone else). */
-export function isProcessAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The pid a temp name was created by, or undefined for names ferry did not make. */
 export function tempOwner(name: string): number | undefined {

@@ -82,7 +82,6 @@ export class RegistryRepository implements Repository {
       size: descriptor.size,
       subject: `${this.display}@${descriptor.digest}`,
       signal: options.signal,
-      onBytes: options.onBytes,
     });
     return this.client.bandwidth ? pipeThrough(body, throttled(this.client.bandwidth, options.signal)) : body;
   }

@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FerryError, abortError } from '../../errors.ts';
-import type { BytesListener } from '../../transport/repository.ts';
 import type { Scope } from './auth-session.ts';
 import { headerValue, type RegistryClient, type RegistryResponse } from './registry-client.ts';
 import { backoffMs } from './retry.ts';
@@ -14,7 +13,6 @@ export interface ResumableDownloadOptions {
   size: number;
   subject: string;
   signal?: AbortSignal | undefined;
-  onBytes?: BytesListener | undefined;
 }
 
 /**
@@ -67,7 +65,6 @@ export async function resumableDownload(options: ResumableDownloadOptions): Prom
             if (chunk.length === 0) continue;
           }
           delivered += chunk.length;
-          options.onBytes?.(chunk.length);
           yield chunk;
         }
         if (delivered >= options.size) return;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { link, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FerryError } from '../../errors.ts';
+import { isProcessAlive } from '../../util/process-alive.ts';
 
 /**
  * A sibling temp path for writing archive `path`: `PATH.tmp-<pid>-<uuid>`.
@@ -11,15 +12,6 @@ export function archiveTempPath(path: string): string {
   return join(dirname(path), `${basename(path)}.tmp-${process.pid}-${randomUUID()}`);
 }
 
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Removes temp archives of `path` left by ferry processes that died (killed
@@ -31,7 +23,7 @@ export async function removeStaleArchiveTemps(path: string): Promise<void> {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
-    if (Number.isSafeInteger(pid) && pid > 0 && !isAlive(pid)) await rm(join(dirname(path), name), { force: true });
+    if (Number.isSafeInteger(pid) && pid > 0 && !isProcessAlive(pid)) await rm(join(dirname(path), name), { force: true });
   }
 }
 
