@@ -42,6 +42,8 @@ export type { Descriptor, ImageManifest, ImageIndex, Platform } from './oci/desc
 // Kubernetes / OpenShift migration and cluster mirror configuration
 export * as k8s from './k8s/index.ts';
 export { clusterResources } from './mirror/cluster-resources.ts';
+export * as mirror from './mirror/index.ts';
+export { startServer, type ServeOptions, type RunningServer } from './server/index.ts';
 
 // Synthetic images for tests, demos and benchmarks
 export { syntheticStore, syntheticRepository, type SyntheticImageSpec } from './testing/synthetic.ts';

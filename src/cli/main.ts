@@ -19,6 +19,10 @@ const COMMANDS: Record<string, () => Promise<CommandModule[]>> = {
   serve: async () => [(await import('./commands/serve.ts')).serveCommand],
   sync: async () => [(await import('./commands/sync.ts')).syncCommand],
   k8s: async () => [(await import('./commands/k8s.ts')).k8sCommand],
+  verify: async () => [(await import('./commands/verify.ts')).verifyCommand],
+  gc: async () => [(await import('./commands/gc.ts')).gcCommand],
+  bundle: async () => [(await import('./commands/bundle.ts')).bundleCommand],
+  mirror: async () => [(await import('./commands/mirror.ts')).mirrorCommand],
 };
 
 /** The modules to load for this command line: the named command's, or all of them. */

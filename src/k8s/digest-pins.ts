@@ -12,7 +12,7 @@ export type DigestPins = ReadonlyMap<string, string>;
 export function digestPins(images: readonly ReportImage[]): DigestPins {
   const pins = new Map<string, string>();
   for (const image of images) {
-    if (image.status === 'failed' || image.digest === undefined || !isDigest(image.digest)) continue;
+    if (image.status === 'failed' || image.status === 'planned' || image.digest === undefined || !isDigest(image.digest)) continue;
     const ref = reportReference(image.destination);
     // A destination written by digest alone pins no tag.
     if (ref !== undefined && !(ref.tag === undefined && ref.digest !== undefined)) pins.set(tagKey(ref), image.digest);

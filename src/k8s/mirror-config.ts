@@ -15,7 +15,7 @@ export function mappingsFromReport(images: readonly ReportImage[]): RepositoryMa
   const out: RepositoryMapping[] = [];
   const seen = new Set<string>();
   for (const image of images) {
-    if (image.status === 'failed') continue;
+    if (image.status === 'failed' || image.status === 'planned') continue;
     const source = reportReference(image.source);
     const destination = reportReference(image.destination);
     if (source === undefined || destination === undefined) continue;

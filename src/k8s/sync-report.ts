@@ -15,7 +15,7 @@ const ReportSchema = z.object({
       source: z.string(),
       destination: z.string(),
       digest: z.string().optional(),
-      status: z.enum(['copied', 'skipped', 'failed']),
+      status: z.enum(['copied', 'skipped', 'failed', 'planned']),
       bytes: z.number().optional(),
     }),
   ),
@@ -26,7 +26,7 @@ export interface ReportImage {
   source: string;
   destination: string;
   digest?: string | undefined;
-  status: 'copied' | 'skipped' | 'failed';
+  status: 'copied' | 'skipped' | 'failed' | 'planned';
 }
 
 export interface ReadOptions {

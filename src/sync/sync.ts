@@ -4,7 +4,7 @@ import type { RegistryAccessOptions } from '../transports/registry/access-option
 import { RegistryPool } from '../transports/registry/registry-pool.ts';
 import { DEFAULT_RETRY_POLICY } from '../transports/registry/retry.ts';
 import type { LayoutStore } from '../transports/layout/index.ts';
-import type { RegistryOptions, SyncSpec } from './config/sync-spec.ts';
+import { formatOrigin, type Destination, type RegistryOptions, type SyncSpec } from './config/sync-spec.ts';
 import { findDestinationConflicts } from './select/conflicts.ts';
 import { inShard, type Shard } from './select/shard.ts';
 import { summarizePlan, type DestinationSummary } from './engine/dry-run.ts';
@@ -13,6 +13,7 @@ import { resolveImage, type PlanItem, type ResolveContext } from './engine/plan.
 import { AccessCache } from './engine/registry-settings.ts';
 import { buildReport, type SyncReport } from './engine/report.ts';
 import { runPlan, type ItemResult } from './engine/run-plan.ts';
+import { mapLimited } from '../util/map-limited.ts';
 
 /** Images copied at once by default: enough to overlap latency, few enough that each finishes soon. */
 export const DEFAULT_SYNC_JOBS = 4;
@@ -51,19 +52,6 @@ export interface SyncResult {
   plan: PlanItem[];
 }
 
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return out;
-}
 
 /**
  * Synchronises every image a spec describes: expand rules to concrete tags,
@@ -80,8 +68,16 @@ export async function sync(spec: SyncSpec, options: SyncOptions = {}): Promise<S
   });
   const layouts = new Map<string, Promise<LayoutStore>>();
   const ctx: ResolveContext = { open: { pool, layouts }, signal: options.signal };
+  const ruleFailures: ItemResult[] = [];
   try {
     const expanded = await expandSpec({
+      onRuleFailed: options.keepGoing
+        ? (rule, source, error) => {
+            const failure: ItemResult = { source, destination: rule.destinations.map(describeDestination).join(', '), origin: formatOrigin(rule.origin), status: 'failed', reason: error.message, bytes: 0 };
+            ruleFailures.push(failure);
+            options.onItem?.(failure);
+          }
+        : undefined,
       spec,
       pool,
       accessCache: new AccessCache(options.access ?? {}, retry),
@@ -105,10 +101,10 @@ export async function sync(spec: SyncSpec, options: SyncOptions = {}): Promise<S
       const summary = await summarizePlan(plan, ctx);
       const results: ItemResult[] = plan.map((p) => ({
         source: p.source, destination: p.destination, digest: p.digest, origin: p.origin, bytes: 0,
-        status: p.status === 'skip' ? 'skipped' : p.status === 'failed' ? 'failed' : 'copied',
+        status: p.status === 'skip' ? 'skipped' : p.status === 'failed' ? 'failed' : 'planned',
         ...(p.reason !== undefined ? { reason: p.reason } : {}),
       }));
-      return { report: buildReport(results, started, new Date()), summary, plan };
+      return { report: buildReport([...ruleFailures, ...results], started, new Date(), true), summary, plan };
     }
     const results = await runPlan(plan, {
       ...ctx,
@@ -120,10 +116,16 @@ export async function sync(spec: SyncSpec, options: SyncOptions = {}): Promise<S
       onEvent: options.onEvent,
       onItem: options.onItem,
     });
-    return { report: buildReport(results, started, new Date()), plan };
+    return { report: buildReport([...ruleFailures, ...results], started, new Date()), plan };
   } finally {
     await pool.close();
   }
+}
+
+/** A rule's destination for reports, before any image is named (`docker://host/path`, `oci:/dir`). */
+function describeDestination(d: Destination): string {
+  const where = d.location.transport === 'docker' ? `docker://${d.location.registry}` : d.location.transport === 'oci' ? `oci:${d.location.layout}` : `dir:${d.location.directory}`;
+  return d.path === '' ? where : `${where}/${d.path}`;
 }
 
 function repositoryKeyOf(e: { image: { registry?: string | undefined; repository: string } }): string {

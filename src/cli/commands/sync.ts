@@ -122,7 +122,11 @@ export function syncCommand(program: Command, ctx: CommandContext): void {
         onPlan: (items) => {
           total = items.length;
           const skip = items.filter((i) => i.status === 'skip').length;
-          ctx.output.info(`Plan: ${items.length} images, ${items.length - skip} to copy, ${skip} already up to date`);
+          // Images whose source could not be resolved are neither to copy nor up to date.
+          const unresolved = items.filter((i) => i.status === 'failed').length;
+          ctx.output.info(
+            `Plan: ${items.length} images, ${items.length - skip - unresolved} to copy, ${skip} already up to date${unresolved > 0 ? `, ${unresolved} failed to resolve` : ''}`,
+          );
         },
         onItem: (r) => {
           done++;

@@ -18,6 +18,7 @@ import { needsTagList, selectTags } from '../select/select-tags.ts';
 import { layoutImageOf, type SourceImage } from '../select/source-image.ts';
 import type { AccessCache } from './registry-settings.ts';
 import { mergeOptions, resolveRegistryOptions } from '../config/registry-options.ts';
+import { mapLimited } from '../../util/map-limited.ts';
 
 /** One source image with everywhere it goes: a line of the plan before resolution. */
 export interface ExpandedImage {
@@ -36,6 +37,12 @@ export interface ExpandContext {
   /** Command-line overrides applied over every rule's own settings. */
   sourceOverrides: RegistryOptions;
   destinationOverrides: RegistryOptions;
+  /**
+   * With it, a rule that cannot be expanded (a missing repository, a refused
+   * tag listing) is reported here and the other rules go on (`--keep-going`);
+   * without it the first such failure ends the expansion.
+   */
+  onRuleFailed?: ((rule: SourceRule, source: string, error: FerryError) => void) | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -75,18 +82,6 @@ async function createdOf(repo: Repository, tag: string, signal: AbortSignal | un
   return date && !Number.isNaN(date.getTime()) ? date : undefined;
 }
 
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(workers);
-  return results;
-}
 
 function withTargets(ctx: ExpandContext, rule: SourceRule, image: SourceImage, source: TransportRef, sourceAccess: RegistryAccessOptions | undefined): ExpandedImage {
   const targets = destinationsFor(rule, image).map((target, i) => {
@@ -154,8 +149,11 @@ export async function expandSpec(ctx: ExpandContext): Promise<ExpandedImage[]> {
       try {
         return await fn();
       } catch (err) {
-        if (err instanceof FerryError) throw new FerryError(err.code, `${where}: ${what}: ${err.message}`, { hint: err.hint, cause: err, http: err.http });
-        throw err;
+        if (!(err instanceof FerryError)) throw err;
+        const failure = new FerryError(err.code, `${where}: ${what}: ${err.message}`, { hint: err.hint, cause: err, http: err.http });
+        if (!ctx.onRuleFailed || err.code === 'ABORTED') throw failure;
+        ctx.onRuleFailed(rule, what, failure);
+        return [];
       }
     };
     if (src.kind === 'repository') {

@@ -13,7 +13,8 @@ export interface ItemResult {
   source: string;
   destination: string;
   digest?: string | undefined;
-  status: 'copied' | 'skipped' | 'failed';
+  /** `planned`: a dry run would copy it. */
+  status: 'copied' | 'skipped' | 'failed' | 'planned';
   reason?: string | undefined;
   bytes: number;
   origin: string;

@@ -1,8 +1,9 @@
-import { FerryError, throwIfAborted } from '../../errors.ts';
+import { FerryError } from '../../errors.ts';
 import type { TagFilter, TagSelector } from '../config/sync-spec.ts';
 import { matchesAny } from './glob.ts';
 import { regexOf } from './go-regex.ts';
 import { compareTagsByVersionDesc, parseTagVersion, versionMatcher } from './semver-match.ts';
+import { mapLimited } from '../../util/map-limited.ts';
 
 export interface SelectTagsOptions {
   /**
@@ -79,16 +80,3 @@ export function filterTags(tags: readonly string[], filter: TagFilter): string[]
   return out;
 }
 
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      throwIfAborted(signal);
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
-}

@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import type { CommandContext } from '../context.ts';
+import { EXIT } from '../output.ts';
+import { formatBytes } from '../progress.ts';
+
+export function bundleCommand(program: Command, ctx: CommandContext): void {
+  const bundle = program.command('bundle').description('Carry a mirror store across an air gap: numbered tar parts with a checked table of contents');
+
+  bundle
+    .command('create')
+    .description('Write a bundle of STORE into OUT: mirror_000001.tar… and bundle.json (written last)')
+    .argument('<store>', 'OCI layout directory (a mirror store)')
+    .argument('<out>', 'directory for the bundle (created; must not hold a finished bundle unless --force)')
+    .option('--since <PREVIOUS>', 'a previous bundle (its directory or its bundle.json): carry only what it did not')
+    .option('--max-size <SIZE>', 'largest part, e.g. 4GiB or 700MB (a larger single blob gets a part of its own)')
+    .option('--force', 'replace a finished bundle already in OUT')
+    .action(async (storeDir: string, out: string, opts: Record<string, unknown>) => {
+      const { openLayoutStore } = await import('../../transports/layout/index.ts');
+      const { createBundle, bundleSize } = await import('../../mirror/bundle-create.ts');
+      const { parseSize } = await import('../../mirror/size.ts');
+      const maxSize = opts['maxSize'] !== undefined ? parseSize(opts['maxSize'] as string, '--max-size') : undefined;
+      const store = await openLayoutStore(storeDir, { create: false, signal: ctx.signal });
+      const result = await createBundle(store, out, {
+        since: opts['since'] as string | undefined,
+        maxSize,
+        overwrite: opts['force'] === true,
+        signal: ctx.signal,
+        onWarning: (m) => ctx.output.warn(m),
+        onPart: (p) => ctx.output.info(`wrote ${p.name}: ${p.blobs} blob(s), ${formatBytes(p.size)}`),
+      });
+      const m = result.manifest;
+      if (ctx.output.mode.json) {
+        ctx.output.record({ bundle: result.dir, id: m.id, extends: m.extends, images: m.images.length, blobs: m.blobs.length, parts: m.parts });
+        return;
+      }
+      ctx.output.out(`bundle ${m.id}${m.extends !== undefined ? ` (extends ${m.extends})` : ''}: ${m.images.length} images, ${m.blobs.length} blobs in ${m.parts.length} part(s), ${formatBytes(await bundleSize(result.dir, m))} in ${result.dir}`);
+    });
+
+  bundle
+    .command('verify')
+    .description('Check every part (size, sha256) and every blob inside a bundle; exit 1 naming what is damaged or missing')
+    .argument('<out>', 'bundle directory')
+    .action(async (out: string) => {
+      const { verifyBundle } = await import('../../mirror/bundle-verify.ts');
+      const result = await verifyBundle(out, {
+        signal: ctx.signal,
+        onPart: (p, problems) => ctx.output.info(`${p.name}: ${problems === 0 ? 'ok' : `${problems} problem(s)`}`),
+      });
+      if (ctx.output.mode.json) ctx.output.record({ bundle: result.dir, id: result.manifest.id, parts: result.parts, blobs: result.blobs, bytes: result.bytes, problems: result.problems });
+      else {
+        for (const p of result.problems) ctx.output.out(`${p.kind} ${p.part}${p.digest !== undefined ? ` ${p.digest}` : ''}: ${p.detail}`);
+        ctx.output.info(
+          result.problems.length === 0
+            ? `bundle ${result.manifest.id} is intact: ${result.parts} part(s), ${result.blobs} blobs, ${formatBytes(result.bytes)}`
+            : `bundle ${result.manifest.id}: ${result.problems.length} problem(s)`,
+        );
+      }
+      if (result.problems.length > 0) ctx.setExitCode(EXIT.failure);
+    });
+
+  bundle
+    .command('import')
+    .description('Verify a bundle and unpack it into STORE (incremental bundles need their predecessor imported first)')
+    .argument('<out>', 'bundle directory')
+    .argument('<store>', 'OCI layout directory to unpack into (created if missing)')
+    .action(async (out: string, storeDir: string) => {
+      const { openLayoutStore } = await import('../../transports/layout/index.ts');
+      const { importBundle } = await import('../../mirror/bundle-import.ts');
+      const store = await openLayoutStore(storeDir, { create: true, signal: ctx.signal });
+      const result = await importBundle(out, store, { signal: ctx.signal, onPart: (name, n) => ctx.output.info(`${name}: ${n} blob(s) stored`) });
+      if (ctx.output.mode.json) {
+        ctx.output.record({ store: store.dir, id: result.manifest.id, images: result.images, written: result.written, present: result.present, bytes: result.bytesWritten, again: result.again });
+        return;
+      }
+      ctx.output.out(
+        `imported bundle ${result.manifest.id}${result.again ? ' (again)' : ''} into ${store.dir}: ${result.images} images, ${result.written} blobs stored (${formatBytes(result.bytesWritten)}), ${result.present} already present`,
+      );
+    });
+}

@@ -1,0 +1,108 @@
+import { readFile } from 'node:fs/promises';
+import { isMap, parseDocument } from 'yaml';
+import { FerryError } from '../errors.ts';
+import { loadSyncInput } from '../sync/config/load.ts';
+import type { SkopeoSideFlags } from '../sync/config/skopeo-cli.ts';
+import type { Destination, FlattenLevel, RegistryOptions, SyncSpec } from '../sync/config/sync-spec.ts';
+
+/** Which sync input a `ferry mirror --config` file is. */
+export type MirrorConfigFormat = 'skopeo' | 'ferry';
+
+/** Top-level keys only ferry's YAML has; skopeo's sync YAML has registry hosts there. */
+const FERRY_KEYS = new Set(['sync', 'registries', 'defaults', 'version']);
+/** Stands in for the `to:` ferry YAML requires: `ferry mirror` chooses the destination itself. */
+const PLACEHOLDER_TO = 'oci:ferry-mirror-destination';
+
+/**
+ * Tells ferry YAML (top-level `sync:`, `registries:`, `defaults:` or
+ * `version:`) from skopeo's sync YAML (registry hosts as keys), by content.
+ */
+export function detectMirrorConfigFormat(text: string): MirrorConfigFormat {
+  const doc = parseDocument(text);
+  const contents = doc.contents;
+  if (isMap(contents)) {
+    for (const item of contents.items) {
+      const key = (item.key as { value?: unknown } | null)?.value;
+      if (typeof key === 'string' && FERRY_KEYS.has(key)) return 'ferry';
+    }
+  }
+  return 'skopeo';
+}
+
+/**
+ * Ferry YAML whose rules may lack `to:` (ferry mirror ignores it): a
+ * `defaults.to` placeholder is added where none is set, appended at the end
+ * of block-style files so error line numbers stay those of the user's file.
+ */
+function withPlaceholderTo(text: string): string {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0 || !isMap(doc.contents)) return text;
+  if (doc.hasIn(['defaults', 'to'])) return text;
+  if (!doc.has('defaults') && !text.trimStart().startsWith('{')) return `${text.endsWith('\n') ? text : `${text}\n`}defaults:\n  to: ${PLACEHOLDER_TO}\n`;
+  doc.setIn(['defaults', 'to'], PLACEHOLDER_TO);
+  return doc.toString();
+}
+
+export interface LoadMirrorConfigOptions {
+  /** skopeo's `--src-*` flags, for skopeo YAML (whose per-registry settings win over them, as in skopeo). */
+  src?: SkopeoSideFlags | undefined;
+  authfile?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Reads a `ferry mirror --config` file (skopeo sync YAML or ferry YAML) into
+ * a sync spec whose destinations are still to be chosen (see
+ * {@link withDestination}). skopeo YAML is read with `--all`: a mirror
+ * keeps every platform, so digests stay the source's.
+ */
+export async function loadMirrorConfig(path: string, options: LoadMirrorConfigOptions = {}): Promise<{ spec: SyncSpec; format: MirrorConfigFormat }> {
+  let text: string;
+  try {
+    text = await readFile(path, { encoding: 'utf8', signal: options.signal });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new FerryError('IO', `cannot read mirror config "${path}": ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}`, { cause: error });
+  }
+  const format = detectMirrorConfigFormat(text);
+  if (format === 'ferry') {
+    const spec = await loadSyncInput({ kind: 'ferry', path, text: withPlaceholderTo(text) }, { signal: options.signal });
+    return { spec, format };
+  }
+  const spec = await loadSyncInput(
+    { kind: 'skopeo-yaml', path, text, dest: { transport: 'oci', destination: PLACEHOLDER_TO.slice(4) }, flags: { all: true, src: options.src, authfile: options.authfile } },
+    { signal: options.signal },
+  );
+  return { spec, format };
+}
+
+/** Where `ferry mirror` writes: one destination for every rule (what a config's `to:` said is replaced). */
+export type MirrorTarget =
+  | { kind: 'store'; layout: string }
+  | { kind: 'registry'; registry: string; prefix: string; flatten?: FlattenLevel | undefined; options?: RegistryOptions | undefined };
+
+/**
+ * The spec with every rule sent to `target`, named by the source repository
+ * path (the source registry dropped, as oc-mirror does): `repo:tag` in a
+ * store, `REGISTRY/PREFIX/repo:tag` (flattened by `flatten`) in a registry.
+ * Suffixes are dropped: a mirror keeps the source tags, which the cluster's
+ * tag mirror set relies on.
+ */
+export function withDestination(spec: SyncSpec, target: MirrorTarget): SyncSpec {
+  return {
+    ...spec,
+    sources: spec.sources.map((rule) => {
+      const destination: Destination =
+        target.kind === 'store'
+          ? { location: { transport: 'oci', layout: target.layout }, path: '', naming: { mode: 'flatten', level: 0 }, origin: rule.origin }
+          : {
+              location: { transport: 'docker', registry: target.registry },
+              path: target.prefix,
+              naming: { mode: 'flatten', level: target.flatten ?? 0 },
+              ...(target.options ? { options: target.options } : {}),
+              origin: rule.origin,
+            };
+      return { ...rule, destinations: [destination] };
+    }),
+  };
+}

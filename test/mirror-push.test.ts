@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import type { Descriptor } from '../src/oci/descriptor.ts';
+import { planPush } from '../src/mirror/mirror-push.ts';
+import { verifyStore } from '../src/mirror/store-verify.ts';
+import type { StoreImage } from '../src/mirror/store-graph.ts';
+import { layoutRepository, type LayoutStore } from '../src/transports/layout/index.ts';
+import { explain, runFerry } from './helpers/ferry-cli.ts';
+import { requirePeer, startRegistry } from './helpers/registry.ts';
+import { skopeoInspectDigest } from './helpers/skopeo.ts';
+import { tempDir } from './helpers/tmp.ts';
+import { FAKE_SOURCE, seedStore, sharedSpecs } from './mirror-fixture.ts';
+
+const digestOf = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}` as const;
+
+/** Stores an OCI artifact whose subject is the manifest `ns/app:tag` names (a referrer), as a registry or `ferry copy` would leave it. */
+async function addReferrer(store: LayoutStore, repository: string, tag: string): Promise<Descriptor> {
+  const subject = (await store.listEntries()).find((e) => e.annotations?.['org.opencontainers.image.ref.name'] === `${repository}:${tag}`)!;
+  const empty = Buffer.from('{}');
+  const payload = Buffer.from('{"signature":"not a real one"}');
+  await store.writeBlobBytes(empty, digestOf(empty));
+  await store.writeBlobBytes(payload, digestOf(payload));
+  const manifest = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    artifactType: 'application/vnd.example.signature',
+    config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: digestOf(empty), size: 2 },
+    layers: [{ mediaType: 'application/vnd.example.signature.v1+json', digest: digestOf(payload), size: payload.length }],
+    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+  }));
+  const digest = digestOf(manifest);
+  await layoutRepository(store, repository).manifestPut(digest, { bytes: manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json', digest });
+  return { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: manifest.length };
+}
+
+test('push names images by their recorded source repository, under the prefix, flattened', () => {
+  const entry = (name: string | undefined, source: string | undefined, extra: Record<string, string> = {}): StoreImage => ({
+    entry: {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'1'.repeat(64)}`, size: 10,
+      annotations: { ...(name ? { 'org.opencontainers.image.ref.name': name } : {}), ...(source ? { 'io.ferry.source': source } : {}), ...extra },
+    },
+    name: name ?? 'untagged',
+    source,
+  });
+  const images = [
+    entry('nginx:1.25', 'docker.io/library/nginx:1.25'),
+    entry('app:2', 'quay.io/team/sub/app:2'),
+    entry('by-digest@x', `quay.io/team/sub/app@sha256:${'1'.repeat(64)}`),
+    entry('ns/local:1', undefined),
+    entry('latest', undefined),
+    entry(undefined, undefined, { 'io.ferry.repository': 'app' }),
+  ];
+  const plans = planPush(images, { registry: 'mirror:5000', prefix: 'm', flatten: 0 });
+  const target = (i: number) => {
+    const t = plans.find((p) => p.image === images[i])!.target;
+    return typeof t === 'string' ? `error: ${t}` : `${t.registry}/${t.repository}${t.tag ? `:${t.tag}` : `@${t.digest}`}`;
+  };
+  assert.equal(target(0), 'mirror:5000/m/library/nginx:1.25');
+  assert.equal(target(1), 'mirror:5000/m/team/sub/app:2');
+  assert.equal(target(2), `mirror:5000/m/team/sub/app@sha256:${'1'.repeat(64)}`);
+  assert.equal(target(3), 'mirror:5000/m/ns/local:1');
+  assert.match(target(4), /^error: "latest" names no repository/);
+  assert.equal(target(5), `mirror:5000/m/team/sub/app@sha256:${'1'.repeat(64)}`, 'a referrer follows its repository\'s source');
+  assert.equal(plans.at(-1)!.image, images[5], 'untagged records go last');
+  const flat = planPush(images, { registry: 'mirror:5000', prefix: 'm', flatten: -1 });
+  assert.deepEqual(flat.map((p) => (typeof p.target === 'string' ? 'error' : p.target.repository)), ['m/nginx', 'm/app', 'm/app', 'm/local', 'error', 'm/app']);
+});
+
+test('verify checks referrers\' subjects; disk to mirror pushes images and referrers with their digests', { skip: requirePeer('docker-registry', 'skopeo') }, async (t) => {
+  const root = await tempDir('mirror-push', t);
+  const dir = join(root, 'mirror');
+  const store = await seedStore(join(dir, 'store'), sharedSpecs());
+  const referrer = await addReferrer(store, 'team/app', '1');
+  assert.deepEqual((await verifyStore(store)).problems, []);
+
+  const registry = await startRegistry({ t });
+  const run = await runFerry(['mirror', '--from-dir', dir, '--to', `docker://${registry.host}/mirror/`, '--dest-tls-verify=false', '--json']);
+  assert.equal(run.code, 0, explain(run));
+  const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { images: Array<{ name: string; destination: string; digest: string; status: string }> };
+  assert.equal(result.images.length, 4);
+  for (const image of result.images) {
+    assert.equal(image.status, 'copied', image.name);
+    assert.equal(await skopeoInspectDigest(`docker://${image.destination}`, { tlsVerify: false }), image.digest, image.destination);
+  }
+  assert.ok(result.images.some((i) => i.destination === `${registry.host}/mirror/team/app@${referrer.digest}`), 'the referrer went to its subject\'s repository, by digest');
+  const idms = parse(await readFile(join(dir, 'cluster-resources', 'imagedigestmirrorset.yaml'), 'utf8'));
+  assert.deepEqual(idms.spec.imageDigestMirrors, [
+    { source: `${FAKE_SOURCE}/team/app`, mirrors: [`${registry.host}/mirror/team/app`] },
+    { source: `${FAKE_SOURCE}/team/tool`, mirrors: [`${registry.host}/mirror/team/tool`] },
+  ]);
+
+  // A second push finds everything there (HEAD only).
+  const again = await runFerry(['mirror', '--from-dir', dir, '--to', `docker://${registry.host}/mirror`, '--dest-tls-verify=false']);
+  assert.equal(again.code, 0, explain(again));
+  assert.match(again.stderr, /Pushed 4 images .*: 0 copied, 4 already there, 0 failed/);
+
+  // Without its subject the referrer is reported, and a damaged store is not pushed.
+  const subject = (await store.listEntries()).find((e) => e.annotations?.['org.opencontainers.image.ref.name'] === 'team/app:1')!;
+  await rm(store.blobPath(subject.digest));
+  const problems = (await verifyStore(store)).problems;
+  assert.ok(problems.some((p) => p.kind === 'missing' && p.digest === subject.digest && p.images.includes(`team/app@${referrer.digest}`)), JSON.stringify(problems));
+  const refused = await runFerry(['mirror', '--from-dir', dir, '--to', `docker://${registry.host}/other`, '--dest-tls-verify=false']);
+  assert.equal(refused.code, 1, explain(refused));
+  assert.match(refused.stderr, /is damaged: .*nothing was pushed/);
+});
