@@ -20,7 +20,7 @@ export const DEFAULT_SYNC_JOBS = 4;
 /** Blob transfers at once across the whole run. */
 export const DEFAULT_BLOB_JOBS = 12;
 /** Parallel HEAD requests while resolving the plan. */
-const RESOLVE_CONCURRENCY = 16;
+const RESOLVE_CONCURRENCY = 64;
 
 export interface SyncOptions {
   /** Images in flight at once (`--jobs`). */

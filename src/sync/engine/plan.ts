@@ -6,6 +6,7 @@ import { subsetIndex } from '../../copy/copy-image.ts';
 import { selectInstances, type InstanceSelection } from '../../copy/select-instances.ts';
 import type { ImageTarget } from '../../transport/repository.ts';
 import { openImage, type OpenImageOptions } from '../../transports/open.ts';
+import { formatTransportRef } from '../../ref/transport-ref.ts';
 import type { RegistryAccessOptions } from '../../transports/registry/access-options.ts';
 import type { PlatformFilter } from '../config/sync-spec.ts';
 import { formatOrigin } from '../config/sync-spec.ts';
@@ -77,36 +78,45 @@ export async function resolveImage(ctx: ResolveContext, expanded: ExpandedImage)
     expanded,
     instances,
   };
-  let source: ImageTarget | undefined;
-  let digest: Digest | undefined;
+  // The source digest and what each destination holds are independent questions: ask them at once.
+  const resolvingSource = (async () => {
+    const source = await openSide(ctx, expanded.source, 'source', expanded.sourceAccess);
+    return { source, digest: await expectedDigest(ctx, source, instances) };
+  })();
+  const present = expanded.targets.map(async (t) => {
+    const dst = await openSide(ctx, t.ref, 'destination', t.access);
+    return dst.reference !== undefined ? dst.repository.manifestHead(dst.reference, { signal: ctx.signal }) : undefined;
+  });
+  let resolved: { source: ImageTarget; digest: Digest } | undefined;
   let failure: string | undefined;
   try {
-    source = await openSide(ctx, expanded.source, 'source', expanded.sourceAccess);
-    digest = await expectedDigest(ctx, source, instances);
+    resolved = await resolvingSource;
   } catch (err) {
     if (!isFerryError(err)) throw err;
     failure = err.message;
   }
-  const display = source?.display ?? JSON.stringify(expanded.source);
+  const display = resolved?.source.display ?? formatTransportRef(expanded.source);
   const items: PlanItem[] = [];
   for (const [targetIndex, t] of expanded.targets.entries()) {
     const item: PlanItem = { ...base, source: display, destination: t.display, targetIndex, status: 'copy' };
-    if (failure !== undefined || digest === undefined) {
+    const held = await present[targetIndex]!.then(
+      (descriptor) => ({ descriptor, error: undefined }),
+      (error: unknown) => ({ descriptor: undefined, error }),
+    );
+    if (resolved === undefined) {
       items.push({ ...item, status: 'failed', reason: failure });
       continue;
     }
-    item.digest = digest;
-    try {
-      const dst = await openSide(ctx, t.ref, 'destination', t.access);
-      const present = dst.reference !== undefined ? await dst.repository.manifestHead(dst.reference, { signal: ctx.signal }) : undefined;
-      if (present?.digest === digest) item.status = 'skip';
-    } catch (err) {
-      if (!isFerryError(err)) throw err;
+    item.digest = resolved.digest;
+    if (held.error !== undefined) {
+      if (!isFerryError(held.error)) throw held.error;
       // A destination we cannot ask yet (e.g. a repository not created) is simply copied.
-      if (err.code !== 'NOT_FOUND') {
+      if (held.error.code !== 'NOT_FOUND') {
         item.status = 'failed';
-        item.reason = err.message;
+        item.reason = held.error.message;
       }
+    } else if (held.descriptor?.digest === resolved.digest) {
+      item.status = 'skip';
     }
     items.push(item);
   }

@@ -22,7 +22,7 @@ export interface HttpDebugMessage {
 }
 
 /** Connections kept per registry origin: enough for parallel blobs without tripping registry limits. */
-export const DEFAULT_MAX_CONNECTIONS = 16;
+export const DEFAULT_MAX_CONNECTIONS = 32;
 /** Redirects followed before giving up (blob storage usually needs one). */
 const MAX_REDIRECTS = 5;
 /** Error bodies are read up to this size; the rest is discarded. */
