@@ -132,11 +132,11 @@ describe('copies through faults', { skip }, () => {
     const throttled = srcProxy.addFault({ type: 'status', status: 429, retryAfter: '1', match: { method: 'GET', kind: 'manifest' } });
     const blobGet = srcProxy.addFault({ type: 'status', status: 503, times: 2, match: { method: 'GET', kind: 'blob' } });
     const uploadOpen = dstProxy.addFault({ type: 'status', status: 503, match: { method: 'POST', kind: 'upload' } });
-    const patch = dstProxy.addFault({ type: 'status', status: 503, match: { method: 'PATCH', kind: 'upload-session' } });
+    const upload = dstProxy.addFault({ type: 'status', status: 503, match: { method: 'PUT', kind: 'upload-session' } });
     const manifestPut = dstProxy.addFault({ type: 'status', status: 503, match: { method: 'PUT', kind: 'manifest' } });
     const run = await runFerry(['--json', 'copy', ...plain, from(), to('retried/app')]);
     assert.equal(run.code, 0, explain(run));
-    for (const f of [throttled, blobGet, uploadOpen, patch, manifestPut]) assert.equal(f.remaining, 0, `fault ${JSON.stringify(f.rule)} was hit`);
+    for (const f of [throttled, blobGet, uploadOpen, upload, manifestPut]) assert.equal(f.remaining, 0, `fault ${JSON.stringify(f.rule)} was hit`);
     const retries = run.stdout
       .trim()
       .split('\n')
@@ -147,6 +147,15 @@ describe('copies through faults', { skip }, () => {
     assert.ok(rateLimited, 'a retry for the 429');
     assert.ok((rateLimited.delayMs ?? 0) >= 1000, `Retry-After: 1 honoured (waited ${rateLimited.delayMs} ms)`);
     assert.equal(await skopeoInspectDigest(`docker://${dest.host}/retried/app:v1`, { tlsVerify: false }), built.top.digest);
+  });
+
+  test('a registry that refuses the monolithic upload PUT gets PATCH chunks and a closing PUT', async () => {
+    const refused = dstProxy.addFault({ type: 'status', status: 405, match: { method: 'PUT', kind: 'upload-session' } });
+    const run = await runFerry(['copy', ...plain, '--jobs', '1', from(), to('chunked/app')]);
+    assert.equal(run.code, 0, explain(run));
+    assert.equal(refused.hits, 1);
+    assert.ok(dstProxy.count('PATCH upload-session') >= 1, 'later uploads went in PATCH chunks');
+    assert.equal(await skopeoInspectDigest(`docker://${dest.host}/chunked/app:v1`, { tlsVerify: false }), built.top.digest);
   });
 
   test('with --retry-times 0 a 503 fails the copy at once', async () => {

@@ -69,3 +69,17 @@ export function accessFrom(opts: Record<string, unknown>, side: 'src' | 'dest' |
   }
   return access;
 }
+
+/** One side's skopeo flags as commander parsed them (camelCase keys), for the sync config loaders. */
+export function skopeoSideFlags(opts: Record<string, unknown>, p: 'src' | 'dest') {
+  const get = (k: string) => opts[`${p}${k}`];
+  return {
+    creds: get('Creds') as string | undefined,
+    username: get('Username') as string | undefined,
+    password: get('Password') as string | undefined,
+    registryToken: get('RegistryToken') as string | undefined,
+    noCreds: get('NoCreds') === true ? true : undefined,
+    certDir: get('CertDir') as string | undefined,
+    tlsVerify: get('TlsVerify') as boolean | undefined,
+  };
+}

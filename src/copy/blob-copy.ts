@@ -62,8 +62,8 @@ export async function copyBlob(ctx: BlobCopyContext, descriptor: Descriptor): Pr
   await tracker.waitForStorage(dstStorage, descriptor.digest);
   let bytes = 0;
   const result = await tracker.once(dstStorage, destination.repository, descriptor.digest, async () => {
-    const present = await destination.blobHead(descriptor.digest, { signal });
-    if (present !== undefined) return 'exists';
+    // A repository of this storage known to hold the blob: mount straight away (a mount also succeeds
+    // when the blob is already there), which saves the HEAD for every image after the first.
     if (destination.capabilities.crossRepoMount && destination.blobMount) {
       const candidates = new Set(tracker.holders(dstStorage, descriptor.digest));
       if (source.storageId === dstStorage) candidates.add(source.repository);
@@ -72,6 +72,8 @@ export async function copyBlob(ctx: BlobCopyContext, descriptor: Descriptor): Pr
         if (await destination.blobMount(descriptor, from, { signal })) return 'mounted';
       }
     }
+    const present = await destination.blobHead(descriptor.digest, { signal });
+    if (present !== undefined) return 'exists';
     ctx.emit({ type: 'blob-start', destination: where, digest: descriptor.digest, size: descriptor.size });
     return withRetry(
       async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { isProcessAlive } from '../util/process-alive.ts';
 
 /**
  * Temporary files ferry writes beside their final names (bundle parts,
@@ -13,20 +14,11 @@ export function tempFileName(prefix: string): string {
   return `${prefix}.ferry-tmp-${process.pid}-${randomUUID()}`;
 }
 
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Whether `name` is a temp file of this scheme whose process is gone. */
 export function isDeadTemp(name: string): boolean {
   const m = TEMP_RE.exec(name);
-  return m !== null && !alive(Number(m[1]));
+  return m !== null && !isProcessAlive(Number(m[1]));
 }
 
 /** Whether `name` is a temp file of this scheme (any owner). */

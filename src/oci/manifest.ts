@@ -86,6 +86,18 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
   return { kind: 'image', mediaType, manifest: obj as unknown as ImageManifest };
 }
 
+/** The media type of manifest bytes read from storage without a Content-Type: the `mediaType` field, else the shape. */
+export function manifestMediaTypeOf(bytes: Uint8Array, where: string): string {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (error) {
+    throw new FerryError('INVALID_MANIFEST', `${where}: manifest is not valid JSON`, { cause: error });
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new FerryError('INVALID_MANIFEST', `${where}: manifest is not a JSON object`);
+  return detectManifestType(json as Record<string, unknown>, undefined);
+}
+
 /** Blobs an image manifest references: config first, then layers. */
 export function manifestBlobs(manifest: ImageManifest): Descriptor[] {
   return [manifest.config, ...manifest.layers];

@@ -4,21 +4,8 @@ import { FerryError } from '../../errors.ts';
 import type { CommandContext } from '../context.ts';
 import { EXIT } from '../output.ts';
 import { ProgressRenderer, formatBytes } from '../progress.ts';
-import { accessFrom, addAccessFlags, parsePositiveInt } from '../registry-flags.ts';
+import { accessFrom, addAccessFlags, parsePositiveInt, skopeoSideFlags } from '../registry-flags.ts';
 
-/** skopeo's per-side flags as commander parsed them (camelCase keys). */
-function side(opts: Record<string, unknown>, p: 'src' | 'dest') {
-  const get = (k: string) => opts[`${p}${k}`];
-  return {
-    creds: get('Creds') as string | undefined,
-    username: get('Username') as string | undefined,
-    password: get('Password') as string | undefined,
-    registryToken: get('RegistryToken') as string | undefined,
-    noCreds: get('NoCreds') === true ? true : undefined,
-    certDir: get('CertDir') as string | undefined,
-    tlsVerify: get('TlsVerify') as boolean | undefined,
-  };
-}
 
 function parseFlatten(value: string): -1 | 0 | 1 | 2 | 3 {
   const n = Number(value);
@@ -82,7 +69,7 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
         const { sideOptions } = await import('../../sync/config/skopeo-cli.ts');
         const { parseSize } = await import('../../mirror/size.ts');
         const maxSize = opts['maxSize'] !== undefined ? parseSize(opts['maxSize'] as string, '--max-size') : undefined;
-        const { spec, format } = await loadMirrorConfig(config, { src: side(opts, 'src'), authfile, signal: ctx.signal });
+        const { spec, format } = await loadMirrorConfig(config, { src: skopeoSideFlags(opts, 'src'), authfile, signal: ctx.signal });
         for (const w of spec.warnings) ctx.output.warn(`${w.origin.file}:${w.origin.line}: ${w.message}`);
         const result = await mirrorToDisk(spec, toDir, {
           since: opts['since'] as string | undefined,
@@ -91,7 +78,7 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
           keepGoing,
           retryTimes,
           preserveDigests: format === 'skopeo' ? true : undefined,
-          sourceOverrides: format === 'ferry' ? sideOptions(side(opts, 'src'), 'src', authfile) : undefined,
+          sourceOverrides: format === 'ferry' ? sideOptions(skopeoSideFlags(opts, 'src'), 'src', authfile) : undefined,
           access: authfile !== undefined ? { authFile: authfile } : undefined,
           signal: ctx.signal,
           onEvent: progress.listener,
@@ -163,7 +150,7 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
         const { mirrorToRegistry } = await import('../../mirror/mirror-to-registry.ts');
         const { sideOptions } = await import('../../sync/config/skopeo-cli.ts');
         const target = await parseTarget(to);
-        const { spec, format } = await loadMirrorConfig(config, { src: side(opts, 'src'), authfile, signal: ctx.signal });
+        const { spec, format } = await loadMirrorConfig(config, { src: skopeoSideFlags(opts, 'src'), authfile, signal: ctx.signal });
         for (const w of spec.warnings) ctx.output.warn(`${w.origin.file}:${w.origin.line}: ${w.message}`);
         const result = await mirrorToRegistry(spec, {
           registry: target.registry,
@@ -175,8 +162,8 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
           jobs,
           keepGoing,
           retryTimes,
-          sourceOverrides: format === 'ferry' ? sideOptions(side(opts, 'src'), 'src', authfile) : undefined,
-          destinationOverrides: sideOptions(side(opts, 'dest'), 'dest', authfile),
+          sourceOverrides: format === 'ferry' ? sideOptions(skopeoSideFlags(opts, 'src'), 'src', authfile) : undefined,
+          destinationOverrides: sideOptions(skopeoSideFlags(opts, 'dest'), 'dest', authfile),
           access: authfile !== undefined ? { authFile: authfile } : undefined,
           signal: ctx.signal,
           onEvent: progress.listener,

@@ -5,21 +5,8 @@ import { parsePlatform } from '../../oci/platform.ts';
 import type { CommandContext } from '../context.ts';
 import { EXIT } from '../output.ts';
 import { ProgressRenderer, formatBytes } from '../progress.ts';
-import { addAccessFlags, parsePositiveInt } from '../registry-flags.ts';
+import { addAccessFlags, parsePositiveInt, skopeoSideFlags } from '../registry-flags.ts';
 
-/** skopeo's per-side flags as commander parsed them (camelCase keys). */
-function side(opts: Record<string, unknown>, p: 'src' | 'dest') {
-  const get = (k: string) => opts[`${p}${k}`];
-  return {
-    creds: get('Creds') as string | undefined,
-    username: get('Username') as string | undefined,
-    password: get('Password') as string | undefined,
-    registryToken: get('RegistryToken') as string | undefined,
-    noCreds: get('NoCreds') === true ? true : undefined,
-    certDir: get('CertDir') as string | undefined,
-    tlsVerify: get('TlsVerify') as boolean | undefined,
-  };
-}
 
 async function writeAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -66,8 +53,8 @@ export function syncCommand(program: Command, ctx: CommandContext): void {
       appendSuffix: opts['appendSuffix'] as string | undefined,
       all: opts['all'] === true,
       authfile,
-      src: side(opts, 'src'),
-      dest: side(opts, 'dest'),
+      src: skopeoSideFlags(opts, 'src'),
+      dest: skopeoSideFlags(opts, 'dest'),
     };
     const platformList = opts['platform'] as string[] | undefined;
     const platforms = opts['all'] ? { kind: 'all' as const } : platformList ? { kind: 'list' as const, platforms: platformList.map(parsePlatform) } : undefined;

@@ -4,6 +4,7 @@ import { selectInstances } from '../../copy/select-instances.ts';
 import { isForeignLayer } from '../../copy/blob-copy.ts';
 import type { Repository } from '../../transport/repository.ts';
 import { openSide, type PlanItem, type ResolveContext } from './plan.ts';
+import { mapLimited } from '../../util/map-limited.ts';
 
 /** What a destination would receive. */
 export interface DestinationSummary {
@@ -33,45 +34,69 @@ async function blobsOf(source: Repository, reference: string, item: PlanItem, si
   return out;
 }
 
+/** Parallel manifest reads and HEADs while summarising. */
+const SUMMARY_CONCURRENCY = 16;
+
 /**
  * Counts, per destination storage, the images and blob bytes a run would
  * move, asking destinations with HEAD only. Blobs planned for one repository
- * count once per storage: the run uploads them once and mounts them elsewhere.
+ * count once per storage: the run uploads them once and mounts them elsewhere,
+ * so only a blob's first repository is asked. Manifests are read once per
+ * source image, however many tags or destinations name it.
  */
 export async function summarizePlan(items: PlanItem[], ctx: ResolveContext): Promise<DestinationSummary[]> {
-  const byStorage = new Map<string, DestinationSummary & { seen: Set<string> }>();
-  for (const item of items) {
+  const byStorage = new Map<string, DestinationSummary>();
+  const blobLists = new Map<string, Promise<Descriptor[]>>();
+  const opened = await mapLimited(items, SUMMARY_CONCURRENCY, async (item) => {
     const target = item.expanded.targets[item.targetIndex]!;
     const dst = await openSide(ctx, target.ref, 'destination', target.access);
-    const storage = dst.repository.storageId;
-    let s = byStorage.get(storage);
+    let blobs: Descriptor[] = [];
+    if (item.status === 'copy') {
+      const src = await openSide(ctx, item.expanded.source, 'source', item.expanded.sourceAccess);
+      const key = `${src.repository.storageId}|${src.repository.repository}|${item.digest ?? src.reference}|${JSON.stringify(item.instances)}`;
+      let list = blobLists.get(key);
+      if (!list) blobLists.set(key, (list = blobsOf(src.repository, src.reference ?? 'latest', item, ctx.signal)));
+      blobs = (await list).filter((b) => !isForeignLayer(b));
+    }
+    return { item, dst: dst.repository, blobs };
+  });
+  // In plan order: the first repository of a storage to want a blob is the one asked; the rest mount it.
+  const firstAsk = new Map<string, { repo: Repository; digest: Descriptor['digest'] }>();
+  for (const { dst, blobs } of opened) {
+    for (const b of blobs) {
+      const key = `${dst.storageId}|${b.digest}`;
+      if (!firstAsk.has(key)) firstAsk.set(key, { repo: dst, digest: b.digest });
+    }
+  }
+  const presence = new Map<string, boolean>();
+  await mapLimited([...firstAsk], SUMMARY_CONCURRENCY, async ([key, { repo, digest }]) => {
+    presence.set(key, (await repo.blobHead(digest, { signal: ctx.signal }).catch(() => undefined)) !== undefined);
+  });
+  const counted = new Set<string>();
+  for (const { item, dst, blobs } of opened) {
+    let s = byStorage.get(dst.storageId);
     if (!s) {
-      s = { storage, imagesToCopy: 0, imagesToSkip: 0, blobsToTransfer: 0, bytesToTransfer: 0, blobsPresent: 0, bytesPresent: 0, seen: new Set() };
-      byStorage.set(storage, s);
+      s = { storage: dst.storageId, imagesToCopy: 0, imagesToSkip: 0, blobsToTransfer: 0, bytesToTransfer: 0, blobsPresent: 0, bytesPresent: 0 };
+      byStorage.set(dst.storageId, s);
     }
-    if (item.status === 'skip') {
-      s.imagesToSkip++;
-      continue;
-    }
+    if (item.status === 'skip') s.imagesToSkip++;
     if (item.status !== 'copy') continue;
     s.imagesToCopy++;
-    const src = await openSide(ctx, item.expanded.source, 'source', item.expanded.sourceAccess);
-    for (const blob of await blobsOf(src.repository, src.reference ?? 'latest', item, ctx.signal)) {
-      if (isForeignLayer(blob)) continue;
-      const repoKey = `${dst.repository.repository}|${blob.digest}`;
-      if (s.seen.has(repoKey)) continue;
-      s.seen.add(repoKey);
-      const elsewhere = s.seen.has(`*|${blob.digest}`);
-      const present = elsewhere || (await dst.repository.blobHead(blob.digest, { signal: ctx.signal }).catch(() => undefined)) !== undefined;
-      s.seen.add(`*|${blob.digest}`);
-      if (present) {
-        s.blobsPresent++;
-        s.bytesPresent += blob.size;
-      } else {
+    for (const blob of blobs) {
+      const pair = `${dst.storageId}|${dst.repository}|${blob.digest}`;
+      if (counted.has(pair)) continue;
+      counted.add(pair);
+      const storageKey = `${dst.storageId}|${blob.digest}`;
+      const first = firstAsk.get(storageKey)!.repo.repository === dst.repository && !counted.has(`*${storageKey}`);
+      counted.add(`*${storageKey}`);
+      if (first && !presence.get(storageKey)) {
         s.blobsToTransfer++;
         s.bytesToTransfer += blob.size;
+      } else {
+        s.blobsPresent++;
+        s.bytesPresent += blob.size;
       }
     }
   }
-  return [...byStorage.values()].map(({ seen: _seen, ...rest }) => rest);
+  return [...byStorage.values()];
 }

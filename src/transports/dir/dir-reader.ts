@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { FerryError, throwIfAborted } from '../../errors.ts';
 import type { Descriptor } from '../../oci/descriptor.ts';
 import { digestAlgorithm, digestOf, isDigest, type Digest } from '../../oci/digest.ts';
-import { MAX_MANIFEST_BYTES, detectManifestType, type RawManifest } from '../../oci/manifest.ts';
+import { MAX_MANIFEST_BYTES, manifestMediaTypeOf, type RawManifest } from '../../oci/manifest.ts';
 import type { BlobGetOptions, CallOptions } from '../../transport/repository.ts';
 import { MANIFEST_FILE, VERSION_FILE, blobFileName, checkVersion, instanceManifestFileName } from './dir-format.ts';
 
@@ -18,17 +18,6 @@ function ioError(message: string, cause: unknown): FerryError {
   return new FerryError('IO', `${message}: ${(cause as Error).message}`, { cause });
 }
 
-/** The media type of manifest bytes read from disk (no Content-Type here): the `mediaType` field, else the shape. */
-function mediaTypeOf(bytes: Uint8Array, where: string): string {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  } catch (error) {
-    throw new FerryError('INVALID_MANIFEST', `${where}: manifest is not valid JSON`, { cause: error });
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new FerryError('INVALID_MANIFEST', `${where}: manifest is not a JSON object`);
-  return detectManifestType(json as Record<string, unknown>, undefined);
-}
 
 /**
  * Read access to one image in skopeo's directory format. Nothing is cached:
@@ -79,7 +68,7 @@ export class DirReader {
   async topManifest(options: CallOptions = {}): Promise<RawManifest | undefined> {
     const bytes = await this.#readManifestFile(MANIFEST_FILE, options.signal);
     if (!bytes) return undefined;
-    return { bytes, digest: digestOf(bytes), mediaType: mediaTypeOf(bytes, `${this.where}/${MANIFEST_FILE}`) };
+    return { bytes, digest: digestOf(bytes), mediaType: manifestMediaTypeOf(bytes, `${this.where}/${MANIFEST_FILE}`) };
   }
 
   /**
@@ -97,7 +86,7 @@ export class DirReader {
     if (digestOf(bytes, digestAlgorithm(reference)) !== reference) {
       throw new FerryError('CORRUPT', `${this.where}/${name} does not hash to ${reference}`, { hint: 'the directory was modified or damaged; copy the image again' });
     }
-    return { bytes, digest: reference, mediaType: mediaTypeOf(bytes, `${this.where}/${name}`) };
+    return { bytes, digest: reference, mediaType: manifestMediaTypeOf(bytes, `${this.where}/${name}`) };
   }
 
   async manifestGet(reference: string, options: CallOptions = {}): Promise<RawManifest> {

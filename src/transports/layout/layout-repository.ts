@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { FerryError } from '../../errors.ts';
 import type { Descriptor } from '../../oci/descriptor.ts';
 import { digestAlgorithm, digestOf, isDigest, type Digest } from '../../oci/digest.ts';
-import { MAX_MANIFEST_BYTES, detectManifestType, type RawManifest } from '../../oci/manifest.ts';
+import { MAX_MANIFEST_BYTES, manifestMediaTypeOf, type RawManifest } from '../../oci/manifest.ts';
 import type {
   BlobGetOptions, BlobPutOptions, BlobPutResult, CallOptions, Capabilities, ManifestPutOptions, Repository,
 } from '../../transport/repository.ts';
@@ -21,17 +21,6 @@ export const LAYOUT_CAPABILITIES: Capabilities = Object.freeze({
   preservesDigests: true,
 });
 
-/** The manifest media type of stored bytes: the `mediaType` field, else the shape. */
-export function manifestMediaTypeOf(bytes: Uint8Array, where: string): string {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  } catch (error) {
-    throw new FerryError('INVALID_MANIFEST', `${where}: manifest is not valid JSON`, { cause: error });
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new FerryError('INVALID_MANIFEST', `${where}: manifest is not a JSON object`);
-  return detectManifestType(json as Record<string, unknown>, undefined);
-}
 
 /** The manifest's `subject` digest when it is a referrer (it points at another manifest). */
 function subjectOf(bytes: Uint8Array): string | undefined {

@@ -16,10 +16,10 @@ export interface UploadOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** Registries that answered a PATCH with these want the whole blob in the closing PUT. */
-const PATCH_REFUSED = new Set([404, 405, 501]);
-/** Registries learnt (per client) to refuse PATCH: later uploads go monolithic from the start. */
-const monolithicOnly = new WeakSet<RegistryClient>();
+/** A registry answering a monolithic PUT with these wants the bytes in PATCH chunks. */
+const PUT_REFUSED = new Set([405, 413, 416, 501]);
+/** Registries learnt (per client) to refuse a monolithic PUT: later uploads go chunked from the start. */
+const chunkedOnly = new WeakSet<RegistryClient>();
 
 function withDigest(location: string, base: string, digest: string): string {
   const url = new URL(location, base);
@@ -29,11 +29,12 @@ function withDigest(location: string, base: string, digest: string): string {
 
 /**
  * Uploads one blob: POST opens a session (which also settles authentication
- * before any stream is sent), then the bytes go as one streamed PATCH (or as
- * several PATCHes of at most `OCI-Chunk-Max-Length`) and a closing PUT with
- * the digest; registries that refuse PATCH get a monolithic PUT. Any failure
- * cancels the session so no partial upload lingers. The registry verifies the
- * digest again on PUT; nothing becomes visible unless both agree.
+ * before any stream is sent), then the bytes stream in one monolithic PUT
+ * with the digest — two requests per blob, the distribution spec's
+ * required path. A registry that caps chunk sizes (`OCI-Chunk-Max-Length`)
+ * or refuses the monolithic PUT gets PATCH chunks and a closing PUT instead.
+ * Any failure cancels the session so no partial upload lingers. The registry
+ * verifies the digest again on PUT; nothing becomes visible unless both agree.
  */
 export async function uploadBlob(options: UploadOptions): Promise<void> {
   const { client, descriptor, signal } = options;
@@ -46,12 +47,15 @@ export async function uploadBlob(options: UploadOptions): Promise<void> {
   location = new URL(location, opened.url).href;
   const maxChunk = Number(headerValue(opened.headers, 'oci-chunk-max-length') ?? NaN);
   try {
-    if (monolithicOnly.has(client)) {
-      await putFinal(options, withDigest(location, opened.url, descriptor.digest), options.data, descriptor.size);
-      return;
+    const capped = Number.isFinite(maxChunk) && maxChunk > 0 && maxChunk < descriptor.size;
+    if (!capped && !chunkedOnly.has(client)) {
+      const status = await putFinal(options, withDigest(location, opened.url, descriptor.digest), options.data, descriptor.size, PUT_REFUSED);
+      if (!PUT_REFUSED.has(status)) return;
+      chunkedOnly.add(client);
+      throw new FerryError('REGISTRY', `${options.subject}: registry refused a monolithic upload (HTTP ${status}); retrying in chunks`, { retryable: true });
     }
     let offset = 0;
-    const chunks = Number.isFinite(maxChunk) && maxChunk > 0 ? rechunk(options.data, maxChunk) : [options.data];
+    const chunks = capped ? rechunk(options.data, maxChunk) : [options.data];
     for await (const part of chunks) {
       const length = part instanceof Readable ? descriptor.size : part.length;
       if (length === 0) continue;
@@ -61,7 +65,6 @@ export async function uploadBlob(options: UploadOptions): Promise<void> {
         scopes: options.scopes,
         signal,
         body: part,
-        accept: [...PATCH_REFUSED],
         headers: {
           'content-type': 'application/octet-stream',
           'content-length': String(length),
@@ -70,10 +73,6 @@ export async function uploadBlob(options: UploadOptions): Promise<void> {
         subject: options.subject,
       });
       await res.body.dump();
-      if (PATCH_REFUSED.has(res.status)) {
-        monolithicOnly.add(client);
-        throw new FerryError('REGISTRY', `${options.subject}: registry refused a chunked upload (HTTP ${res.status}); retrying as one PUT`, { retryable: true });
-      }
       offset += length;
       location = new URL(headerValue(res.headers, 'location') ?? location, res.url).href;
     }
@@ -88,21 +87,25 @@ export async function uploadBlob(options: UploadOptions): Promise<void> {
   }
 }
 
-async function putFinal(options: UploadOptions, url: string, body: Readable | undefined, length: number): Promise<void> {
+/** The closing PUT (with the whole blob, or empty after PATCHes); returns the status, which is 201 unless `accept` let a refusal through. */
+async function putFinal(options: UploadOptions, url: string, body: Readable | undefined, length: number, accept?: ReadonlySet<number>): Promise<number> {
   const res = await options.client.request({
     method: 'PUT',
     path: url,
     scopes: options.scopes,
     signal: options.signal,
+    accept: accept ? [...accept] : undefined,
     body: body ?? new Uint8Array(0),
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(length) },
     subject: options.subject,
   });
   await res.body.dump();
+  if (accept?.has(res.status)) return res.status;
   const stored = headerValue(res.headers, 'docker-content-digest');
   if (stored !== undefined && stored !== options.descriptor.digest) {
     throw new FerryError('DIGEST_MISMATCH', `${options.subject}: registry stored the blob as ${stored}`);
   }
+  return res.status;
 }
 
 /** Re-slices a stream into Buffers of at most `max` bytes (for registries that cap chunk size). */
