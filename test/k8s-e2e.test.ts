@@ -2,9 +2,6 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { digestPins } from '../src/k8s/digest-pins.ts';
-import { parseReplaceRule } from '../src/k8s/replace-rules.ts';
-import { rewriteResources } from '../src/k8s/rewrite-files.ts';
 import { scanResources } from '../src/k8s/scan.ts';
 import { syncGen } from '../src/k8s/sync-gen.ts';
 import { INTERNAL, INTERNAL3, writeCraneExport } from './k8s-export-fixture.ts';
@@ -12,12 +9,15 @@ import { pushTestImage } from './k8s-images.ts';
 import { requirePeer, startRegistry } from './helpers/registry.ts';
 import { runSkopeo, skopeoInspectDigest } from './helpers/skopeo.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { explain, runFerry } from './helpers/ferry-cli.ts';
 
 /**
  * The migration end to end: a registry stands in for the source cluster's
  * registry route, export → sync-gen → sync into a second registry → rewrite
  * → every rewritten workload reference resolves in the destination (checked
- * with skopeo). The sync step is skopeo's until `ferry sync` exists.
+ * with skopeo). skopeo only checks that it accepts the generated YAML; the
+ * sync, the rewrite and the digest pins go through the ferry CLI, the pins
+ * from the report `ferry sync --report` wrote.
  */
 test('export → sync-gen → sync → rewrite → references resolve in the destination', { skip: requirePeer('docker-registry', 'skopeo') }, async (t) => {
   const source = await startRegistry({ t });
@@ -38,12 +38,15 @@ test('export → sync-gen → sync → rewrite → references resolve in the des
   await writeFile(yamlFile, gen.yaml);
   const dry = await runSkopeo(['sync', '--dry-run', '--src', 'yaml', '--dest', 'docker', '--dest-tls-verify=false', yamlFile, `${dest.host}/shop`]);
   assert.equal(dry.code, 0, dry.stderr);
-  const sync = await runSkopeo(['sync', '--preserve-digests', '--src', 'yaml', '--dest', 'docker', '--dest-tls-verify=false', yamlFile, `${dest.host}/shop`]);
-  assert.equal(sync.code, 0, sync.stderr);
+  const report = join(root, 'report.json');
+  const sync = await runFerry(['sync', '--src', 'yaml', '--dest', 'docker', '--dest-tls-verify=false', '--report', report, yamlFile, `${dest.host}/shop`]);
+  assert.equal(sync.code, 0, explain(sync));
 
-  const rules = [parseReplaceRule(`${INTERNAL}=${dest.host}`), parseReplaceRule(`${INTERNAL3}=${dest.host}`)];
   const outDir = join(root, 'out');
-  await rewriteResources([join(exportDir, 'resources', 'shop')], { rules, output: { mode: 'out', dir: outDir } });
+  const rewrite = await runFerry(['k8s', 'rewrite', '--replace', `${INTERNAL}=${dest.host}`, '--replace', `${INTERNAL3}=${dest.host}`, '--out', outDir, join(exportDir, 'resources', 'shop')]);
+  // The export holds one broken file on purpose: it is reported (exit 1) and everything else is rewritten.
+  assert.equal(rewrite.code, 1, explain(rewrite));
+  assert.match(rewrite.stdout + rewrite.stderr, /broken\.yaml:7:1: .*left unchanged/);
   const scanned = await scanResources([outDir]);
   const workloads = scanned.uses.filter((u) => u.role === 'container' || u.role === 'initContainer' || u.role === 'ephemeralContainer');
   const moved = workloads.filter((u) => u.image.startsWith(`${dest.host}/`));
@@ -56,14 +59,13 @@ test('export → sync-gen → sync → rewrite → references resolve in the des
   const notStaged = await runSkopeo(['inspect', '--raw', '--tls-verify=false', `docker://${dest.host}/shop/nodejs:18`]);
   assert.notEqual(notStaged.code, 0, 'openshift-namespace images are not copied');
 
-  // Pin the rewritten tags to the digests the sync recorded (as a ferry sync report would).
-  const pins = digestPins([
-    { source: `${source.host}/shop/tools:stable`, destination: `docker://${dest.host}/shop/tools:stable`, digest: digests.toolsStable, status: 'copied' },
-    { source: `${source.host}/shop/tools:1.0`, destination: `docker://${dest.host}/shop/tools:1.0`, digest: digests.tools10, status: 'copied' },
-  ]);
-  await rewriteResources([outDir], { pins, output: { mode: 'in-place' } });
+  // Pin the rewritten tags to the digests ferry sync recorded in its report.
+  const pin = await runFerry(['k8s', 'rewrite', '--pin-digests', report, '--in-place', outDir]);
+  assert.equal(pin.code, 1, explain(pin)); // the broken file again, copied unchanged into the output tree
   const pinned = (await scanResources([outDir])).uses.filter((u) => u.role === 'container' || u.role === 'initContainer');
-  for (const use of pinned.filter((u) => u.image.startsWith(`${dest.host}/shop/tools`))) {
+  const tools = pinned.filter((u) => u.image.startsWith(`${dest.host}/shop/tools`));
+  assert.ok(tools.length >= 2, JSON.stringify(pinned.map((u) => u.image)));
+  for (const use of tools) {
     assert.match(use.image, /@sha256:[0-9a-f]{64}$/, `${use.kind}/${use.name} is pinned`);
     assert.equal(await skopeoInspectDigest(`docker://${use.image}`, { tlsVerify: false }), use.image.slice(use.image.indexOf('@') + 1));
   }
