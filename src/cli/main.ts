@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule[]>> = {
 /** The modules to load for this command line: the named command's, or all of them. */
 async function commandModules(argv: string[]): Promise<CommandModule[]> {
   const name = argv.find((a) => !a.startsWith('-'));
+  if (name === undefined && (argv.includes('--version') || argv.includes('-V'))) return [];
   const loaders = name !== undefined && COMMANDS[name] ? [COMMANDS[name]] : Object.values(COMMANDS);
   return (await Promise.all(loaders.map((load) => load()))).flat();
 }
