@@ -210,6 +210,9 @@ export class RegistryClient {
         headers,
         body: (body ?? null) as NonNullable<Dispatcher.DispatchOptions['body']> | null,
         signal: signal ?? null,
+        // undici closes the connection after every HEAD unless told otherwise (for servers that send a
+        // body anyway). Registries answer HEAD properly, and plans are mostly HEADs: keep connections alive.
+        reset: false,
       });
       if (httpChannel.hasSubscribers) {
         httpChannel.publish({ method, url: redacted, status: res.statusCode, durationMs: Math.round(performance.now() - started) } satisfies HttpDebugMessage);
