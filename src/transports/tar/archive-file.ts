@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { link, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { link, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FerryError } from '../../errors.ts';
 import { isProcessAlive } from '../../util/process-alive.ts';
+import { fsyncDir } from '../../util/fsync-dir.ts';
 
 /**
  * A sibling temp path for writing archive `path`: `PATH.tmp-<pid>-<uuid>`.
@@ -40,16 +41,6 @@ export async function existingFileSize(path: string, where: string): Promise<num
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } catch {
-    // Some file systems refuse fsync on directories; the rename is still atomic.
-  } finally {
-    await fh.close();
-  }
-}
 
 /**
  * Moves a finished archive from its temp path to `path`. With `replace` an
