@@ -19,6 +19,13 @@ export function formatBytes(n: number): string {
   return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }
 
+/** A 24-column progress bar for a fraction in [0, 1]. */
+function bar(fraction: number): string {
+  const width = 24;
+  const filled = Math.max(0, Math.min(width, Math.round(fraction * width)));
+  return `[${'='.repeat(filled)}${' '.repeat(width - filled)}]`;
+}
+
 const short = (digest: string): string => digest.slice(digest.indexOf(':') + 1, digest.indexOf(':') + 13);
 
 interface Active {
@@ -42,6 +49,8 @@ export class ProgressRenderer {
   private readonly lastJson = new Map<string, number>();
   /** Extra headline from the caller (e.g. "images 12/80"). */
   headline: () => string = () => '';
+  /** Overall completion drawn as a bar on a terminal (sync: images done of planned). */
+  overall: (() => { done: number; total: number }) | undefined;
 
   constructor(output: Output) {
     this.output = output;
@@ -123,14 +132,15 @@ export class ProgressRenderer {
   private redraw(): void {
     this.clear();
     const lines: string[] = [];
+    const now = Date.now();
     for (const [digest, a] of [...this.active].slice(0, 8)) {
-      const pct = a.size > 0 ? Math.floor((a.done / a.size) * 100) : 100;
-      const width = 24;
-      const filled = Math.round((pct / 100) * width);
-      lines.push(`  ${short(digest)} [${'='.repeat(filled)}${' '.repeat(width - filled)}] ${formatBytes(a.done)} / ${formatBytes(a.size)}`);
+      const seconds = (now - a.started) / 1000;
+      const rate = seconds > 0.2 ? `  ${formatBytes(a.done / seconds)}/s` : '';
+      lines.push(`  ${short(digest)} ${bar(a.size > 0 ? a.done / a.size : 1)} ${formatBytes(a.done)} / ${formatBytes(a.size)}${rate}`);
     }
     const head = this.headline();
-    lines.push(`${head ? `${head}  ` : ''}${formatBytes(this.bytes)} transferred ${this.rate()}`);
+    const overall = this.overall?.();
+    lines.push(`${overall && overall.total > 0 ? `${bar(overall.done / overall.total)} ` : ''}${head ? `${head}  ` : ''}${formatBytes(this.bytes)} transferred ${this.rate()}`);
     process.stderr.write(`${lines.join('\n')}\n`);
     this.drawnLines = lines.length;
   }

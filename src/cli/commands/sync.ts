@@ -87,9 +87,11 @@ export function syncCommand(program: Command, ctx: CommandContext): void {
     let total = 0;
     let done = 0;
     const started = Date.now();
+    progress.overall = () => ({ done, total });
     progress.headline = () => {
       // ETA from the pace of finished images: sizes vary, but it is honest about what it knows.
       const eta = done > 0 && done < total ? Math.round(((Date.now() - started) / done) * (total - done) / 1000) : undefined;
+      if (total === 0) return 'planning';
       return `images ${done}/${total}${eta !== undefined ? `, ETA ${eta < 90 ? `${eta} s` : `${Math.round(eta / 60)} min`}` : ''}`;
     };
     const digestLines: string[] = [];
