@@ -201,7 +201,6 @@ export class RegistryClient {
   private async send(url: URL, method: string, headers: Record<string, string>, body: RegistryRequest['body'], signal: AbortSignal | undefined): Promise<RegistryResponse> {
     await this.requestBucket?.take(1, signal);
     const started = performance.now();
-    const redacted = redactUrl(url.href);
     try {
       const res = await this.agent.request({
         origin: url.origin,
@@ -215,11 +214,12 @@ export class RegistryClient {
         reset: false,
       });
       if (httpChannel.hasSubscribers) {
-        httpChannel.publish({ method, url: redacted, status: res.statusCode, durationMs: Math.round(performance.now() - started) } satisfies HttpDebugMessage);
+        httpChannel.publish({ method, url: redactUrl(url.href), status: res.statusCode, durationMs: Math.round(performance.now() - started) } satisfies HttpDebugMessage);
       }
       return { status: res.statusCode, headers: res.headers, body: res.body, url: url.href };
     } catch (err) {
       if (signal?.aborted) throw abortError(signal);
+      const redacted = redactUrl(url.href);
       const mapped = transportError(err, { method, url: redacted }, this.options.tlsFlag ?? '--tls-verify');
       if (httpChannel.hasSubscribers) {
         httpChannel.publish({ method, url: redacted, error: mapped.message, durationMs: Math.round(performance.now() - started) } satisfies HttpDebugMessage);
