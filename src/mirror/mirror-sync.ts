@@ -4,6 +4,7 @@ import type { PlanItem } from '../sync/engine/plan.ts';
 import type { SyncReport } from '../sync/engine/report.ts';
 import { sync, type SyncOptions, type SyncResult } from '../sync/sync.ts';
 import type { RepositoryMapping } from './cluster-resources.ts';
+import { referrerSpec } from './mirror-referrers.ts';
 
 /** Tags cosign and the OCI referrers fallback use for content about image `sha256:<hex>`. */
 export function signatureTags(hex: string): string[] {
@@ -73,14 +74,20 @@ export interface MirrorSyncResult {
   failed: number;
 }
 
+/** Both follow-up specs as one run (either may be absent). */
+function combine(a: SyncSpec | undefined, b: SyncSpec | undefined): SyncSpec | undefined {
+  if (!a || !b) return a ?? b;
+  return { sources: [...a.sources, ...b.sources], registries: a.registries, defaults: a.defaults, warnings: [] };
+}
+
 /**
  * Runs the sync engine for a mirror: the selected images, then what
- * accompanies them (see {@link signatureSpec}). Signature failures do not
+ * accompanies them (see {@link signatureSpec} and `referrerSpec`). Signature failures do not
  * stop the run; they are counted in `failed` with the image failures.
  */
 export async function mirrorSync(spec: SyncSpec, options: SyncOptions = {}): Promise<MirrorSyncResult> {
   const main = await sync(spec, options);
-  const extra = signatureSpec(spec, main);
+  const extra = combine(signatureSpec(spec, main), await referrerSpec(spec, main, options));
   let signatures: SyncResult | undefined;
   if (extra) signatures = await sync(extra, { ...options, keepGoing: true, onPlan: undefined });
   const mappings = planMappings([...main.plan, ...(signatures?.plan ?? [])]);

@@ -90,6 +90,12 @@ export interface Repository {
   manifestDelete?(reference: string, options?: CallOptions): Promise<void>;
   /** Every tag (or layout ref name) of the repository. */
   tagList(options?: CallOptions): Promise<string[]>;
+  /**
+   * Descriptors of the manifests whose `subject` is `digest` (signatures,
+   * attestations, SBOMs), as the OCI referrers API lists them; [] where the
+   * storage offers no such list.
+   */
+  referrers?(digest: Digest, options?: CallOptions): Promise<Descriptor[]>;
 
   /** Makes writes durable and visible (archives are written here); a no-op for registries. */
   commit?(options?: CallOptions): Promise<void>;

@@ -2,7 +2,7 @@ import type { Readable, Transform } from 'node:stream';
 import { FerryError } from '../../errors.ts';
 import type { Descriptor } from '../../oci/descriptor.ts';
 import { digestOf, isDigest, type Digest } from '../../oci/digest.ts';
-import { MANIFEST_TYPES, baseMediaType } from '../../oci/media-types.ts';
+import { MANIFEST_TYPES, MediaType, baseMediaType } from '../../oci/media-types.ts';
 import { MAX_MANIFEST_BYTES, parseManifest, type RawManifest } from '../../oci/manifest.ts';
 import type {
   BlobGetOptions, BlobPutOptions, BlobPutResult, CallOptions, Capabilities, ManifestPutOptions, Repository,
@@ -208,6 +208,23 @@ export class RegistryRepository implements Repository {
       path = nextLink(headerValue(res.headers, 'link'), res.url);
     }
     return tags;
+  }
+
+  async referrers(digest: Digest, options: CallOptions = {}): Promise<Descriptor[]> {
+    const subject = `${this.display}@${digest} referrers`;
+    const res = await this.client.request({
+      method: 'GET', path: `/v2/${this.repository}/referrers/${digest}`, scopes: this.pull(), signal: options.signal,
+      headers: { accept: MediaType.ociIndex }, accept: [404, 405, 501], subject,
+    });
+    // Registries without the API (distribution 2.x) answer 404: they keep referrers under the fallback tag, if at all.
+    if (res.status !== 200) {
+      await res.body.dump();
+      return [];
+    }
+    const bytes = await readManifestBody(res, subject);
+    const parsed = parseManifest(bytes, headerValue(res.headers, 'content-type') ?? MediaType.ociIndex, subject);
+    if (parsed.kind !== 'index') throw new FerryError('REGISTRY', `${subject}: the answer is not an image index`);
+    return parsed.index.manifests;
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { request } from 'undici';
+import { copyImage } from '../src/copy/copy-image.ts';
+import { syntheticStore } from '../src/testing/synthetic.ts';
+import { openImage } from '../src/transports/open.ts';
+import { layoutRepository, openLayoutStore, type LayoutStore } from '../src/transports/layout/index.ts';
+import { explain, runFerry } from './helpers/ferry-cli.ts';
+import { tempDir } from './helpers/tmp.ts';
+import { startTestServer } from './server-fixture.ts';
+
+const digestOf = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}` as const;
+
+/** A signature-like OCI artifact whose subject is `subjectDigest`, stored the way a push by digest leaves it. */
+async function addReferrer(store: LayoutStore, repository: string, subject: { mediaType: string; digest: string; size: number }): Promise<string> {
+  const empty = Buffer.from('{}');
+  const payload = Buffer.from('{"signature":"made up for the test"}');
+  await store.writeBlobBytes(empty, digestOf(empty));
+  await store.writeBlobBytes(payload, digestOf(payload));
+  const manifest = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    artifactType: 'application/vnd.example.signature',
+    config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: digestOf(empty), size: 2 },
+    layers: [{ mediaType: 'application/vnd.example.signature.v1+json', digest: digestOf(payload), size: payload.length }],
+    subject,
+  }));
+  const digest = digestOf(manifest);
+  await layoutRepository(store, repository).manifestPut(digest, { bytes: manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json', digest });
+  return digest;
+}
+
+async function referrersOf(host: string, repository: string, digest: string): Promise<string[]> {
+  const res = await request(`http://${host}/v2/${repository}/referrers/${digest}`);
+  assert.equal(res.statusCode, 200);
+  const index = (await res.body.json()) as { manifests: Array<{ digest: string }> };
+  return index.manifests.map((m) => m.digest);
+}
+
+test('referrers the source lists through the OCI referrers API are mirrored to disk and pushed inside', async (t) => {
+  const work = await tempDir('ferry-mirror-referrers', t);
+  // The source: ferry serve over a store holding an image and a signature that refers to it (no fallback tag).
+  const sourceStorage = join(work, 'source');
+  const images = syntheticStore([{ name: 'team/app', tag: '1.0', layers: [4096] }]);
+  const seeded = await copyImage({
+    source: { repository: images.repository('team/app'), reference: '1.0', display: 'synthetic' },
+    destination: await openImage(`oci:${sourceStorage}:team/app:1.0`, { role: 'destination' }),
+    instances: { mode: 'all' },
+  });
+  const subject = { mediaType: seeded.mediaType, digest: seeded.digest, size: (await images.image('team/app', '1.0')).top.bytes.byteLength };
+  const signature = await addReferrer(await openLayoutStore(sourceStorage, { create: false }), 'team/app', subject);
+  const source = await startTestServer(t, { storage: sourceStorage, readOnly: true });
+  assert.deepEqual(await referrersOf(source.host, 'team/app', seeded.digest), [signature]);
+
+  const config = join(work, 'mirror.yaml');
+  await writeFile(config, `registries:\n  "${source.host}": {tls-verify: false}\nsync:\n  - from: ${source.host}/team/app\n    tags: ["1.0"]\n`);
+  const dir = join(work, 'mirror');
+  const toDisk = await runFerry(['mirror', '--config', config, '--to-dir', dir]);
+  assert.equal(toDisk.code, 0, explain(toDisk));
+  const store = await openLayoutStore(join(dir, 'store'), { create: false });
+  assert.ok(await store.hasBlob(signature as `${string}:${string}`), 'the signature manifest is in the store');
+
+  const inside = await startTestServer(t);
+  const push = await runFerry(['mirror', '--from-dir', dir, '--to', `docker://${inside.host}/mirror`, '--dest-tls-verify=false']);
+  assert.equal(push.code, 0, explain(push));
+  // Pushed as oc-mirror does: the source registry host dropped, the repository path kept under the prefix.
+  assert.deepEqual(await referrersOf(inside.host, 'mirror/team/app', seeded.digest), [signature]);
+});
