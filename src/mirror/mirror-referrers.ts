@@ -1,7 +1,7 @@
 import type { Digest } from '../oci/digest.ts';
 import { mergeOptions, resolveRegistryOptions } from '../sync/config/registry-options.ts';
 import type { SourceRule, SyncSpec } from '../sync/config/sync-spec.ts';
-import { AccessCache } from '../sync/engine/registry-settings.ts';
+import { AccessCache } from '../sync/engine/access-cache.ts';
 import type { SyncOptions, SyncResult } from '../sync/sync.ts';
 import { RegistryPool } from '../transports/registry/registry-pool.ts';
 import { RegistryRepository } from '../transports/registry/registry-repository.ts';

@@ -10,7 +10,7 @@ import { inShard, type Shard } from './select/shard.ts';
 import { summarizePlan, type DestinationSummary } from './engine/dry-run.ts';
 import { expandSpec } from './engine/expand.ts';
 import { resolveImage, type PlanItem, type ResolveContext } from './engine/plan.ts';
-import { AccessCache } from './engine/registry-settings.ts';
+import { AccessCache } from './engine/access-cache.ts';
 import { buildReport, type SyncReport } from './engine/report.ts';
 import { runPlan, type ItemResult } from './engine/run-plan.ts';
 import { mapLimited } from '../util/map-limited.ts';

@@ -16,7 +16,7 @@ import { destinationsFor, formatTarget, type TargetImage } from '../select/desti
 import { filterRepositories } from '../select/glob.ts';
 import { needsTagList, selectTags } from '../select/select-tags.ts';
 import { layoutImageOf, type SourceImage } from '../select/source-image.ts';
-import type { AccessCache } from './registry-settings.ts';
+import type { AccessCache } from './access-cache.ts';
 import { mergeOptions, resolveRegistryOptions } from '../config/registry-options.ts';
 import { mapLimited } from '../../util/map-limited.ts';
 
