@@ -49,7 +49,11 @@ export function transportError(err: unknown, details: HttpErrorDetails, tlsFlag:
     });
   }
   if (code !== undefined || (err as Error)?.name === 'SocketError') {
-    return new FerryError('NETWORK', `network error on ${what}: ${code ?? (err as Error).message}`, { cause: err, http: details, retryable: true });
+    const hint =
+      code === 'ECONNREFUSED' ? 'nothing is listening there: check the registry address and port'
+      : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'the host name does not resolve: check the registry address'
+      : undefined;
+    return new FerryError('NETWORK', `network error on ${what}: ${code ?? (err as Error).message}`, { cause: err, http: details, retryable: true, hint });
   }
   if ((err as Error)?.name === 'AbortError') return new FerryError('ABORTED', 'operation cancelled', { cause: err });
   return new FerryError('NETWORK', `request failed: ${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err, http: details, retryable: true });
