@@ -23,7 +23,8 @@ export interface InspectOptions {
 
 /** `skopeo inspect` output, field names and order included. */
 export interface InspectResult {
-  Name: string;
+  /** Repository name for registry images; absent for local transports, as skopeo prints it. */
+  Name?: string | undefined;
   Digest: Digest;
   RepoTags: string[];
   Created?: string | undefined;
@@ -117,9 +118,10 @@ export async function inspect(reference: string, options: InspectOptions = {}): 
     } catch {
       throw new FerryError('INVALID_MANIFEST', `${loaded.display}: image config is not JSON`);
     }
-    const repoTags = options.noTags ? [] : await loaded.repository.tagList({ signal: options.signal }).catch(() => []);
+    // skopeo lists tags for registry images only (a layout's names are not tags of one repository).
+    const repoTags = options.noTags || loaded.name === '' ? [] : await loaded.repository.tagList({ signal: options.signal }).catch(() => []);
     return {
-      Name: loaded.name,
+      ...(loaded.name !== '' ? { Name: loaded.name } : {}),
       Digest: loaded.top.digest,
       RepoTags: repoTags,
       ...(config.created !== undefined ? { Created: config.created } : {}),
