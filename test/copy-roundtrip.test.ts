@@ -113,6 +113,12 @@ describe('round trips with skopeo', { skip }, () => {
     assert.equal(run.code, 0, explain(run));
     // skopeo's layout reader takes OCI media types only, so it checks the OCI image.
     assert.equal(await skopeoInspectDigest(`oci:${layout}:app-v1`), app);
+    // inspect of a layout image prints the fields skopeo prints (no Name, no tags of other images).
+    const ours = JSON.parse((await runFerry(['inspect', `oci:${layout}:app-v1`])).stdout) as Record<string, unknown>;
+    const theirs = JSON.parse((await skopeo(['inspect', `oci:${layout}:app-v1`])).stdout.toString('utf8')) as Record<string, unknown>;
+    for (const field of ['Name', 'Digest', 'RepoTags', 'Created', 'Layers', 'Architecture', 'Os', 'Labels', 'Env']) {
+      assert.deepEqual(ours[field], theirs[field], `oci inspect: ${field}`);
+    }
 
     run = await runFerry(['copy', ...PLAIN, `oci:${layout}:app-v1`, `docker://${dest.host}/via-layout/app:v1`]);
     assert.equal(run.code, 0, explain(run));
