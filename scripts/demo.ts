@@ -81,6 +81,13 @@ try {
     console.log('\n4. Copying one platform of the multi-platform image back out of the registry into a new layout');
     ferry('copy', '--platform', 'linux/arm64', '--src-tls-verify=false', `docker://${registry}/demo/tool:2.0`, `oci:${join(work, 'arm64-only')}:tool:2.0`);
     ferry('inspect', '--no-tags', `oci:${join(work, 'arm64-only')}:tool:2.0`);
+    console.log('\n5. Across an air gap: bundle the layout in small parts, verify the bundle, import it into a new store and check it');
+    const bundle = join(work, 'bundle');
+    const inside = join(work, 'inside-store');
+    ferry('bundle', 'create', '--max-size', '5MiB', layout, bundle);
+    ferry('bundle', 'verify', bundle);
+    ferry('bundle', 'import', bundle, inside);
+    ferry('verify', inside);
   } finally {
     server.kill('SIGTERM');
     await new Promise((resolve) => server.once('exit', resolve));
