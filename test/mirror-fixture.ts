@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyImage } from '../src/copy/copy-image.ts';
-import { ANNOTATION_SOURCE } from '../src/oci/descriptor.ts';
+import { ANNOTATION_SOURCE, type Descriptor } from '../src/oci/descriptor.ts';
 import { syntheticStore, type SyntheticImageSpec } from '../src/testing/synthetic.ts';
 import { layoutRepository, openLayoutStore, type LayoutStore } from '../src/transports/layout/index.ts';
 
@@ -53,4 +54,29 @@ export async function treeBytes(dir: string): Promise<number> {
   let total = 0;
   for (const rel of await listFiles(dir)) total += (await stat(join(dir, rel))).size;
   return total;
+}
+
+const sha256Of = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}` as const;
+
+/**
+ * Stores a signature-like OCI artifact whose `subject` is the given manifest,
+ * the way a push by digest leaves it (an untagged entry of `repository`).
+ * Returns the artifact's descriptor.
+ */
+export async function addReferrer(store: LayoutStore, repository: string, subject: Pick<Descriptor, 'mediaType' | 'digest' | 'size'>): Promise<Descriptor> {
+  const empty = Buffer.from('{}');
+  const payload = Buffer.from('{"signature":"made up for the test"}');
+  await store.writeBlobBytes(empty, sha256Of(empty));
+  await store.writeBlobBytes(payload, sha256Of(payload));
+  const manifest = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    artifactType: 'application/vnd.example.signature',
+    config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256Of(empty), size: 2 },
+    layers: [{ mediaType: 'application/vnd.example.signature.v1+json', digest: sha256Of(payload), size: payload.length }],
+    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+  }));
+  const digest = sha256Of(manifest);
+  await layoutRepository(store, repository).manifestPut(digest, { bytes: manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json', digest });
+  return { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: manifest.length };
 }

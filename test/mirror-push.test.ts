@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,33 +7,17 @@ import type { Descriptor } from '../src/oci/descriptor.ts';
 import { planPush } from '../src/mirror/mirror-push.ts';
 import { verifyStore } from '../src/mirror/store-verify.ts';
 import type { StoreImage } from '../src/mirror/store-graph.ts';
-import { layoutRepository, type LayoutStore } from '../src/transports/layout/index.ts';
+import type { LayoutStore } from '../src/transports/layout/index.ts';
 import { explain, runFerry } from './helpers/ferry-cli.ts';
 import { requirePeer, startRegistry } from './helpers/registry.ts';
 import { skopeoInspectDigest } from './helpers/skopeo.ts';
 import { tempDir } from './helpers/tmp.ts';
-import { FAKE_SOURCE, seedStore, sharedSpecs } from './mirror-fixture.ts';
+import { FAKE_SOURCE, addReferrer, seedStore, sharedSpecs } from './mirror-fixture.ts';
 
-const digestOf = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}` as const;
-
-/** Stores an OCI artifact whose subject is the manifest `ns/app:tag` names (a referrer), as a registry or `ferry copy` would leave it. */
-async function addReferrer(store: LayoutStore, repository: string, tag: string): Promise<Descriptor> {
+/** A referrer of the manifest `repository:tag` names, as a registry or `ferry copy` would leave it. */
+async function addReferrerTo(store: LayoutStore, repository: string, tag: string): Promise<Descriptor> {
   const subject = (await store.listEntries()).find((e) => e.annotations?.['org.opencontainers.image.ref.name'] === `${repository}:${tag}`)!;
-  const empty = Buffer.from('{}');
-  const payload = Buffer.from('{"signature":"not a real one"}');
-  await store.writeBlobBytes(empty, digestOf(empty));
-  await store.writeBlobBytes(payload, digestOf(payload));
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    artifactType: 'application/vnd.example.signature',
-    config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: digestOf(empty), size: 2 },
-    layers: [{ mediaType: 'application/vnd.example.signature.v1+json', digest: digestOf(payload), size: payload.length }],
-    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-  }));
-  const digest = digestOf(manifest);
-  await layoutRepository(store, repository).manifestPut(digest, { bytes: manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json', digest });
-  return { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: manifest.length };
+  return addReferrer(store, repository, subject);
 }
 
 test('push names images by their recorded source repository, under the prefix, flattened', () => {
@@ -74,7 +57,7 @@ test('verify checks referrers\' subjects; disk to mirror pushes images and refer
   const root = await tempDir('mirror-push', t);
   const dir = join(root, 'mirror');
   const store = await seedStore(join(dir, 'store'), sharedSpecs());
-  const referrer = await addReferrer(store, 'team/app', '1');
+  const referrer = await addReferrerTo(store, 'team/app', '1');
   assert.deepEqual((await verifyStore(store)).problems, []);
 
   const registry = await startRegistry({ t });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -7,31 +6,12 @@ import { request } from 'undici';
 import { copyImage } from '../src/copy/copy-image.ts';
 import { syntheticStore } from '../src/testing/synthetic.ts';
 import { openImage } from '../src/transports/open.ts';
-import { layoutRepository, openLayoutStore, type LayoutStore } from '../src/transports/layout/index.ts';
+import { openLayoutStore } from '../src/transports/layout/index.ts';
 import { explain, runFerry } from './helpers/ferry-cli.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { startTestServer } from './server-fixture.ts';
+import { addReferrer } from './mirror-fixture.ts';
 
-const digestOf = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}` as const;
-
-/** A signature-like OCI artifact whose subject is `subjectDigest`, stored the way a push by digest leaves it. */
-async function addReferrer(store: LayoutStore, repository: string, subject: { mediaType: string; digest: string; size: number }): Promise<string> {
-  const empty = Buffer.from('{}');
-  const payload = Buffer.from('{"signature":"made up for the test"}');
-  await store.writeBlobBytes(empty, digestOf(empty));
-  await store.writeBlobBytes(payload, digestOf(payload));
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    artifactType: 'application/vnd.example.signature',
-    config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: digestOf(empty), size: 2 },
-    layers: [{ mediaType: 'application/vnd.example.signature.v1+json', digest: digestOf(payload), size: payload.length }],
-    subject,
-  }));
-  const digest = digestOf(manifest);
-  await layoutRepository(store, repository).manifestPut(digest, { bytes: manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json', digest });
-  return digest;
-}
 
 async function referrersOf(host: string, repository: string, digest: string): Promise<string[]> {
   const res = await request(`http://${host}/v2/${repository}/referrers/${digest}`);
@@ -51,7 +31,7 @@ test('referrers the source lists through the OCI referrers API are mirrored to d
     instances: { mode: 'all' },
   });
   const subject = { mediaType: seeded.mediaType, digest: seeded.digest, size: (await images.image('team/app', '1.0')).top.bytes.byteLength };
-  const signature = await addReferrer(await openLayoutStore(sourceStorage, { create: false }), 'team/app', subject);
+  const signature = (await addReferrer(await openLayoutStore(sourceStorage, { create: false }), 'team/app', subject)).digest;
   const source = await startTestServer(t, { storage: sourceStorage, readOnly: true });
   assert.deepEqual(await referrersOf(source.host, 'team/app', seeded.digest), [signature]);
 
