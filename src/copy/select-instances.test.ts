@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FerryError } from '../errors.ts';
+import type { Descriptor, ImageIndex } from '../oci/descriptor.ts';
+import { currentPlatform } from '../oci/platform.ts';
+import { selectInstances } from './select-instances.ts';
+
+const entry = (n: number, os: string, architecture: string, variant?: string): Descriptor => ({
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  digest: `sha256:${String(n).repeat(64).slice(0, 64)}`,
+  size: 100 + n,
+  platform: variant === undefined ? { os, architecture } : { os, architecture, variant },
+});
+const amd64 = entry(1, 'linux', 'amd64');
+const arm64 = entry(2, 'linux', 'arm64', 'v8');
+const armv7 = entry(3, 'linux', 'arm', 'v7');
+const attestation = entry(4, 'unknown', 'unknown');
+const index: ImageIndex = { schemaVersion: 2, manifests: [amd64, arm64, armv7, attestation] };
+
+test('--all keeps the index whole, attestations included', () => {
+  assert.deepEqual(selectInstances(index, { mode: 'all' }, 'x'), { kind: 'whole', instances: index.manifests });
+});
+
+test('one platform is copied alone; arm64 matches arm64/v8', () => {
+  assert.deepEqual(selectInstances(index, { mode: 'platforms', platforms: [{ os: 'linux', architecture: 'arm64' }] }, 'x'), { kind: 'single', instance: arm64 });
+  assert.deepEqual(selectInstances(index, { mode: 'platforms', platforms: [{ os: 'linux', architecture: 'arm', variant: 'v7' }] }, 'x'), { kind: 'single', instance: armv7 });
+});
+
+test('several platforms make a subset, in the order asked, without duplicates', () => {
+  const picked = selectInstances(index, { mode: 'platforms', platforms: [{ os: 'linux', architecture: 'arm64' }, { os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }] }, 'x');
+  assert.deepEqual(picked, { kind: 'subset', instances: [arm64, amd64] });
+});
+
+test('the system platform picks the instance for this machine', () => {
+  const me = currentPlatform();
+  const mine = index.manifests.find((d) => d.platform?.os === me.os && d.platform.architecture === me.architecture);
+  if (!mine) return; // not an architecture this index has
+  assert.deepEqual(selectInstances(index, { mode: 'system' }, 'x'), { kind: 'single', instance: mine });
+});
+
+test('a platform the index lacks is NOT_FOUND, listing what is there (attestations left out)', () => {
+  assert.throws(
+    () => selectInstances(index, { mode: 'platforms', platforms: [{ os: 'linux', architecture: 's390x' }] }, 'docker://r/app:1'),
+    (err: unknown) => err instanceof FerryError && err.code === 'NOT_FOUND' && /s390x/.test(err.message) && err.hint === 'available: linux/amd64, linux/arm64/v8, linux/arm/v7; choose with --platform, or copy every instance with --all',
+  );
+});
