@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { trackChild } from './cleanup.ts';
+import { runChild } from './run-child.ts';
 import { tempDir } from './tmp.ts';
 
 /**
@@ -65,26 +64,11 @@ async function childEnv(extra: Record<string, string | undefined>): Promise<Reco
 
 /** Runs `bin/ferry ARGS…` and returns stdout as bytes (for output that must match byte for byte, e.g. `inspect --raw`). */
 export async function runFerryRaw(args: readonly string[], options: FerryRunOptions = {}): Promise<FerryRawRun> {
-  const child = spawn(FERRY_BIN, args, {
-    stdio: ['pipe', 'pipe', 'pipe'],
+  return runChild(FERRY_BIN, args, {
     env: await childEnv(options.env ?? {}),
-    timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  trackChild(child);
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
-  child.stdout.on('data', (b: Buffer) => stdout.push(b));
-  child.stderr.on('data', (b: Buffer) => stderr.push(b));
-  // The child may exit before reading stdin; EPIPE then is not the test's concern.
-  child.stdin.on('error', () => undefined);
-  child.stdin.end(options.input ?? '');
-  return new Promise((resolve, reject) => {
-    child.once('error', (err) => {
-      if ((err as NodeJS.ErrnoException).code === 'ABORT_ERR') return; // close still follows
-      reject(err);
-    });
-    child.once('close', (code) => resolve({ code, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') }));
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    input: options.input ?? '',
+    signal: options.signal,
   });
 }
 

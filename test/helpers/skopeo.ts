@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { trackChild } from './cleanup.ts';
+import { runChild } from './run-child.ts';
 import { peerPath } from './peers.ts';
 
 /**
@@ -43,23 +42,10 @@ export function redactArgs(args: readonly string[]): string {
 
 /** Runs `skopeo --insecure-policy ARGS…` and collects its output; never throws for a non-zero exit. */
 export function runSkopeo(args: readonly string[], options: SkopeoOptions = {}): Promise<SkopeoResult> {
-  const child = spawn(peerPath('skopeo'), ['--insecure-policy', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return runChild(peerPath('skopeo'), ['--insecure-policy', ...args], {
     env: { ...process.env, ...options.env },
-    timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  trackChild(child);
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
-  child.stdout.on('data', (b: Buffer) => stdout.push(b));
-  child.stderr.on('data', (b: Buffer) => stderr.push(b));
-  return new Promise((resolve, reject) => {
-    child.once('error', (err) => {
-      if ((err as NodeJS.ErrnoException).code === 'ABORT_ERR') return; // close still follows
-      reject(err);
-    });
-    child.once('close', (code) => resolve({ stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8'), code }));
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    signal: options.signal,
   });
 }
 

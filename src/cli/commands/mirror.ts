@@ -61,28 +61,37 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
     const kubectl = (): void => {
       if (manifestsDir !== undefined) ctx.output.out(`kubectl apply -Rf ${resolve(manifestsDir)}`);
     };
+    /** The config file of the two workflows that read one, and the sync settings both give the engine. */
+    const loadConfig = async (file: string) => {
+      const { loadMirrorConfig } = await import('../../mirror/mirror-config.ts');
+      const { sideOptions } = await import('../../sync/config/skopeo-cli.ts');
+      const { spec, format } = await loadMirrorConfig(file, { src: skopeoSideFlags(opts, 'src'), authfile, signal: ctx.signal });
+      for (const w of spec.warnings) ctx.output.warn(`${w.origin.file}:${w.origin.line}: ${w.message}`);
+      const syncOptions = {
+        jobs,
+        keepGoing,
+        retryTimes,
+        // skopeo YAML carries its own source settings; a ferry YAML takes the --src-* flags.
+        sourceOverrides: format === 'ferry' ? sideOptions(skopeoSideFlags(opts, 'src'), 'src', authfile) : undefined,
+        access: authfile !== undefined ? { authFile: authfile } : undefined,
+        signal: ctx.signal,
+        onEvent: progress.listener,
+        onPlan: (items: readonly unknown[]) => void (total = items.length),
+      };
+      return { spec, format, syncOptions, destinationOverrides: sideOptions(skopeoSideFlags(opts, 'dest'), 'dest', authfile) };
+    };
 
     try {
       if (config !== undefined && toDir !== undefined && to === undefined && fromDir === undefined && fromBundle === undefined) {
-        const { loadMirrorConfig } = await import('../../mirror/mirror-config.ts');
         const { mirrorToDisk } = await import('../../mirror/mirror-to-disk.ts');
-        const { sideOptions } = await import('../../sync/config/skopeo-cli.ts');
         const { parseSize } = await import('../../mirror/size.ts');
         const maxSize = opts['maxSize'] !== undefined ? parseSize(opts['maxSize'] as string, '--max-size') : undefined;
-        const { spec, format } = await loadMirrorConfig(config, { src: skopeoSideFlags(opts, 'src'), authfile, signal: ctx.signal });
-        for (const w of spec.warnings) ctx.output.warn(`${w.origin.file}:${w.origin.line}: ${w.message}`);
+        const { spec, format, syncOptions } = await loadConfig(config);
         const result = await mirrorToDisk(spec, toDir, {
           since: opts['since'] as string | undefined,
           maxSize,
-          jobs,
-          keepGoing,
-          retryTimes,
+          ...syncOptions,
           preserveDigests: format === 'skopeo' ? true : undefined,
-          sourceOverrides: format === 'ferry' ? sideOptions(skopeoSideFlags(opts, 'src'), 'src', authfile) : undefined,
-          access: authfile !== undefined ? { authFile: authfile } : undefined,
-          signal: ctx.signal,
-          onEvent: progress.listener,
-          onPlan: (items) => void (total = items.length),
           onItem: (r) => {
             done++;
             if (r.status === 'failed') ctx.output.warn(`${r.source}: ${r.reason ?? 'failed'}`);
@@ -146,12 +155,9 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
       }
 
       if (config !== undefined && to !== undefined && toDir === undefined && fromDir === undefined && fromBundle === undefined) {
-        const { loadMirrorConfig } = await import('../../mirror/mirror-config.ts');
         const { mirrorToRegistry } = await import('../../mirror/mirror-to-registry.ts');
-        const { sideOptions } = await import('../../sync/config/skopeo-cli.ts');
         const target = await parseTarget(to);
-        const { spec, format } = await loadMirrorConfig(config, { src: skopeoSideFlags(opts, 'src'), authfile, signal: ctx.signal });
-        for (const w of spec.warnings) ctx.output.warn(`${w.origin.file}:${w.origin.line}: ${w.message}`);
+        const { spec, syncOptions, destinationOverrides } = await loadConfig(config);
         const result = await mirrorToRegistry(spec, {
           registry: target.registry,
           prefix: target.prefix,
@@ -159,15 +165,8 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
           resourcesDir: (opts['resourcesDir'] as string | undefined) ?? 'cluster-resources',
           manifestsDir,
           resources: { insecureMirrors },
-          jobs,
-          keepGoing,
-          retryTimes,
-          sourceOverrides: format === 'ferry' ? sideOptions(skopeoSideFlags(opts, 'src'), 'src', authfile) : undefined,
-          destinationOverrides: sideOptions(skopeoSideFlags(opts, 'dest'), 'dest', authfile),
-          access: authfile !== undefined ? { authFile: authfile } : undefined,
-          signal: ctx.signal,
-          onEvent: progress.listener,
-          onPlan: (items) => void (total = items.length),
+          ...syncOptions,
+          destinationOverrides,
           onItem: (r) => {
             done++;
             if (r.status === 'failed') ctx.output.warn(`${r.source} → ${r.destination}: ${r.reason ?? 'failed'}`);
