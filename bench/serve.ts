@@ -26,8 +26,8 @@ import { layoutRepository } from '../src/transports/layout/layout-repository.ts'
 import { startRegistry } from '../test/helpers/registry.ts';
 import { skopeoCopy } from '../test/helpers/skopeo.ts';
 import { tempDir, removeTempDir } from '../test/helpers/tmp.ts';
-import { makeImage, raw, type TestImage } from '../test/layout-image-fixture.ts';
-import { pushImage } from '../test/server-client.ts';
+import { makeImage, raw, type TestImage } from '../test/fixtures/layout-image.ts';
+import { pushImage } from '../test/fixtures/server-client.ts';
 
 const LARGE_MB = Number(process.env['FERRY_BENCH_LARGE_MB'] ?? 1024);
 const SMALL = Number(process.env['FERRY_BENCH_SMALL'] ?? 200);

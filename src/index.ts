@@ -26,7 +26,7 @@ export type { SyncReport } from './sync/engine/report.ts';
 export { copyImage, type CopyImageOptions, type CopyImageResult } from './copy/copy-image.ts';
 export type { CopyEvent, CopyEventListener, BlobOutcome } from './copy/events.ts';
 export { BlobTracker } from './copy/blob-tracker.ts';
-export type { Repository, ImageTarget, Capabilities } from './transport/repository.ts';
+export type { Repository, ImageTarget, Capabilities } from './repository/repository.ts';
 export { openImage, type OpenImageOptions } from './transports/open.ts';
 export type { RegistryAccessOptions } from './transports/registry/access-options.ts';
 export { RegistryPool } from './transports/registry/registry-pool.ts';

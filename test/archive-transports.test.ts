@@ -11,7 +11,7 @@ import { skopeo, skopeoCopy } from './helpers/skopeo.ts';
 import { tempDir } from './helpers/tmp.ts';
 import {
   configIdentity, copyWithBrokenSource, ferryCopy, leftoverTemps, rawDigest, rawManifest, sha256, sourceLayout,
-} from './transport-fixture.ts';
+} from './fixtures/transport.ts';
 
 /**
  * dir:, docker-archive: and oci-archive: against skopeo 1.9 both ways. Where
@@ -117,7 +117,7 @@ test('docker-archive: skopeo reads what ferry writes (config and diff_ids kept),
 });
 
 async function tarNames(path: string): Promise<string[]> {
-  const { indexTar } = await import('../src/transports/tar/index.ts');
+  const { indexTar } = await import('../src/tar/index.ts');
   return [...(await indexTar(path, { where: path })).keys()];
 }
 

@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import tar from 'tar-stream';
 import { isFerryError } from '../src/errors.ts';
-import { BUNDLE_FILE } from '../src/mirror/bundle-format.ts';
-import { importBundle } from '../src/mirror/bundle-import.ts';
-import { verifyBundle } from '../src/mirror/bundle-verify.ts';
+import { BUNDLE_FILE } from '../src/mirror/bundle/bundle-format.ts';
+import { importBundle } from '../src/mirror/bundle/bundle-import.ts';
+import { verifyBundle } from '../src/mirror/bundle/bundle-verify.ts';
 import { openLayoutStore } from '../src/transports/layout/index.ts';
 import { explain, runFerry } from './helpers/ferry-cli.ts';
 import { tempDir } from './helpers/tmp.ts';
-import { listFiles } from './mirror-fixture.ts';
+import { listFiles } from './fixtures/mirror.ts';
 
 interface Entry {
   name: string;

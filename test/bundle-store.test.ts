@@ -4,16 +4,16 @@ import { open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isFerryError } from '../src/errors.ts';
-import { createBundle } from '../src/mirror/bundle-create.ts';
-import { readBundleManifest } from '../src/mirror/bundle-format.ts';
-import { readBundleHistory } from '../src/mirror/bundle-history.ts';
-import { importBundle } from '../src/mirror/bundle-import.ts';
-import { verifyBundle } from '../src/mirror/bundle-verify.ts';
-import { walkStore } from '../src/mirror/store-graph.ts';
+import { createBundle } from '../src/mirror/bundle/bundle-create.ts';
+import { readBundleManifest } from '../src/mirror/bundle/bundle-format.ts';
+import { readBundleHistory } from '../src/mirror/bundle/bundle-history.ts';
+import { importBundle } from '../src/mirror/bundle/bundle-import.ts';
+import { verifyBundle } from '../src/mirror/bundle/bundle-verify.ts';
+import { walkStore } from '../src/mirror/store/store-graph.ts';
 import { openLayoutStore } from '../src/transports/layout/index.ts';
 import { explain, runFerry } from './helpers/ferry-cli.ts';
 import { tempDir } from './helpers/tmp.ts';
-import { listFiles, seedStore, sharedSpecs } from './mirror-fixture.ts';
+import { listFiles, seedStore, sharedSpecs } from './fixtures/mirror.ts';
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 

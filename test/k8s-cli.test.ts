@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { k8sCommand } from '../src/cli/commands/k8s.ts';
 import type { CommandContext } from '../src/cli/context.ts';
 import { exitCodeFor, EXIT, type Output } from '../src/cli/output.ts';
-import { INTERNAL, writeCraneExport } from './k8s-export-fixture.ts';
+import { INTERNAL, writeCraneExport } from './fixtures/k8s-export.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 /** Runs `ferry ARGS` with only the k8s commands registered, the way src/cli/main.ts does. */

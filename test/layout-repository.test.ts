@@ -11,11 +11,11 @@ import { MediaType } from '../src/oci/media-types.ts';
 import { layoutRepository } from '../src/transports/layout/layout-repository.ts';
 import { ANNOTATION_REPOSITORY } from '../src/transports/layout/layout-names.ts';
 import { openLayoutStore, type LayoutStore } from '../src/transports/layout/layout-store.ts';
-import type { Repository } from '../src/transport/repository.ts';
+import type { Repository } from '../src/repository/repository.ts';
 import { requirePeer } from './helpers/peers.ts';
 import { skopeoCopy, skopeoInspectDigest } from './helpers/skopeo.ts';
 import { tempDir } from './helpers/tmp.ts';
-import { descriptorOf, makeImage, makeIndex, sha256, type TestImage } from './layout-image-fixture.ts';
+import { descriptorOf, makeImage, makeIndex, sha256, type TestImage } from './fixtures/layout-image.ts';
 
 async function putImage(repo: Repository, image: TestImage, tag?: string): Promise<void> {
   for (const b of image.blobs) await repo.blobPut(b.descriptor, Readable.from([b.bytes]));

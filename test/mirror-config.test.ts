@@ -3,8 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isFerryError } from '../src/errors.ts';
-import { detectMirrorConfigFormat, loadMirrorConfig, withDestination } from '../src/mirror/mirror-config.ts';
-import { parseSize } from '../src/mirror/size.ts';
+import { detectMirrorConfigFormat, loadMirrorConfig, withDestination } from '../src/mirror/mirror-input.ts';
+import { parseSize } from '../src/util/size.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 test('parseSize reads decimal and binary units', () => {

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
-import { readBundleManifest } from '../src/mirror/bundle-format.ts';
-import { walkStore } from '../src/mirror/store-graph.ts';
+import { readBundleManifest } from '../src/mirror/bundle/bundle-format.ts';
+import { walkStore } from '../src/mirror/store/store-graph.ts';
 import { syntheticStore, type SyntheticImageSpec } from '../src/testing/synthetic.ts';
 import { openLayoutStore } from '../src/transports/layout/index.ts';
 import { trackChild } from './helpers/cleanup.ts';
@@ -17,7 +17,7 @@ import { requirePeer, startRegistry } from './helpers/registry.ts';
 import { seedRegistry } from './helpers/seed.ts';
 import { skopeoInspectDigest } from './helpers/skopeo.ts';
 import { tempDir } from './helpers/tmp.ts';
-import { listFiles, treeBytes } from './mirror-fixture.ts';
+import { listFiles, treeBytes } from './fixtures/mirror.ts';
 
 /**
  * Both sides of a simulated air gap, with real registries and skopeo as the

@@ -5,14 +5,14 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 import type { Descriptor } from '../src/oci/descriptor.ts';
 import { planPush } from '../src/mirror/mirror-push.ts';
-import { verifyStore } from '../src/mirror/store-verify.ts';
-import type { StoreImage } from '../src/mirror/store-graph.ts';
+import { verifyStore } from '../src/mirror/store/store-verify.ts';
+import type { StoreImage } from '../src/mirror/store/store-graph.ts';
 import type { LayoutStore } from '../src/transports/layout/index.ts';
 import { explain, runFerry } from './helpers/ferry-cli.ts';
 import { requirePeer, startRegistry } from './helpers/registry.ts';
 import { skopeoInspectDigest } from './helpers/skopeo.ts';
 import { tempDir } from './helpers/tmp.ts';
-import { FAKE_SOURCE, addReferrer, seedStore, sharedSpecs } from './mirror-fixture.ts';
+import { FAKE_SOURCE, addReferrer, seedStore, sharedSpecs } from './fixtures/mirror.ts';
 
 /** A referrer of the manifest `repository:tag` names, as a registry or `ferry copy` would leave it. */
 async function addReferrerTo(store: LayoutStore, repository: string, tag: string): Promise<Descriptor> {

@@ -9,8 +9,8 @@ import { openImage } from '../src/transports/open.ts';
 import { openLayoutStore } from '../src/transports/layout/index.ts';
 import { explain, runFerry } from './helpers/ferry-cli.ts';
 import { tempDir } from './helpers/tmp.ts';
-import { startTestServer } from './server-fixture.ts';
-import { addReferrer } from './mirror-fixture.ts';
+import { startTestServer } from './fixtures/server.ts';
+import { addReferrer } from './fixtures/mirror.ts';
 
 
 async function referrersOf(host: string, repository: string, digest: string): Promise<string[]> {

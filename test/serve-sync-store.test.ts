@@ -6,8 +6,8 @@ import { explain, runFerry } from './helpers/ferry-cli.ts';
 import { requirePeer, startRegistry, type RunningRegistry } from './helpers/registry.ts';
 import { skopeo, skopeoInspectDigest } from './helpers/skopeo.ts';
 import { removeTempDir, tempDir } from './helpers/tmp.ts';
-import { startTestServer } from './server-fixture.ts';
-import { image, seedAll } from './sync-fixture.ts';
+import { startTestServer } from './fixtures/server.ts';
+import { image, seedAll } from './fixtures/sync.ts';
 
 /**
  * Issue 4's "no conversion step": a store written by `ferry sync --dest oci`

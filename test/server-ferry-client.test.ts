@@ -10,11 +10,11 @@ import { layoutRepository } from '../src/transports/layout/layout-repository.ts'
 import { RegistryPool } from '../src/transports/registry/registry-pool.ts';
 import { RegistryRepository } from '../src/transports/registry/registry-repository.ts';
 import type { RegistryAccessOptions } from '../src/transports/registry/access-options.ts';
-import type { Repository } from '../src/transport/repository.ts';
+import type { Repository } from '../src/repository/repository.ts';
 import { requirePeer } from './helpers/peers.ts';
 import { tempDir } from './helpers/tmp.ts';
-import { makeIndex } from './layout-image-fixture.ts';
-import { layoutWithImage, startTestServer } from './server-fixture.ts';
+import { makeIndex } from './fixtures/layout-image.ts';
+import { layoutWithImage, startTestServer } from './fixtures/server.ts';
 
 function target(repository: Repository, reference: string) {
   return { repository, reference, display: `${repository.display}:${reference}` };

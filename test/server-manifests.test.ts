@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import { MAX_MANIFEST_BYTES } from '../src/oci/manifest.ts';
 import { MediaType } from '../src/oci/media-types.ts';
 import { ANNOTATION_REPOSITORY } from '../src/transports/layout/layout-names.ts';
-import { descriptorOf, makeImage, makeIndex, sha256 } from './layout-image-fixture.ts';
-import { call, pushBlob, pushImage, pushManifest } from './server-client.ts';
-import { startTestServer } from './server-fixture.ts';
+import { descriptorOf, makeImage, makeIndex, sha256 } from './fixtures/layout-image.ts';
+import { call, pushBlob, pushImage, pushManifest } from './fixtures/server-client.ts';
+import { startTestServer } from './fixtures/server.ts';
 
 test('manifest PUT is refused when malformed, oversized or missing its blobs', async (t) => {
   const { url } = await startTestServer(t);

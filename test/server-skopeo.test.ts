@@ -11,8 +11,8 @@ import { requirePeer } from './helpers/peers.ts';
 import { runSkopeo, skopeo, skopeoCopy, skopeoInspectDigest } from './helpers/skopeo.ts';
 import { makeCA, makeServerCert } from './helpers/tls.ts';
 import { tempDir } from './helpers/tmp.ts';
-import { makeImage, makeIndex, sha256 } from './layout-image-fixture.ts';
-import { layoutWithImage, startTestServer } from './server-fixture.ts';
+import { makeImage, makeIndex, sha256 } from './fixtures/layout-image.ts';
+import { layoutWithImage, startTestServer } from './fixtures/server.ts';
 
 const plain = { src: { tlsVerify: false }, dest: { tlsVerify: false } };
 

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { makeImage, makeIndex, sha256, type TestImage } from './layout-image-fixture.ts';
-import { call, pushImage, pushManifest } from './server-client.ts';
-import { startTestServer } from './server-fixture.ts';
+import { makeImage, makeIndex, sha256, type TestImage } from './fixtures/layout-image.ts';
+import { call, pushImage, pushManifest } from './fixtures/server-client.ts';
+import { startTestServer } from './fixtures/server.ts';
 import { requirePeer } from './helpers/peers.ts';
 import { skopeoCopy, skopeoInspectDigest } from './helpers/skopeo.ts';
 import { tempDir } from './helpers/tmp.ts';
-import { layoutWithImage } from './server-fixture.ts';
+import { layoutWithImage } from './fixtures/server.ts';
 import { layoutRepository } from '../src/transports/layout/layout-repository.ts';
 
 const CLIENTS = 20;

@@ -4,9 +4,9 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sha256 } from './layout-image-fixture.ts';
-import { call, pushBlob } from './server-client.ts';
-import { startTestServer } from './server-fixture.ts';
+import { sha256 } from './fixtures/layout-image.ts';
+import { call, pushBlob } from './fixtures/server-client.ts';
+import { startTestServer } from './fixtures/server.ts';
 
 async function temps(storage: string): Promise<string[]> {
   return readdir(join(storage, '.ferry-tmp')).catch(() => []);

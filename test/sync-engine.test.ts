@@ -8,7 +8,7 @@ import { FERRY_BIN, isolatedHome } from './helpers/ferry-cli.ts';
 import { startProxy, type RunningProxy } from './helpers/proxy.ts';
 import { requirePeer, startRegistry, type RunningRegistry } from './helpers/registry.ts';
 import { removeTempDir, tempDir } from './helpers/tmp.ts';
-import { assertDigests, contents, file, image, seedAll, syncOk } from './sync-fixture.ts';
+import { assertDigests, contents, file, image, seedAll, syncOk } from './fixtures/sync.ts';
 
 /**
  * The sync engine through the CLI, with a counting / fault-injecting proxy in

@@ -4,7 +4,7 @@ import { syntheticStore, type SyntheticImageSpec } from '../src/testing/syntheti
 import { explain, runFerry } from './helpers/ferry-cli.ts';
 import { requirePeer, startRegistry, type RunningRegistry } from './helpers/registry.ts';
 import { removeTempDir, tempDir } from './helpers/tmp.ts';
-import { assertDigests, catalog, file, image, PLAIN, seedAll, syncWithReport } from './sync-fixture.ts';
+import { assertDigests, catalog, file, image, PLAIN, seedAll, syncWithReport } from './fixtures/sync.ts';
 
 /**
  * What goes wrong: a missing source tag with and without `--keep-going`,

@@ -5,7 +5,7 @@ import { explain, runFerry } from './helpers/ferry-cli.ts';
 import { requirePeer, startRegistry, type RunningRegistry } from './helpers/registry.ts';
 import { skopeoInspectDigest, skopeoInspectRaw } from './helpers/skopeo.ts';
 import { removeTempDir, tempDir } from './helpers/tmp.ts';
-import { assertDigests, contents, file, image, seedAll, syncOk } from './sync-fixture.ts';
+import { assertDigests, contents, file, image, seedAll, syncOk } from './fixtures/sync.ts';
 
 /**
  * ferry's own sync YAML (`--config`) against real registries: repository

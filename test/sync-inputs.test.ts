@@ -10,7 +10,7 @@ import { writeOciLayout } from './helpers/oci-layout.ts';
 import { requirePeer, startRegistry, type RunningRegistry } from './helpers/registry.ts';
 import { skopeoCopy, skopeoInspectDigest } from './helpers/skopeo.ts';
 import { removeTempDir, tempDir } from './helpers/tmp.ts';
-import { assertDigests, catalog, file, image, PLAIN, seedAll, syncOk, tags } from './sync-fixture.ts';
+import { assertDigests, catalog, file, image, PLAIN, seedAll, syncOk, tags } from './fixtures/sync.ts';
 
 /**
  * Every `ferry sync` input format end to end against real registries, each

@@ -9,7 +9,7 @@ import { startProxy, type RunningProxy } from './helpers/proxy.ts';
 import { requirePeer, startRegistry, type RunningRegistry } from './helpers/registry.ts';
 import { removeTempDir, tempDir } from './helpers/tmp.ts';
 import { shardOf } from '../src/sync/select/shard.ts';
-import { assertDigests, contents, file, image, seed, seedAll, syncOk, type Report } from './sync-fixture.ts';
+import { assertDigests, contents, file, image, seed, seedAll, syncOk, type Report } from './fixtures/sync.ts';
 
 /**
  * The plan as a whole: `--shard I/N` runs that together copy exactly the plan

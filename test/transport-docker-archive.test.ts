@@ -10,7 +10,7 @@ import { openImage } from '../src/transports/open.ts';
 import { requirePeer } from './helpers/peers.ts';
 import { skopeoCopy } from './helpers/skopeo.ts';
 import { tempDir } from './helpers/tmp.ts';
-import { configIdentity, ferryCopy, rawManifest, sha256, sourceLayout } from './transport-fixture.ts';
+import { configIdentity, ferryCopy, rawManifest, sha256, sourceLayout } from './fixtures/transport.ts';
 
 /**
  * docker save archives in the shapes skopeo's own writer does not produce:

@@ -6,7 +6,7 @@ import type { InstanceSelection } from '../copy/select-instances.ts';
 import { openImage } from '../transports/open.ts';
 import type { RegistryAccessOptions } from '../transports/registry/access-options.ts';
 import { RegistryPool } from '../transports/registry/registry-pool.ts';
-import { DEFAULT_RETRY_POLICY } from '../transports/registry/retry.ts';
+import { DEFAULT_RETRY_POLICY } from '../util/retry.ts';
 
 export interface CopyOptions {
   /** Copy every instance of a multi-platform index (`--all`). */

@@ -6,7 +6,7 @@ import { selectInstances } from '../copy/select-instances.ts';
 import { parseTransportRef } from '../ref/transport-ref.ts';
 import { openImage } from '../transports/open.ts';
 import type { RegistryAccessOptions } from '../transports/registry/access-options.ts';
-import type { Repository } from '../transport/repository.ts';
+import type { Repository } from '../repository/repository.ts';
 import { instanceSelection } from './copy.ts';
 
 /** Configs larger than this are refused when inspecting (real ones are a few KiB). */

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { FerryError } from '../errors.ts';
 import type { RegistryAccessOptions } from '../transports/registry/access-options.ts';
-import { DEFAULT_RETRY_POLICY } from '../transports/registry/retry.ts';
+import { DEFAULT_RETRY_POLICY } from '../util/retry.ts';
 
 /** Parses skopeo-style booleans: `--tls-verify`, `--tls-verify=false`, `--tls-verify=true`. */
 export function parseBool(flag: string): (value: string | undefined) => boolean {

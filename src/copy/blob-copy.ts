@@ -2,8 +2,8 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Descriptor } from '../oci/descriptor.ts';
 import { MediaType } from '../oci/media-types.ts';
-import type { Repository } from '../transport/repository.ts';
-import { withRetry, type RetryPolicy } from '../transports/registry/retry.ts';
+import type { Repository } from '../repository/repository.ts';
+import { withRetry, type RetryPolicy } from '../util/retry.ts';
 import type { BlobTracker } from './blob-tracker.ts';
 import type { BlobOutcome, CopyEventListener } from './events.ts';
 

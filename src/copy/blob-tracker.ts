@@ -1,5 +1,5 @@
 import type { Digest } from '../oci/digest.ts';
-import type { BlobPutResult } from '../transport/repository.ts';
+import type { BlobPutResult } from '../repository/repository.ts';
 
 /**
  * What a run knows about blobs at destinations, shared by every image copied

@@ -34,5 +34,5 @@ export type { FileRewrite, ImageChange, RewriteRules } from './rewrite.ts';
 export { formatRewriteDiff, formatRewriteSummary, rewriteResources } from './rewrite-files.ts';
 export type { RewriteFilesOptions, RewriteFilesResult, RewriteOutput, RewrittenFile } from './rewrite-files.ts';
 export { diffLines, unifiedDiff } from './line-diff.ts';
-export { mappingsFromReport, writeMirrorConfig } from './mirror-config.ts';
-export type { MirrorConfigOptions } from './mirror-config.ts';
+export { mappingsFromReport, writeMirrorConfig } from './report-mirror-config.ts';
+export type { MirrorConfigOptions } from './report-mirror-config.ts';

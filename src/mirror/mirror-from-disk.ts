@@ -1,12 +1,12 @@
 import { join, resolve } from 'node:path';
 import { FerryError } from '../errors.ts';
 import { openLayoutStore } from '../transports/layout/index.ts';
-import { importBundle, type ImportBundleResult } from './bundle-import.ts';
+import { importBundle, type ImportBundleResult } from './bundle/bundle-import.ts';
 import type { ClusterResourcesOptions } from './cluster-resources.ts';
 import { STORE_DIR, mirrorPaths } from './mirror-layout.ts';
 import { pushStore, type PushStoreOptions, type PushStoreResult } from './mirror-push.ts';
 import { writeClusterResources, writeKubernetesManifests } from './mirror-resources.ts';
-import { verifyStore, type VerifyStoreResult } from './store-verify.ts';
+import { verifyStore, type VerifyStoreResult } from './store/store-verify.ts';
 
 export interface MirrorFromDiskOptions extends Omit<PushStoreOptions, 'signal'> {
   /** Import this bundle into `DIR/store` first. */

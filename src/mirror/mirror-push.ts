@@ -7,14 +7,14 @@ import type { Digest } from '../oci/digest.ts';
 import { formatReference, parseReference, type ImageReference } from '../ref/reference.ts';
 import type { FlattenLevel } from '../sync/config/sync-spec.ts';
 import { flattenRepository } from '../sync/select/flatten.ts';
-import type { ImageTarget } from '../transport/repository.ts';
+import type { ImageTarget } from '../repository/repository.ts';
 import { entryRefName, entryRepository, layoutRepository, splitRefName, type LayoutStore } from '../transports/layout/index.ts';
 import { openImage } from '../transports/open.ts';
 import type { RegistryAccessOptions } from '../transports/registry/access-options.ts';
 import { RegistryPool } from '../transports/registry/registry-pool.ts';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../transports/registry/retry.ts';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../util/retry.ts';
 import type { RepositoryMapping } from './cluster-resources.ts';
-import { imageName, type StoreImage } from './store-graph.ts';
+import { imageName, type StoreImage } from './store/store-graph.ts';
 
 /** Images pushed at once, and blob uploads at once across them (sync's defaults). */
 export const DEFAULT_PUSH_JOBS = 4;

@@ -5,7 +5,7 @@ import { AccessCache } from '../sync/engine/access-cache.ts';
 import type { SyncOptions, SyncResult } from '../sync/sync.ts';
 import { RegistryPool } from '../transports/registry/registry-pool.ts';
 import { RegistryRepository } from '../transports/registry/registry-repository.ts';
-import { DEFAULT_RETRY_POLICY } from '../transports/registry/retry.ts';
+import { DEFAULT_RETRY_POLICY } from '../util/retry.ts';
 import { mapLimited } from '../util/map-limited.ts';
 
 /** Referrers lists asked for at once. */

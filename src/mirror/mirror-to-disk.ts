@@ -1,10 +1,10 @@
 import type { SyncSpec } from '../sync/config/sync-spec.ts';
 import type { SyncOptions } from '../sync/sync.ts';
 import { openLayoutStore } from '../transports/layout/index.ts';
-import { createBundle, type CreateBundleOptions, type CreateBundleResult } from './bundle-create.ts';
-import type { BundleManifest } from './bundle-format.ts';
-import { readBundleManifest } from './bundle-format.ts';
-import { withDestination } from './mirror-config.ts';
+import { createBundle, type CreateBundleOptions, type CreateBundleResult } from './bundle/bundle-create.ts';
+import type { BundleManifest } from './bundle/bundle-format.ts';
+import { readBundleManifest } from './bundle/bundle-format.ts';
+import { withDestination } from './mirror-input.ts';
 import { mirrorPaths } from './mirror-layout.ts';
 import { mirrorSync, type MirrorSyncResult } from './mirror-sync.ts';
 

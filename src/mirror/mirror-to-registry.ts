@@ -1,7 +1,7 @@
 import type { FlattenLevel, RegistryOptions, SyncSpec } from '../sync/config/sync-spec.ts';
 import type { SyncOptions } from '../sync/sync.ts';
 import type { ClusterResourcesOptions } from './cluster-resources.ts';
-import { withDestination } from './mirror-config.ts';
+import { withDestination } from './mirror-input.ts';
 import { writeClusterResources, writeKubernetesManifests } from './mirror-resources.ts';
 import { mirrorSync, type MirrorSyncResult } from './mirror-sync.ts';
 

@@ -2,7 +2,7 @@ import { FerryError } from '../errors.ts';
 import type { CopyEventListener } from '../copy/events.ts';
 import type { RegistryAccessOptions } from '../transports/registry/access-options.ts';
 import { RegistryPool } from '../transports/registry/registry-pool.ts';
-import { DEFAULT_RETRY_POLICY } from '../transports/registry/retry.ts';
+import { DEFAULT_RETRY_POLICY } from '../util/retry.ts';
 import type { LayoutStore } from '../transports/layout/index.ts';
 import { formatOrigin, type Destination, type RegistryOptions, type SyncSpec } from './config/sync-spec.ts';
 import { findDestinationConflicts } from './select/conflicts.ts';

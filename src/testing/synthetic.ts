@@ -4,7 +4,7 @@ import { FerryError, abortError, throwIfAborted } from '../errors.ts';
 import type { Descriptor } from '../oci/descriptor.ts';
 import { isDigest, type Digest } from '../oci/digest.ts';
 import type { RawManifest } from '../oci/manifest.ts';
-import type { BlobGetOptions, CallOptions, Capabilities, Repository } from '../transport/repository.ts';
+import type { BlobGetOptions, CallOptions, Capabilities, Repository } from '../repository/repository.ts';
 import { buildImage, planLayers, type BuiltImage, type SyntheticBlob, type SyntheticImageSpec } from './synthetic-image.ts';
 import { hashLayer, layerChunks, type SyntheticLayer } from './synthetic-layer.ts';
 

@@ -6,7 +6,7 @@ import { layoutRepository, openLayoutStore, type LayoutStore } from './layout/in
 import { openOciArchive } from './oci-archive/index.ts';
 import { parseTransportRef, type TransportRef } from '../ref/transport-ref.ts';
 import { formatReference } from '../ref/reference.ts';
-import type { ImageTarget } from '../transport/repository.ts';
+import type { ImageTarget } from '../repository/repository.ts';
 import type { RegistryAccessOptions } from './registry/access-options.ts';
 import { RegistryPool } from './registry/registry-pool.ts';
 import { RegistryRepository } from './registry/registry-repository.ts';

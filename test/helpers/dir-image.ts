@@ -3,7 +3,7 @@ import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseManifest } from '../../src/oci/manifest.ts';
-import type { Repository } from '../../src/transport/repository.ts';
+import type { Repository } from '../../src/repository/repository.ts';
 
 /**
  * Writes one image (every platform of an index) in the layout of skopeo's

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Descriptor } from '../../src/oci/descriptor.ts';
 import { ANNOTATION_REF_NAME } from '../../src/oci/descriptor.ts';
 import { parseManifest } from '../../src/oci/manifest.ts';
-import type { Repository } from '../../src/transport/repository.ts';
+import type { Repository } from '../../src/repository/repository.ts';
 
 /**
  * A deliberately small OCI image layout writer, independent of ferry's layout

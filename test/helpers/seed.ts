@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Repository } from '../../src/transport/repository.ts';
+import type { Repository } from '../../src/repository/repository.ts';
 import { writeDirImage } from './dir-image.ts';
 import { skopeoCopy, type SkopeoAccess } from './skopeo.ts';
 import { removeTempDir, tempDir } from './tmp.ts';

@@ -16,8 +16,8 @@ export function bundleCommand(program: Command, ctx: CommandContext): void {
     .option('--force', 'replace a finished bundle already in OUT')
     .action(async (storeDir: string, out: string, opts: Record<string, unknown>) => {
       const { openLayoutStore } = await import('../../transports/layout/index.ts');
-      const { createBundle, bundleSize } = await import('../../mirror/bundle-create.ts');
-      const { parseSize } = await import('../../mirror/size.ts');
+      const { createBundle, bundleSize } = await import('../../mirror/bundle/bundle-create.ts');
+      const { parseSize } = await import('../../util/size.ts');
       const maxSize = opts['maxSize'] !== undefined ? parseSize(opts['maxSize'] as string, '--max-size') : undefined;
       const store = await openLayoutStore(storeDir, { create: false, signal: ctx.signal });
       const result = await createBundle(store, out, {
@@ -41,7 +41,7 @@ export function bundleCommand(program: Command, ctx: CommandContext): void {
     .description('Check every part (size, sha256) and every blob inside a bundle; exit 1 naming what is damaged or missing')
     .argument('<out>', 'bundle directory')
     .action(async (out: string) => {
-      const { verifyBundle } = await import('../../mirror/bundle-verify.ts');
+      const { verifyBundle } = await import('../../mirror/bundle/bundle-verify.ts');
       const result = await verifyBundle(out, {
         signal: ctx.signal,
         onPart: (p, problems) => ctx.output.info(`${p.name}: ${problems === 0 ? 'ok' : `${problems} problem(s)`}`),
@@ -65,7 +65,7 @@ export function bundleCommand(program: Command, ctx: CommandContext): void {
     .argument('<store>', 'OCI layout directory to unpack into (created if missing)')
     .action(async (out: string, storeDir: string) => {
       const { openLayoutStore } = await import('../../transports/layout/index.ts');
-      const { importBundle } = await import('../../mirror/bundle-import.ts');
+      const { importBundle } = await import('../../mirror/bundle/bundle-import.ts');
       const store = await openLayoutStore(storeDir, { create: true, signal: ctx.signal });
       const result = await importBundle(out, store, { signal: ctx.signal, onPart: (name, n) => ctx.output.info(`${name}: ${n} blob(s) stored`) });
       if (ctx.output.mode.json) {

@@ -21,7 +21,7 @@ export function gcCommand(program: Command, ctx: CommandContext): void {
     .option('--grace <DURATION>', 'keep unreferenced blobs younger than this: a writer puts blobs before the index entry naming them (default 1h)', parseDuration)
     .action(async (storeDir: string, opts: Record<string, unknown>) => {
       const { openLayoutStore } = await import('../../transports/layout/index.ts');
-      const { gcStore } = await import('../../mirror/store-gc.ts');
+      const { gcStore } = await import('../../mirror/store/store-gc.ts');
       const store = await openLayoutStore(storeDir, { create: false, signal: ctx.signal });
       const dryRun = opts['dryRun'] === true;
       const result = await gcStore(store, { dryRun, graceMs: opts['grace'] as number | undefined, signal: ctx.signal });

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { FerryError } from '../../errors.ts';
 import { digestPins } from '../../k8s/digest-pins.ts';
-import { writeMirrorConfig } from '../../k8s/mirror-config.ts';
+import { writeMirrorConfig } from '../../k8s/report-mirror-config.ts';
 import { parseReplaceRule } from '../../k8s/replace-rules.ts';
 import { formatRewriteDiff, formatRewriteSummary, rewriteResources, type RewriteOutput } from '../../k8s/rewrite-files.ts';
 import { formatScanJson, formatScanTable } from '../../k8s/scan-format.ts';

@@ -63,7 +63,7 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
     };
     /** The config file of the two workflows that read one, and the sync settings both give the engine. */
     const loadConfig = async (file: string) => {
-      const { loadMirrorConfig } = await import('../../mirror/mirror-config.ts');
+      const { loadMirrorConfig } = await import('../../mirror/mirror-input.ts');
       const { sideOptions } = await import('../../sync/config/skopeo-cli.ts');
       const { spec, format } = await loadMirrorConfig(file, { src: skopeoSideFlags(opts, 'src'), authfile, signal: ctx.signal });
       for (const w of spec.warnings) ctx.output.warn(`${w.origin.file}:${w.origin.line}: ${w.message}`);
@@ -84,7 +84,7 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
     try {
       if (config !== undefined && toDir !== undefined && to === undefined && fromDir === undefined && fromBundle === undefined) {
         const { mirrorToDisk } = await import('../../mirror/mirror-to-disk.ts');
-        const { parseSize } = await import('../../mirror/size.ts');
+        const { parseSize } = await import('../../util/size.ts');
         const maxSize = opts['maxSize'] !== undefined ? parseSize(opts['maxSize'] as string, '--max-size') : undefined;
         const { spec, format, syncOptions } = await loadConfig(config);
         const result = await mirrorToDisk(spec, toDir, {

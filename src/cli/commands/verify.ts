@@ -15,7 +15,7 @@ export function verifyCommand(program: Command, ctx: CommandContext): void {
   addAccessFlags(cmd, 'src');
   cmd.action(async (storeDir: string, opts: Record<string, unknown>) => {
     const { openLayoutStore } = await import('../../transports/layout/index.ts');
-    const { verifyStore } = await import('../../mirror/store-verify.ts');
+    const { verifyStore } = await import('../../mirror/store/store-verify.ts');
     const store = await openLayoutStore(storeDir, { create: false, signal: ctx.signal });
     ctx.output.info(`Verifying oci:${store.dir}…`);
     const result = await verifyStore(store, { signal: ctx.signal });
@@ -24,7 +24,7 @@ export function verifyCommand(program: Command, ctx: CommandContext): void {
     let repaired: Array<{ digest: string; source: string }> = [];
     let removed: string[] = [];
     if (opts['repair'] === true && remaining.length > 0) {
-      const { repairStore } = await import('../../mirror/store-repair.ts');
+      const { repairStore } = await import('../../mirror/store/store-repair.ts');
       const access = accessFrom(opts, 'src', { authFile: opts['authfile'] as string | undefined, retryTimes: opts['retryTimes'] as number | undefined });
       const repair = await repairStore(store, result, { access, signal: ctx.signal, onRepaired: (digest, source) => ctx.output.info(`repaired ${digest} from ${source}`) });
       remaining = repair.remaining;

@@ -1,5 +1,5 @@
 import type { RegistryAccessOptions } from '../../transports/registry/access-options.ts';
-import type { RetryPolicy } from '../../transports/registry/retry.ts';
+import type { RetryPolicy } from '../../util/retry.ts';
 import type { RegistryOptions } from '../config/sync-spec.ts';
 
 /**

@@ -2,7 +2,7 @@ import type { Descriptor } from '../../oci/descriptor.ts';
 import { manifestBlobs, parseManifest } from '../../oci/manifest.ts';
 import { selectInstances } from '../../copy/select-instances.ts';
 import { isForeignLayer } from '../../copy/blob-copy.ts';
-import type { Repository } from '../../transport/repository.ts';
+import type { Repository } from '../../repository/repository.ts';
 import { openSide, type PlanItem, type ResolveContext } from './plan.ts';
 import { mapLimited } from '../../util/map-limited.ts';
 

@@ -4,7 +4,7 @@ import { parseManifest } from '../../oci/manifest.ts';
 import { currentPlatform, platformMatches } from '../../oci/platform.ts';
 import type { TransportRef } from '../../ref/transport-ref.ts';
 import { formatReference } from '../../ref/reference.ts';
-import type { Repository } from '../../transport/repository.ts';
+import type { Repository } from '../../repository/repository.ts';
 import { layoutRepository, openLayoutStore } from '../../transports/layout/index.ts';
 import type { RegistryAccessOptions } from '../../transports/registry/access-options.ts';
 import { listCatalog } from '../../transports/registry/catalog.ts';

@@ -4,7 +4,7 @@ import { parseManifest } from '../../oci/manifest.ts';
 import { isIndexMediaType } from '../../oci/media-types.ts';
 import { subsetIndex } from '../../copy/copy-image.ts';
 import { selectInstances, type InstanceSelection } from '../../copy/select-instances.ts';
-import type { ImageTarget } from '../../transport/repository.ts';
+import type { ImageTarget } from '../../repository/repository.ts';
 import { openImage, type OpenImageOptions } from '../../transports/open.ts';
 import { formatTransportRef } from '../../ref/transport-ref.ts';
 import type { RegistryAccessOptions } from '../../transports/registry/access-options.ts';

@@ -3,7 +3,7 @@ import { BlobTracker } from '../../copy/blob-tracker.ts';
 import { copyImage } from '../../copy/copy-image.ts';
 import type { CopyEventListener } from '../../copy/events.ts';
 import { Limiter } from '../../copy/limiter.ts';
-import type { RetryPolicy } from '../../transports/registry/retry.ts';
+import type { RetryPolicy } from '../../util/retry.ts';
 import { ANNOTATION_SOURCE } from '../../oci/descriptor.ts';
 import type { PlanItem, ResolveContext } from './plan.ts';
 import { openSide } from './plan.ts';

@@ -6,7 +6,7 @@ import { FerryError, throwIfAborted } from '../../errors.ts';
 import type { Descriptor } from '../../oci/descriptor.ts';
 import { digestAlgorithm, digestOf, isDigest, type Digest } from '../../oci/digest.ts';
 import { MAX_MANIFEST_BYTES, manifestMediaTypeOf, type RawManifest } from '../../oci/manifest.ts';
-import type { BlobGetOptions, CallOptions } from '../../transport/repository.ts';
+import type { BlobGetOptions, CallOptions } from '../../repository/repository.ts';
 import { MANIFEST_FILE, VERSION_FILE, blobFileName, checkVersion, instanceManifestFileName } from './dir-format.ts';
 
 function isMissing(error: unknown): boolean {

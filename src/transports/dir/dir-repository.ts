@@ -6,7 +6,7 @@ import type { Descriptor } from '../../oci/descriptor.ts';
 import type { RawManifest } from '../../oci/manifest.ts';
 import type {
   BlobGetOptions, BlobPutOptions, BlobPutResult, CallOptions, Capabilities, ManifestPutOptions, Repository,
-} from '../../transport/repository.ts';
+} from '../../repository/repository.ts';
 import { DirReader } from './dir-reader.ts';
 import { DirWriter } from './dir-writer.ts';
 

@@ -8,7 +8,7 @@ import { FerryError, abortError, throwIfAborted } from '../../errors.ts';
 import type { Descriptor } from '../../oci/descriptor.ts';
 import { digestAlgorithm, digestOf, isDigest, type Digest } from '../../oci/digest.ts';
 import { MAX_MANIFEST_BYTES, manifestBlobs, parseManifest, type RawManifest } from '../../oci/manifest.ts';
-import type { BlobPutResult, CallOptions } from '../../transport/repository.ts';
+import type { BlobPutResult, CallOptions } from '../../repository/repository.ts';
 import { isProcessAlive } from '../../util/process-alive.ts';
 import {
   DIR_VERSION, MANIFEST_FILE, READABLE_VERSIONS, TEMP_PREFIX, VERSION_FILE, blobFileName, instanceManifestFileName, tempFileName, tempFileOwner,

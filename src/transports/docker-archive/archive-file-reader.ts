@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FerryError, abortError, throwIfAborted } from '../../errors.ts';
-import { decompressor, indexTar, lookupTarFile, sniffFile, type TarIndexEntry } from '../tar/index.ts';
+import { decompressor, indexTar, lookupTarFile, sniffFile, type TarIndexEntry } from '../../tar/index.ts';
 import { parseArchiveManifest, type ArchiveImageEntry } from './archive-manifest.ts';
 
 /** manifest.json and configs are small; anything larger is not a docker-archive we should trust into memory. */

@@ -5,8 +5,8 @@ import { digestOf, type Digest } from '../../oci/digest.ts';
 import type { RawManifest } from '../../oci/manifest.ts';
 import { MediaType } from '../../oci/media-types.ts';
 import { parseReference, withDefaultTag, type ImageReference } from '../../ref/reference.ts';
-import type { CallOptions } from '../../transport/repository.ts';
-import { decompressor, readFileRange, sniffCompression, type Compression, type TarIndexEntry } from '../tar/index.ts';
+import type { CallOptions } from '../../repository/repository.ts';
+import { decompressor, readFileRange, sniffCompression, type Compression, type TarIndexEntry } from '../../tar/index.ts';
 import type { ArchiveFileReader } from './archive-file-reader.ts';
 import { configDiffIds, type ArchiveImageEntry } from './archive-manifest.ts';
 

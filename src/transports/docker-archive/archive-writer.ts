@@ -7,8 +7,8 @@ import { digestHex, isDigest, type Digest } from '../../oci/digest.ts';
 import { parseManifest, type RawManifest } from '../../oci/manifest.ts';
 import { MediaType } from '../../oci/media-types.ts';
 import { formatReference, parseReference, repositoryPath, withDefaultTag } from '../../ref/reference.ts';
-import type { BlobPutResult, CallOptions, Capabilities } from '../../transport/repository.ts';
-import { TarFileWriter, archiveTempPath, existingFileSize, publishArchive, removeStaleArchiveTemps } from '../tar/index.ts';
+import type { BlobPutResult, CallOptions, Capabilities } from '../../repository/repository.ts';
+import { TarFileWriter, archiveTempPath, existingFileSize, publishArchive, removeStaleArchiveTemps } from '../../tar/index.ts';
 import { configDiffIds } from './archive-manifest.ts';
 import { decompressingIterable } from './layer-content.ts';
 

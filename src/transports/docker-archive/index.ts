@@ -3,7 +3,7 @@ import { FerryError } from '../../errors.ts';
 import type { Descriptor } from '../../oci/descriptor.ts';
 import type { RawManifest } from '../../oci/manifest.ts';
 import { familiarString, formatReference } from '../../ref/reference.ts';
-import type { CallOptions, Repository } from '../../transport/repository.ts';
+import type { CallOptions, Repository } from '../../repository/repository.ts';
 import type { Opener } from '../open.ts';
 import { openArchiveSource } from './archive-source.ts';
 import { DOCKER_ARCHIVE_CAPABILITIES, DockerArchiveWriter } from './archive-writer.ts';

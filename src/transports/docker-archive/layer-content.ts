@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { decompressor, sniffCompression } from '../tar/index.ts';
+import { decompressor, sniffCompression } from '../../tar/index.ts';
 
 /** Bytes needed to tell gzip and zstd from a plain tar. */
 const SNIFF_BYTES = 4;

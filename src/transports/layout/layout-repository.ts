@@ -5,7 +5,7 @@ import { digestAlgorithm, digestOf, isDigest, type Digest } from '../../oci/dige
 import { MAX_MANIFEST_BYTES, manifestMediaTypeOf, type RawManifest } from '../../oci/manifest.ts';
 import type {
   BlobGetOptions, BlobPutOptions, BlobPutResult, CallOptions, Capabilities, ManifestPutOptions, Repository,
-} from '../../transport/repository.ts';
+} from '../../repository/repository.ts';
 import { withTaggedEntry, withUntaggedEntry, withoutDigest, withoutTag } from './layout-entries.ts';
 import { entryInRepository, entryTag, isValidRefName, isValidTag, refNameOf } from './layout-names.ts';
 import type { LayoutStore } from './layout-store.ts';

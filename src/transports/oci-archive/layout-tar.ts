@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { throwIfAborted } from '../../errors.ts';
-import type { TarFileWriter } from '../tar/index.ts';
+import type { TarFileWriter } from '../../tar/index.ts';
 
 /** Files an OCI layout is made of; the layout store's temp dir and lock are not part of the image. */
 const TOP_LEVEL = ['oci-layout', 'index.json'];

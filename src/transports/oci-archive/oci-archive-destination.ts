@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FerryError } from '../../errors.ts';
 import type { RawManifest } from '../../oci/manifest.ts';
-import type { CallOptions, Capabilities, ManifestPutOptions, Repository } from '../../transport/repository.ts';
+import type { CallOptions, Capabilities, ManifestPutOptions, Repository } from '../../repository/repository.ts';
 import { LAYOUT_CAPABILITIES, layoutRepository, openLayoutStore, type LayoutStore } from '../layout/index.ts';
-import { TarFileWriter, archiveTempPath, publishArchive, removeStaleArchiveTemps } from '../tar/index.ts';
+import { TarFileWriter, archiveTempPath, publishArchive, removeStaleArchiveTemps } from '../../tar/index.ts';
 import { tarLayout } from './layout-tar.ts';
 
 /** An OCI layout that is tarred on commit: everything a layout stores, but no mounts from other storage. */

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FerryError } from '../../errors.ts';
 import { ANNOTATION_REF_NAME } from '../../oci/descriptor.ts';
-import type { Repository } from '../../transport/repository.ts';
+import type { Repository } from '../../repository/repository.ts';
 import { LAYOUT_CAPABILITIES, layoutRepository, openLayoutStore } from '../layout/index.ts';
-import { extractTarSafely } from '../tar/index.ts';
+import { extractTarSafely } from '../../tar/index.ts';
 
 export interface OciArchiveSourceOptions {
   display: string;

@@ -2,7 +2,7 @@ import { FerryError } from '../../errors.ts';
 import { resolveCredentials } from './auth/auth-file.ts';
 import type { Credentials } from './auth/credentials.ts';
 import type { CredentialProvider } from './auth-session.ts';
-import type { RetryPolicy } from './retry.ts';
+import type { RetryPolicy } from '../../util/retry.ts';
 
 /**
  * How to reach a registry, in skopeo's flag terms (`--src-creds`,

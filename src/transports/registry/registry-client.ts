@@ -6,7 +6,7 @@ import { registryEndpoint } from '../../ref/reference.ts';
 import { AuthSession, type CredentialProvider, type Scope } from './auth-session.ts';
 import { redactUrl } from './auth/redact.ts';
 import { isTlsProtocolError, responseError, transportError } from './http-errors.ts';
-import { DEFAULT_RETRY_POLICY, serverDelayMs, withRetry, type RetryEvent, type RetryPolicy } from './retry.ts';
+import { DEFAULT_RETRY_POLICY, serverDelayMs, withRetry, type RetryEvent, type RetryPolicy } from '../../util/retry.ts';
 import { TokenBucket } from './throttle.ts';
 import { resolveTlsOptions, type TlsSettings } from './tls-options.ts';
 

@@ -1,6 +1,6 @@
 import { credentialProvider, type RegistryAccessOptions } from './access-options.ts';
 import { RegistryClient } from './registry-client.ts';
-import type { RetryEvent } from './retry.ts';
+import type { RetryEvent } from '../../util/retry.ts';
 
 /**
  * Shares one client (connections, tokens, learnt HTTP/HTTPS choice) per

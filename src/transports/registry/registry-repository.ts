@@ -6,7 +6,7 @@ import { MANIFEST_TYPES, MediaType, baseMediaType } from '../../oci/media-types.
 import { MAX_MANIFEST_BYTES, parseManifest, type RawManifest } from '../../oci/manifest.ts';
 import type {
   BlobGetOptions, BlobPutOptions, BlobPutResult, CallOptions, Capabilities, ManifestPutOptions, Repository,
-} from '../../transport/repository.ts';
+} from '../../repository/repository.ts';
 import { verifyingStream } from '../../oci/verify-stream.ts';
 import { headerValue, readBounded, type RegistryClient, type RegistryResponse } from './registry-client.ts';
 import { resumableDownload } from './resumable-download.ts';

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FerryError, abortError } from '../../errors.ts';
 import type { Scope } from './auth-session.ts';
 import { headerValue, type RegistryClient, type RegistryResponse } from './registry-client.ts';
-import { backoffMs } from './retry.ts';
+import { backoffMs } from '../../util/retry.ts';
 
 export interface ResumableDownloadOptions {
   client: RegistryClient;
