@@ -43,7 +43,7 @@ export type { Descriptor, ImageManifest, ImageIndex, Platform } from './oci/desc
 export * as k8s from './k8s/index.ts';
 export { clusterResources } from './mirror/cluster-resources.ts';
 export * as mirror from './mirror/index.ts';
-export { startServer, type ServeOptions, type RunningServer } from './server/index.ts';
+export { startServer, layoutBackend, type ServeOptions, type RunningServer, type RegistryBackend } from './server/index.ts';
 
 // Synthetic images for tests, demos and benchmarks
 export { syntheticStore, syntheticRepository, type SyntheticImageSpec } from './testing/synthetic.ts';

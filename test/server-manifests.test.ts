@@ -121,8 +121,17 @@ test('referrers API with artifactType filter and OCI-Subject', async (t) => {
   assert.deepEqual(JSON.parse((await call(url, 'GET', `/v2/ns/other/referrers/${image.manifest.digest}`)).body.toString()).manifests, []);
 });
 
-test('deletes: tags, digests and blobs', async (t) => {
-  const { url } = await startTestServer(t);
+test('deletes: tags, digests and blobs (blob DELETE only with enableDelete)', async (t) => {
+  const closed = await startTestServer(t);
+  const kept = await makeImage({ seed: 'delete-off' });
+  await pushBlob(closed.url, 'ns/app', kept.blobs[0]!.descriptor.digest, kept.blobs[0]!.bytes);
+  const refused = await call(closed.url, 'DELETE', `/v2/ns/app/blobs/${kept.blobs[0]!.descriptor.digest}`);
+  assert.equal(refused.status, 405, 'blob DELETE is off by default');
+  assert.equal(refused.code, 'UNSUPPORTED');
+  assert.match(refused.body.toString(), /--enable-delete/);
+  assert.equal((await call(closed.url, 'HEAD', `/v2/ns/app/blobs/${kept.blobs[0]!.descriptor.digest}`)).status, 200);
+
+  const { url } = await startTestServer(t, { enableDelete: true });
   const image = await makeImage({ seed: 'delete' });
   await pushImage(url, 'ns/app', '1', image);
   await pushManifest(url, 'ns/app', '2', image.manifest);

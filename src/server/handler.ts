@@ -1,21 +1,24 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerLogEvent } from './access-log.ts';
 import { AUTH_REALM, type Authenticator } from './auth.ts';
-import { deleteBlob, getBlob } from './blobs.ts';
+import type { RegistryBackend } from './backend/registry-backend.ts';
+import { deleteBlob, getBlob } from './handlers/blob-handlers.ts';
+import { listCatalog, listReferrers, listTags } from './handlers/listing-handlers.ts';
+import { deleteManifest, getManifest, putManifest } from './handlers/manifest-handlers.ts';
+import { deleteUpload, getUpload, patchUpload, postUpload, putUpload } from './handlers/upload-handlers.ts';
 import { sendJson, type RequestContext } from './http-util.ts';
-import { listCatalog, listReferrers, listTags } from './listings.ts';
-import { deleteManifest, getManifest, putManifest } from './manifests.ts';
 import { RegistryError, sendError, toRegistryError } from './registry-error.ts';
-import type { RegistryStorage } from './registry-storage.ts';
-import { matchRoute, type Route } from './route.ts';
-import type { UploadSessions } from './upload-sessions.ts';
-import { deleteUpload, getUpload, patchUpload, postUpload, putUpload } from './uploads.ts';
+import { hasDotSegment, matchRoute, type Route } from './route.ts';
+import type { UploadSessions } from './uploads/upload-sessions.ts';
 import { isValidRepository } from '../transports/layout/layout-names.ts';
 
 export interface HandlerOptions {
-  storage: RegistryStorage;
-  uploads: UploadSessions;
+  backend: RegistryBackend;
+  /** Undefined when the backend takes no uploads. */
+  uploads: UploadSessions | undefined;
   readOnly: boolean;
+  /** Allow blob DELETE (off by default, as in distribution). */
+  enableDelete: boolean;
   authenticate?: Authenticator | undefined;
   log: (event: ServerLogEvent) => void;
 }
@@ -68,32 +71,64 @@ async function dispatch(ctx: RequestContext, route: Route, method: string): Prom
   }
 }
 
+function now(): string {
+  return new Date().toISOString();
+}
+
 /**
- * The registry as a node:http request listener: authentication, read-only
- * enforcement, routing, error bodies and one access-log event per request.
+ * The registry as a node:http request listener: path checks, authentication,
+ * read-only enforcement, routing, error bodies and one access-log event per
+ * request. Nothing a request does can take the process down: every failure,
+ * including one in the listener's own bookkeeping, ends that request only and
+ * is logged.
  */
 export function createRegistryHandler(options: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
+  const lastResort = (req: IncomingMessage, res: ServerResponse, error: unknown): void => {
+    try {
+      options.log({ type: 'error', time: now(), message: `${req.method ?? ''} ${req.url ?? ''}: internal error: ${(error as Error | undefined)?.message ?? String(error)}` });
+    } catch {
+      // Logging failed too: ending the request is all that is left.
+    }
+    if (!res.headersSent && !res.destroyed) {
+      try {
+        sendError(res, new RegistryError(500, 'UNSUPPORTED', 'internal error'), req.method === 'HEAD');
+        return;
+      } catch {
+        // fall through to destroy
+      }
+    }
+    res.destroy();
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
     const method = req.method ?? 'GET';
     const head = method === 'HEAD';
+    // Read now: once the response is done, Node may have released the socket (req.socket is then null).
+    const remote = req.socket?.remoteAddress ?? '';
     let user: string | undefined;
     let errorCode: string | undefined;
     const aborter = new AbortController();
     res.once('close', () => {
-      if (!res.writableFinished) aborter.abort();
-      options.log({
-        type: 'request', time: new Date().toISOString(), method, path: req.url ?? '', status: res.statusCode,
-        bytes: Number(res.getHeader('Content-Length') ?? 0) || 0, durationMs: Math.round(performance.now() - started),
-        remote: req.socket.remoteAddress ?? '', user, error: errorCode,
-      });
+      try {
+        if (!res.writableFinished) aborter.abort();
+        options.log({
+          type: 'request', time: now(), method, path: req.url ?? '', status: res.statusCode,
+          bytes: Number(res.getHeader('Content-Length') ?? 0) || 0, durationMs: Math.round(performance.now() - started),
+          remote, user, error: errorCode,
+        });
+      } catch (error) {
+        lastResort(req, res, error);
+      }
     });
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     void (async () => {
       try {
+        const target = req.url ?? '/';
+        if (hasDotSegment(target)) throw new RegistryError(400, 'UNSUPPORTED', 'a request path may not contain "." or ".." segments');
         let url: URL;
         try {
-          url = new URL(req.url ?? '/', 'http://registry.invalid');
+          url = new URL(target, 'http://registry.invalid');
         } catch {
           throw new RegistryError(400, 'UNSUPPORTED', 'malformed request URL');
         }
@@ -107,17 +142,28 @@ export function createRegistryHandler(options: HandlerOptions): (req: IncomingMe
         if (options.readOnly && !READ_METHODS.has(method) && route.kind !== 'unknown') {
           throw new RegistryError(405, 'UNSUPPORTED', 'the registry is read-only', { headers: { Allow: 'GET, HEAD' } });
         }
-        const ctx: RequestContext = { req, res, url, head, storage: options.storage, uploads: options.uploads, signal: aborter.signal };
+        const ctx: RequestContext = {
+          req, res, url, head, backend: options.backend, uploads: options.uploads,
+          client: user === undefined ? `address ${remote}` : `user ${user}`, enableDelete: options.enableDelete, signal: aborter.signal,
+        };
         await dispatch(ctx, route, method);
       } catch (error) {
         if (aborter.signal.aborted || res.destroyed) return; // the client went away: nobody to answer
         const answer = toRegistryError(error);
         errorCode = answer.code;
-        if (answer.status >= 500) options.log({ type: 'error', time: new Date().toISOString(), message: `${method} ${req.url ?? ''}: ${(error as Error).message}` });
+        if (answer.status >= 500) options.log({ type: 'error', time: now(), message: `${method} ${req.url ?? ''}: ${(error as Error).message}` });
         // An unread body (a refused upload) is not worth receiving: end the connection instead.
         if (!req.complete) res.setHeader('Connection', 'close');
         sendError(res, answer, head);
       }
-    })();
+    })().catch((error: unknown) => lastResort(req, res, error));
+  };
+
+  return (req, res) => {
+    try {
+      handle(req, res);
+    } catch (error) {
+      lastResort(req, res, error);
+    }
   };
 }

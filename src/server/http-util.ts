@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RegistryStorage } from './registry-storage.ts';
+import type { RegistryBackend } from './backend/registry-backend.ts';
 import { RegistryError } from './registry-error.ts';
-import type { UploadSessions } from './upload-sessions.ts';
+import type { UploadSessions } from './uploads/upload-sessions.ts';
 
 /** Everything a route handler needs for one request. */
 export interface RequestContext {
@@ -10,10 +10,20 @@ export interface RequestContext {
   url: URL;
   /** HEAD: headers only. */
   head: boolean;
-  storage: RegistryStorage;
-  uploads: UploadSessions;
+  backend: RegistryBackend;
+  /** Undefined when the backend takes no uploads. */
+  uploads: UploadSessions | undefined;
+  /** Who is asking: the user when authenticated, else the remote address (the unit of per-client limits). */
+  client: string;
+  /** Blob DELETE is allowed (`--enable-delete`). */
+  enableDelete: boolean;
   /** Aborted when the client goes away before the response is complete. */
   signal: AbortSignal;
+}
+
+/** 405 for a verb the backend or the server's settings do not offer. */
+export function unsupported(what: string): RegistryError {
+  return new RegistryError(405, 'UNSUPPORTED', `${what} is not supported by this registry`);
 }
 
 /** Sends a JSON body with its length (headers only for HEAD). */

@@ -34,3 +34,17 @@ export function matchRoute(pathname: string): Route {
   }
   return { kind: 'unknown' };
 }
+
+/**
+ * Whether a raw request target would be rewritten by URL normalisation: a
+ * `.` or `..` path segment (also percent-encoded, `%2e%2e`, or split by a tab)
+ * or a backslash, which URL parsing treats as a separator. `/v2/a/manifests/1.0/../1.1`
+ * must not act on tag 1.1: a proxy in front may have authorised the path as
+ * written. Such requests are refused, as distribution does.
+ */
+export function hasDotSegment(target: string): boolean {
+  // URL parsing drops tabs and newlines anywhere, so `.\t.` is a dot segment too.
+  const path = target.replace(/[\t\n\r]/g, '').replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '').split(/[?#]/, 1)[0]!;
+  if (path.includes('\\')) return true;
+  return path.split('/').some((segment) => /^(?:\.|%2e){1,2}$/i.test(segment));
+}

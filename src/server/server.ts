@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { isIPv6 } from 'node:net';
@@ -6,9 +5,12 @@ import { FerryError } from '../errors.ts';
 import { openLayoutStore } from '../transports/layout/layout-store.ts';
 import { formatLogEvent, type LogFormat, type ServerLogEvent } from './access-log.ts';
 import { basicAuthenticator, loadHtpasswd } from './auth.ts';
+import { layoutBackend } from './backend/layout/layout-backend.ts';
+import type { RegistryBackend } from './backend/registry-backend.ts';
 import { createRegistryHandler } from './handler.ts';
-import { RegistryStorage } from './registry-storage.ts';
-import { UploadSessions } from './upload-sessions.ts';
+import { loadServerTls } from './server-tls.ts';
+import { uploadLimits, type UploadLimits } from './uploads/upload-limits.ts';
+import { UploadSessions } from './uploads/upload-sessions.ts';
 
 /** Where `ferry serve` listens unless told otherwise: loopback only, the registry port clients expect. */
 export const DEFAULT_ADDR = '127.0.0.1:5000';
@@ -21,9 +23,15 @@ export interface ServeOptions {
   /** `host:port`, `[v6]:port` or `:port` (all interfaces); port 0 picks a free one. Default {@link DEFAULT_ADDR}. */
   addr?: string | undefined;
   /** OCI layout directory to serve; an empty or missing one becomes a new store, an existing layout is served as is. */
-  storage: string;
+  storage?: string | undefined;
+  /** Serve this backend instead of a layout store at `storage` (exactly one of the two). The caller closes it. */
+  backend?: RegistryBackend | undefined;
   /** Refuse every write with 405 UNSUPPORTED. */
   readOnly?: boolean | undefined;
+  /** Allow blob DELETE (off by default, as distribution's `storage.delete.enabled`); manifest and tag DELETE are always allowed on a writable server. */
+  enableDelete?: boolean | undefined;
+  /** Caps and expiry of chunked uploads; see {@link UploadLimits} for the defaults. */
+  uploadLimits?: Partial<UploadLimits> | undefined;
   /** htpasswd file of bcrypt entries: Basic auth for every request. */
   htpasswd?: string | undefined;
   /** PEM certificate (chain) and key: serve HTTPS. Both or neither. */
@@ -62,20 +70,43 @@ export function parseAddr(addr: string): { host: string; port: number } {
 }
 
 /**
- * Starts the embedded OCI registry over an OCI layout store and resolves once
- * it listens. See issue 4 and src/server/*.ts for the protocol details.
+ * Starts the embedded OCI registry over an OCI layout store (or any
+ * {@link RegistryBackend}) and resolves once it listens. Open by default on
+ * the address given: `htpasswd` adds Basic auth, `readOnly` refuses writes,
+ * blob DELETE needs `enableDelete`, and uploads are capped per client and per
+ * repository. See README "ferry serve" for the security model.
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const { host, port } = parseAddr(options.addr ?? DEFAULT_ADDR);
   const format = options.logFormat ?? 'text';
-  const log = (event: ServerLogEvent): void => options.onLog?.(formatLogEvent(event, format), event);
+  const log = (event: ServerLogEvent): void => {
+    try {
+      options.onLog?.(formatLogEvent(event, format), event);
+    } catch {
+      // A failing log sink must not fail requests.
+    }
+  };
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
     throw new FerryError('USAGE', '--tls-cert and --tls-key go together');
   }
-  const store = await openLayoutStore(options.storage, { create: !options.readOnly, fsync: options.fsync, signal: options.signal });
+  if (options.storage !== undefined && options.backend !== undefined) {
+    throw new FerryError('USAGE', 'serve takes a storage directory or a backend, not both');
+  }
+  const limits = uploadLimits(options.uploadLimits);
+  const tls = options.tlsCert !== undefined && options.tlsKey !== undefined ? await loadServerTls(options.tlsCert, options.tlsKey) : undefined;
   const authenticate = options.htpasswd === undefined ? undefined : basicAuthenticator(await loadHtpasswd(options.htpasswd));
-  const uploads = new UploadSessions(store);
-  const handler = createRegistryHandler({ storage: new RegistryStorage(store), uploads, readOnly: options.readOnly ?? false, authenticate, log });
+  const owned = options.backend === undefined;
+  let backend = options.backend;
+  if (backend === undefined) {
+    if (options.storage === undefined) throw new FerryError('USAGE', 'serve needs a storage directory or a backend');
+    backend = layoutBackend(await openLayoutStore(options.storage, { create: !options.readOnly, fsync: options.fsync, signal: options.signal }));
+  }
+  const uploads = backend.uploads && !options.readOnly ? new UploadSessions(backend.uploads, limits) : undefined;
+  const handler = createRegistryHandler({ backend, uploads, readOnly: options.readOnly ?? false, enableDelete: options.enableDelete ?? false, authenticate, log });
+  const release = async (): Promise<void> => {
+    await uploads?.closeAll();
+    if (owned) await backend.close?.();
+  };
 
   let inFlight = 0;
   let closing: Promise<void> | undefined;
@@ -90,19 +121,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     handler(req, res);
   };
   const serverOptions = { requestTimeout: 0, headersTimeout: HEADERS_TIMEOUT_MS };
-  let server: Server;
-  if (options.tlsCert !== undefined && options.tlsKey !== undefined) {
-    const [cert, key] = await Promise.all([readFile(options.tlsCert), readFile(options.tlsKey)]).catch((error: unknown) => {
-      throw new FerryError('INVALID_CONFIG', `cannot read TLS certificate or key: ${(error as Error).message}`, { cause: error });
-    });
-    server = createHttpsServer({ ...serverOptions, cert, key }, counted);
-  } else {
-    server = createHttpServer(serverOptions, counted);
-  }
+  const server: Server = tls ? createHttpsServer({ ...serverOptions, ...tls }, counted) : createHttpServer(serverOptions, counted);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      uploads.closeAll().catch(() => undefined);
+      release().catch(() => undefined);
       reject(new FerryError('NETWORK', `cannot listen on ${host}:${port}: ${error.code ?? error.message}`, {
         hint: error.code === 'EADDRINUSE' ? 'another process uses this port; pick another with --addr' : undefined,
         cause: error,
@@ -119,8 +142,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const boundPort = typeof address === 'object' && address !== null ? address.port : port;
   const urlHost = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host;
   const hostPort = `${isIPv6(urlHost) ? `[${urlHost}]` : urlHost}:${boundPort}`;
-  const url = `${options.tlsCert !== undefined ? 'https' : 'http'}://${hostPort}`;
-  log({ type: 'listening', time: new Date().toISOString(), url, storage: store.dir, readOnly: options.readOnly ?? false, auth: authenticate !== undefined });
+  const url = `${tls ? 'https' : 'http'}://${hostPort}`;
+  log({ type: 'listening', time: new Date().toISOString(), url, storage: backend.description, readOnly: options.readOnly ?? false, auth: authenticate !== undefined });
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
@@ -132,7 +155,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const timer = setTimeout(() => server.closeAllConnections(), options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
       await done;
       clearTimeout(timer);
-      await uploads.closeAll();
+      await release();
       resolveClosed();
     })();
     return closing;

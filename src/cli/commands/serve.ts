@@ -8,6 +8,7 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
     .option('--addr <HOST:PORT>', 'address to listen on', '127.0.0.1:5000')
     .option('--storage <DIR>', 'the store to serve; created when missing or empty (default: $XDG_DATA_HOME/ferry/registry)')
     .option('--read-only', 'refuse every write (405 UNSUPPORTED)')
+    .option('--enable-delete', 'allow blob DELETE (off by default, as in distribution); manifest and tag DELETE need only a writable server')
     .option('--htpasswd <FILE>', 'require Basic auth against bcrypt entries (htpasswd -B)')
     .option('--tls-cert <FILE>', 'serve HTTPS with this certificate (with --tls-key)')
     .option('--tls-key <FILE>', 'private key for --tls-cert')
@@ -19,6 +20,7 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
         addr: opts['addr'] as string,
         storage,
         readOnly: opts['readOnly'] === true,
+        enableDelete: opts['enableDelete'] === true,
         htpasswd: opts['htpasswd'] as string | undefined,
         tlsCert: opts['tlsCert'] as string | undefined,
         tlsKey: opts['tlsKey'] as string | undefined,

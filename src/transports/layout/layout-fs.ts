@@ -3,10 +3,11 @@ import { FerryError } from '../../errors.ts';
 
 /** Small file-system helpers of the layout store. */
 
-export async function writeAll(fh: FileHandle, buf: Uint8Array): Promise<void> {
+/** Writes all of `buf` (short writes are continued), at the file position or at `position` when given. */
+export async function writeAll(fh: FileHandle, buf: Uint8Array, position?: number): Promise<void> {
   let offset = 0;
   while (offset < buf.byteLength) {
-    const { bytesWritten } = await fh.write(buf, offset, buf.byteLength - offset);
+    const { bytesWritten } = await fh.write(buf, offset, buf.byteLength - offset, position === undefined ? null : position + offset);
     offset += bytesWritten;
   }
 }

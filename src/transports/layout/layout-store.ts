@@ -249,12 +249,14 @@ export class LayoutStore {
   /**
    * Read-modify-write of index.json under the layout lock. `mutate` gets a
    * private copy of the entries and returns the new list, or undefined for
-   * "no change". The file is replaced atomically (temp + rename).
+   * "no change". The file is replaced atomically (temp + rename). `mutate`
+   * may be async: checks it makes (a blob still present, still unreferenced)
+   * hold until the index is written, against every writer that takes this lock.
    */
-  async updateIndex(mutate: (entries: Descriptor[]) => Descriptor[] | undefined, options: { signal?: AbortSignal | undefined } = {}): Promise<readonly Descriptor[]> {
+  async updateIndex(mutate: (entries: Descriptor[]) => Descriptor[] | undefined | Promise<Descriptor[] | undefined>, options: { signal?: AbortSignal | undefined } = {}): Promise<readonly Descriptor[]> {
     return withFileLock(join(this.realDir, LOCK_FILE), async () => {
       const current = await this.readIndex();
-      const next = mutate(structuredClone(current.manifests));
+      const next = await mutate(structuredClone(current.manifests));
       if (next === undefined) return current.manifests;
       await this.#writeIndex({ ...current, manifests: next });
       return next;

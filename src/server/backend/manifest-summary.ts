@@ -1,7 +1,6 @@
-import type { Descriptor } from '../oci/descriptor.ts';
-import { MAX_MANIFEST_BYTES, parseManifest, type ParsedManifest } from '../oci/manifest.ts';
-import type { Digest } from '../oci/digest.ts';
-import type { LayoutStore } from '../transports/layout/layout-store.ts';
+import type { Descriptor } from '../../oci/descriptor.ts';
+import { parseManifest, type ParsedManifest } from '../../oci/manifest.ts';
+import type { Digest } from '../../oci/digest.ts';
 
 /** What the server needs to know about a stored manifest, cached by digest (content never changes). */
 export interface ManifestSummary {
@@ -18,25 +17,28 @@ export interface ManifestSummary {
 /** Summaries kept in memory; each is a few hundred bytes. */
 const MAX_CACHED = 20_000;
 
-/** Reads and summarises manifests of a store, remembering the answers. */
+/**
+ * Reads the bytes of a stored manifest for {@link ManifestSummaries}; resolves
+ * undefined when it is absent or too large to be a manifest.
+ */
+export type ManifestReader = (digest: Digest) => Promise<Uint8Array | undefined>;
+
+/** Reads and summarises stored manifests, remembering the answers (a backend helper). */
 export class ManifestSummaries {
-  readonly #store: LayoutStore;
+  readonly #read: ManifestReader;
   readonly #cache = new Map<Digest, ManifestSummary | null>();
 
-  constructor(store: LayoutStore) {
-    this.#store = store;
+  constructor(read: ManifestReader) {
+    this.#read = read;
   }
 
   /** Summary of a stored manifest; undefined when the blob is absent or not a manifest ferry can parse. */
   async get(digest: Digest, mediaTypeHint?: string): Promise<ManifestSummary | undefined> {
     const cached = this.#cache.get(digest);
     if (cached !== undefined) return cached ?? undefined;
-    let bytes: Uint8Array;
-    try {
-      bytes = await this.#store.readBlob(digest, { maxBytes: MAX_MANIFEST_BYTES });
-    } catch {
-      return undefined; // absent (not cached: it may be pushed later) or too large
-    }
+    // Absent is not cached: it may be pushed later.
+    const bytes = await this.#read(digest);
+    if (bytes === undefined) return undefined;
     let summary: ManifestSummary | null;
     try {
       summary = summarize(bytes, mediaTypeHint, digest);

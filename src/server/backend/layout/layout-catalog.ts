@@ -1,8 +1,9 @@
-import type { Descriptor } from '../oci/descriptor.ts';
-import type { Digest } from '../oci/digest.ts';
-import { entryInRepository, entryRepository, entryTag } from '../transports/layout/layout-names.ts';
-import type { LayoutStore } from '../transports/layout/layout-store.ts';
-import { ManifestSummaries } from './manifest-summary.ts';
+import type { Descriptor } from '../../../oci/descriptor.ts';
+import type { Digest } from '../../../oci/digest.ts';
+import { MAX_MANIFEST_BYTES } from '../../../oci/manifest.ts';
+import { entryInRepository, entryRepository, entryTag } from '../../../transports/layout/layout-names.ts';
+import type { LayoutStore } from '../../../transports/layout/layout-store.ts';
+import { ManifestSummaries } from '../manifest-summary.ts';
 
 /** Nesting depth followed when deciding which manifests a repository holds (indexes of indexes are rare). */
 const MAX_INDEX_DEPTH = 4;
@@ -14,7 +15,7 @@ const MAX_INDEX_DEPTH = 4;
  * repository names it or an index of the repository lists it. Blobs are one
  * namespace shared by every repository.
  */
-export class RegistryStorage {
+export class LayoutCatalog {
   readonly store: LayoutStore;
   readonly summaries: ManifestSummaries;
   // Per index.json generation (the entries array changes identity on every write).
@@ -22,7 +23,13 @@ export class RegistryStorage {
 
   constructor(store: LayoutStore) {
     this.store = store;
-    this.summaries = new ManifestSummaries(store);
+    this.summaries = new ManifestSummaries(async (digest) => {
+      try {
+        return await store.readBlob(digest, { maxBytes: MAX_MANIFEST_BYTES });
+      } catch {
+        return undefined; // absent or too large to be a manifest
+      }
+    });
   }
 
   /** Every repository name, sorted. */
@@ -33,10 +40,6 @@ export class RegistryStorage {
       if (repo !== undefined) names.add(repo);
     }
     return [...names].sort();
-  }
-
-  async repositoryExists(name: string): Promise<boolean> {
-    return (await this.store.listEntries()).some((e) => entryInRepository(e, name));
   }
 
   /** Tags of a repository, sorted; undefined when the repository does not exist. */

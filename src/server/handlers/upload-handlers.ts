@@ -1,9 +1,8 @@
-import { FerryError } from '../errors.ts';
-import { isDigest, type Digest } from '../oci/digest.ts';
-import { isValidRepository } from '../transports/layout/layout-names.ts';
-import { sendEmpty, singleParam, type RequestContext } from './http-util.ts';
-import { RegistryError } from './registry-error.ts';
-import { rangeHeader, type UploadSession } from './upload-sessions.ts';
+import { isDigest, type Digest } from '../../oci/digest.ts';
+import { isValidRepository } from '../../transports/layout/layout-names.ts';
+import { sendEmpty, singleParam, unsupported, type RequestContext } from '../http-util.ts';
+import { RegistryError } from '../registry-error.ts';
+import { rangeHeader, type ChunkExpectation, type UploadSession, type UploadSessions } from '../uploads/upload-sessions.ts';
 
 function digestParam(ctx: RequestContext, key: string): Digest | undefined {
   const value = singleParam(ctx.url, key);
@@ -20,6 +19,11 @@ function blobCreated(ctx: RequestContext, name: string, digest: Digest): void {
   sendEmpty(ctx, 201, { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest });
 }
 
+function sessions(ctx: RequestContext): UploadSessions {
+  if (!ctx.uploads) throw unsupported('uploading blobs');
+  return ctx.uploads;
+}
+
 function hasBody(ctx: RequestContext): boolean {
   const length = ctx.req.headers['content-length'];
   if (length !== undefined) return Number(length) > 0;
@@ -34,7 +38,7 @@ function declaredLength(ctx: RequestContext): number | undefined {
 }
 
 /** What Content-Range and Content-Length say a chunk must be; malformed or inconsistent values are 400. */
-function chunkExpectation(ctx: RequestContext): { start?: number | undefined; length?: number | undefined } {
+function chunkExpectation(ctx: RequestContext): ChunkExpectation {
   const length = declaredLength(ctx);
   const range = ctx.req.headers['content-range'];
   if (range === undefined) return { length };
@@ -55,54 +59,51 @@ export async function postUpload(ctx: RequestContext, name: string): Promise<voi
   const digest = digestParam(ctx, 'digest');
   const from = singleParam(ctx.url, 'from');
   if (from !== undefined && !isValidRepository(from)) throw new RegistryError(400, 'NAME_INVALID', `invalid repository name "${from}" in "from"`);
-  const { store } = ctx.storage;
-  // One blob namespace: a blob anywhere in the store mounts into every repository.
-  if (mount !== undefined && (await store.hasBlob(mount))) {
+  const { blobs } = ctx.backend;
+  if (mount !== undefined && blobs.mount && (await blobs.mount(name, mount, from, { signal: ctx.signal }))) {
     ctx.req.resume();
     blobCreated(ctx, name, mount);
     return;
   }
   if (digest !== undefined) {
-    try {
-      await store.writeBlob(ctx.req, { digest, size: declaredLength(ctx) }, { signal: ctx.signal });
-    } catch (error) {
-      if (error instanceof FerryError && error.code === 'SIZE_MISMATCH') throw new RegistryError(400, 'SIZE_INVALID', error.message);
-      throw error;
-    }
+    if (!blobs.put) throw unsupported('uploading blobs');
+    await blobs.put(name, digest, ctx.req, { size: declaredLength(ctx), signal: ctx.signal });
     blobCreated(ctx, name, digest);
     return;
   }
+  const session = await sessions(ctx).start(name, ctx.client);
   ctx.req.resume();
-  const session = await ctx.uploads.start(name);
   sendEmpty(ctx, 202, sessionHeaders(name, session));
 }
 
 /** PATCH: one chunk (Content-Range checked) or the whole blob streamed. */
 export async function patchUpload(ctx: RequestContext, name: string, id: string | undefined): Promise<void> {
-  const session = ctx.uploads.get(name, id);
-  await ctx.uploads.append(session, ctx.req, chunkExpectation(ctx));
+  const uploads = sessions(ctx);
+  const session = uploads.get(name, id);
+  await uploads.append(session, ctx.req, chunkExpectation(ctx));
   sendEmpty(ctx, 202, sessionHeaders(name, session));
 }
 
 /** PUT ?digest=: optional last chunk, then verification; only then is the blob visible. */
 export async function putUpload(ctx: RequestContext, name: string, id: string | undefined): Promise<void> {
-  const session = ctx.uploads.get(name, id);
+  const uploads = sessions(ctx);
+  const session = uploads.get(name, id);
   const digest = digestParam(ctx, 'digest');
   if (digest === undefined) throw new RegistryError(400, 'DIGEST_INVALID', 'closing an upload needs ?digest=');
-  if (hasBody(ctx)) await ctx.uploads.append(session, ctx.req, chunkExpectation(ctx));
-  await ctx.uploads.finish(session, digest);
+  if (hasBody(ctx)) await uploads.append(session, ctx.req, chunkExpectation(ctx));
+  await uploads.finish(session, digest);
   blobCreated(ctx, name, digest);
 }
 
 /** GET: where the upload stands (204 with Range). */
 export function getUpload(ctx: RequestContext, name: string, id: string | undefined): void {
-  const session = ctx.uploads.get(name, id);
+  const session = sessions(ctx).get(name, id);
   sendEmpty(ctx, 204, sessionHeaders(name, session));
 }
 
 /** DELETE: cancel the upload and drop its bytes. */
 export async function deleteUpload(ctx: RequestContext, name: string, id: string | undefined): Promise<void> {
-  const session = ctx.uploads.get(name, id);
-  await ctx.uploads.cancel(session);
+  const uploads = sessions(ctx);
+  await uploads.cancel(uploads.get(name, id));
   sendEmpty(ctx, 204);
 }

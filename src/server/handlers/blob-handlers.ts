@@ -1,11 +1,10 @@
-import { isDigest, type Digest } from '../oci/digest.ts';
-import { referencedBlobs } from '../transports/layout/layout-gc.ts';
-import { sendEmpty, type RequestContext } from './http-util.ts';
-import { sendFileRange } from './send-file.ts';
-import { RegistryError } from './registry-error.ts';
+import { isDigest, type Digest } from '../../oci/digest.ts';
+import type { ByteRange } from '../backend/blob-backend.ts';
+import { sendEmpty, unsupported, type RequestContext } from '../http-util.ts';
+import { RegistryError } from '../registry-error.ts';
 
 /** Parses a single `bytes=` range against a blob size; undefined means "send it all" (absent or multi-range). */
-function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
+function parseRange(header: string | undefined, size: number): ByteRange | undefined {
   if (header === undefined) return undefined;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) return undefined;
@@ -34,12 +33,23 @@ export function checkDigest(value: string): Digest {
   return value;
 }
 
-/** GET/HEAD a blob, streamed from disk, with single-range support. */
+function blobUnknown(name: string, digest: Digest): RegistryError {
+  return new RegistryError(404, 'BLOB_UNKNOWN', `blob ${digest} not found in ${name}`, { detail: { digest } });
+}
+
+/** GET/HEAD a blob with single-range support: a redirect when the backend offers one, else streamed. */
 export async function getBlob(ctx: RequestContext, name: string, digestRaw: string): Promise<void> {
   const digest = checkDigest(digestRaw);
-  const { store } = ctx.storage;
-  const size = await store.blobSize(digest);
-  if (size === undefined) throw new RegistryError(404, 'BLOB_UNKNOWN', `blob ${digest} not found in ${name}`, { detail: { digest } });
+  const { blobs } = ctx.backend;
+  const options = { signal: ctx.signal };
+  const location = blobs.redirect ? await blobs.redirect(name, digest, options) : undefined;
+  if (location !== undefined) {
+    sendEmpty(ctx, 307, { Location: location, 'Docker-Content-Digest': digest });
+    return;
+  }
+  const info = await blobs.stat(name, digest, options);
+  if (info === undefined) throw blobUnknown(name, digest);
+  const { size } = info;
   const range = parseRange(ctx.req.headers.range, size);
   const headers: Record<string, string | number> = {
     'Content-Type': 'application/octet-stream',
@@ -54,31 +64,25 @@ export async function getBlob(ctx: RequestContext, name: string, digestRaw: stri
   } else {
     headers['Content-Length'] = size;
   }
-  if (ctx.head) {
-    ctx.res.writeHead(range ? 206 : 200, headers);
-    ctx.res.end();
-    return;
-  }
   ctx.res.writeHead(range ? 206 : 200, headers);
-  if (size === 0) {
-    ctx.res.end();
-    return;
-  }
-  await sendFileRange(store.blobPath(digest), ctx.res, range?.start ?? 0, range?.end ?? size - 1, ctx.signal);
+  if (!ctx.head && size > 0) await blobs.copyRange(name, digest, range ?? { start: 0, end: size - 1 }, ctx.res, options);
+  ctx.res.end();
 }
 
 /**
- * DELETE a blob. Blobs are shared by every repository of the store, so one
- * still reachable from any manifest is refused (405) instead of breaking images.
+ * DELETE a blob, when the server allows it (`--enable-delete`). Blobs may be
+ * shared by every repository of the store, so one still referenced by a
+ * manifest is refused (405) instead of breaking images.
  */
 export async function deleteBlob(ctx: RequestContext, name: string, digestRaw: string): Promise<void> {
+  if (!ctx.enableDelete) throw new RegistryError(405, 'UNSUPPORTED', 'blob deletion is disabled on this registry (ferry serve --enable-delete allows it)');
   const digest = checkDigest(digestRaw);
-  const { store } = ctx.storage;
-  if (!(await store.hasBlob(digest))) throw new RegistryError(404, 'BLOB_UNKNOWN', `blob ${digest} not found in ${name}`, { detail: { digest } });
-  const { referenced } = await referencedBlobs(store, { signal: ctx.signal });
-  if (referenced.has(digest)) {
+  const { blobs } = ctx.backend;
+  if (!blobs.delete) throw unsupported('blob deletion');
+  const result = await blobs.delete(name, digest, { signal: ctx.signal });
+  if (result === 'absent') throw blobUnknown(name, digest);
+  if (result === 'in-use') {
     throw new RegistryError(405, 'UNSUPPORTED', `blob ${digest} is still used by a manifest in the store; delete the manifests first`);
   }
-  await store.deleteBlob(digest);
   sendEmpty(ctx, 202);
 }

@@ -1,0 +1,55 @@
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createSecureContext } from 'node:tls';
+import { FerryError } from '../errors.ts';
+
+/** PEM certificate chain and key, checked to be usable together. */
+export interface ServerTlsFiles {
+  cert: Buffer;
+  key: Buffer;
+}
+
+async function readPem(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new FerryError('INVALID_CONFIG', `cannot read TLS ${what} ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The library's reason without OpenSSL's error-queue prefix (`error:0480006C:PEM routines::`). */
+function reason(error: unknown): string {
+  return ((error as Error).message ?? String(error)).replace(/^error:[0-9A-F]+:[^:]*:[^:]*:/i, '');
+}
+
+/**
+ * Reads `--tls-cert` and `--tls-key` and checks each on its own (a PEM
+ * certificate, a PEM private key) and then together (the key belongs to the
+ * certificate), so a wrong file is named in the error instead of surfacing
+ * as an internal error when the server starts.
+ */
+export async function loadServerTls(certPath: string, keyPath: string): Promise<ServerTlsFiles> {
+  const [cert, key] = await Promise.all([readPem(certPath, 'certificate'), readPem(keyPath, 'key')]);
+  try {
+    new X509Certificate(cert);
+  } catch (error) {
+    throw new FerryError('INVALID_CONFIG', `--tls-cert ${certPath} is not a PEM certificate: ${reason(error)}`, {
+      hint: 'pass the server certificate (chain) in PEM form, "-----BEGIN CERTIFICATE-----"',
+      cause: error,
+    });
+  }
+  try {
+    createPrivateKey(key);
+  } catch (error) {
+    throw new FerryError('INVALID_CONFIG', `--tls-key ${keyPath} is not a usable PEM private key: ${reason(error)}`, {
+      hint: 'pass the unencrypted private key in PEM form, "-----BEGIN PRIVATE KEY-----"',
+      cause: error,
+    });
+  }
+  try {
+    createSecureContext({ cert, key });
+  } catch (error) {
+    throw new FerryError('INVALID_CONFIG', `--tls-key ${keyPath} does not belong to --tls-cert ${certPath}: ${reason(error)}`, { cause: error });
+  }
+  return { cert, key };
+}
