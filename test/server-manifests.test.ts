@@ -180,3 +180,28 @@ test('graceful shutdown finishes the request in flight', async (t) => {
   await assert.rejects(fetch(`${server.url}/v2/`));
   assert.ok(server.events.some((e) => e.type === 'shutdown'));
 });
+
+test("the conformance suite's last three requests: GET/HEAD of a tag that breaks the grammar is 404", async (t) => {
+  const { url } = await startTestServer(t);
+  // distribution-spec conformance v1.1.1 asks for this reference and expects 404 (ferry answered 400).
+  const invalid = '.INVALID_MANIFEST_NAME';
+  // "Manifest Upload: GET nonexistent manifest should return 404", before anything is pushed.
+  const beforePush = await call(url, 'GET', `/v2/ns/app/manifests/${invalid}`);
+  assert.equal(beforePush.status, 404);
+  assert.equal(beforePush.code, 'NAME_UNKNOWN');
+  await pushImage(url, 'ns/app', '1', await makeImage({ seed: 'conformance' }));
+  // "Pull manifests: HEAD / GET request to nonexistent manifest should return 404".
+  const head = await call(url, 'HEAD', `/v2/ns/app/manifests/${invalid}`);
+  assert.equal(head.status, 404);
+  assert.equal(head.body.length, 0);
+  const get = await call(url, 'GET', `/v2/ns/app/manifests/${invalid}`);
+  assert.equal(get.status, 404);
+  assert.equal(get.code, 'MANIFEST_UNKNOWN');
+  // Still 400: a malformed digest, and a PUT to a tag that breaks the grammar.
+  assert.equal((await call(url, 'GET', '/v2/ns/app/manifests/sha256:totallywrong')).code, 'DIGEST_INVALID');
+  const image = await makeImage({ seed: 'conformance' });
+  const put = await pushManifest(url, 'ns/app', invalid, image.manifest);
+  assert.equal(put.status, 400);
+  assert.equal(put.code, 'MANIFEST_INVALID');
+  assert.equal((await call(url, 'DELETE', `/v2/ns/app/manifests/${invalid}`)).status, 404);
+});

@@ -49,7 +49,8 @@ export function isolatedHome(): Promise<string> {
   return emptyHome;
 }
 
-async function childEnv(extra: Record<string, string | undefined>): Promise<Record<string, string>> {
+/** The environment a ferry child runs with: the test's, minus the user's auth and config variables, HOME isolated, then `extra`. */
+export async function childEnv(extra: Record<string, string | undefined>): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !USER_VARIABLES.has(key)) env[key] = value;

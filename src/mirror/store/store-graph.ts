@@ -25,6 +25,8 @@ export interface GraphNode {
   role: BlobRole;
   /** Sizes the referencing descriptors claim (normally one). */
   claimedSizes: Set<number>;
+  /** Who claims each size: the manifests whose descriptors say so, and the images whose index.json entry does. */
+  claims: Map<number, { parents: Set<Digest>; entries: Set<number> }>;
   /** Indexes into {@link StoreGraph.images} of the images that reach it. */
   images: Set<number>;
 }
@@ -34,6 +36,8 @@ export interface GraphProblem {
   digest: Digest;
   kind: 'missing' | 'size-mismatch' | 'invalid-manifest';
   detail: string;
+  /** The images it breaks, as indexes into {@link StoreGraph.images}, when not every image that reaches `digest`. */
+  images?: number[] | undefined;
 }
 
 export interface StoreGraph {
@@ -47,6 +51,8 @@ export interface WalkOptions {
   corrupt?: ReadonlySet<Digest> | undefined;
   /** Walk these entries instead of the store's index.json (e.g. the images a bundle is about to add). */
   entries?: readonly Descriptor[] | undefined;
+  /** Every stored blob not in `corrupt` was hashed and matches its digest: its size is the truth a descriptor must meet. */
+  hashed?: boolean | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -103,13 +109,20 @@ export async function walkStore(store: LayoutStore, options: WalkOptions = {}): 
     return out;
   };
 
-  const visit = (descriptor: Descriptor, role: BlobRole, image: number): GraphNode | undefined => {
+  const visit = (descriptor: Descriptor, role: BlobRole, image: number, parent: Digest | undefined): GraphNode | undefined => {
     let node = nodes.get(descriptor.digest);
     if (!node) {
-      node = { digest: descriptor.digest, descriptor, role, claimedSizes: new Set(), images: new Set() };
+      node = { digest: descriptor.digest, descriptor, role, claimedSizes: new Set(), claims: new Map(), images: new Set() };
       nodes.set(descriptor.digest, node);
     }
     node.claimedSizes.add(descriptor.size);
+    let claim = node.claims.get(descriptor.size);
+    if (!claim) {
+      claim = { parents: new Set(), entries: new Set() };
+      node.claims.set(descriptor.size, claim);
+    }
+    if (parent === undefined) claim.entries.add(image);
+    else claim.parents.add(parent);
     if (node.images.has(image)) return undefined;
     node.images.add(image);
     return node;
@@ -117,13 +130,13 @@ export async function walkStore(store: LayoutStore, options: WalkOptions = {}): 
 
   for (const [i, image] of images.entries()) {
     const stack: GraphNode[] = [];
-    const top = visit(image.entry, roleOf(image.entry.mediaType, 'manifest'), i);
+    const top = visit(image.entry, roleOf(image.entry.mediaType, 'manifest'), i, undefined);
     if (top) stack.push(top);
     while (stack.length > 0) {
       throwIfAborted(options.signal);
       const node = stack.pop()!;
       for (const child of await childrenOf(node)) {
-        const next = visit(child.descriptor, child.role, i);
+        const next = visit(child.descriptor, child.role, i, node.digest);
         // A subject is an image of its own: checked for presence, not walked as part of this one.
         if (next && child.walk) stack.push(next);
       }
@@ -136,11 +149,31 @@ export async function walkStore(store: LayoutStore, options: WalkOptions = {}): 
     if (size === undefined) {
       problems.push({ digest: node.digest, kind: 'missing', detail: `${node.role} ${node.digest} is not in the store` });
     } else if (!node.claimedSizes.has(size) || node.claimedSizes.size > 1) {
-      const claimed = [...node.claimedSizes].filter((s) => s !== size);
-      if (claimed.length > 0) {
-        problems.push({ digest: node.digest, kind: 'size-mismatch', detail: `${node.role} ${node.digest} is ${size} bytes, but a descriptor says ${claimed.join(', ')}` });
-      }
+      problems.push(...sizeProblems(node, size, images, options.hashed === true && !options.corrupt?.has(node.digest)));
     }
   }
   return { images, nodes, problems };
+}
+
+/**
+ * Problems of a blob whose stored size some descriptor contradicts. When the
+ * stored bytes are known good (hashed) or match another claim, the blob is
+ * right and each descriptor claiming otherwise is at fault: the problem is
+ * that manifest's (or that image's index.json entry), and it breaks only the
+ * images that use the lying descriptor — not every image sharing the blob.
+ * Otherwise the blob itself is suspect (truncated, say).
+ */
+function sizeProblems(node: GraphNode, size: number, images: readonly StoreImage[], hashed: boolean): GraphProblem[] {
+  const wrong = [...node.claims].filter(([claimed]) => claimed !== size);
+  if (wrong.length === 0) return [];
+  if (!hashed && !node.claims.has(size)) {
+    return [{ digest: node.digest, kind: 'size-mismatch', detail: `${node.role} ${node.digest} is ${size} bytes, but a descriptor says ${wrong.map(([claimed]) => claimed).join(', ')}` }];
+  }
+  const out: GraphProblem[] = [];
+  for (const [claimed, { parents, entries }] of wrong) {
+    const says = `says ${node.role} ${node.digest} is ${claimed} bytes; the stored blob, which matches its digest, is ${size}`;
+    for (const parent of parents) out.push({ digest: parent, kind: 'size-mismatch', detail: `manifest ${parent} ${says}` });
+    for (const i of entries) out.push({ digest: node.digest, kind: 'size-mismatch', detail: `the index.json entry ${images[i]!.name} ${says}`, images: [i] });
+  }
+  return out;
 }

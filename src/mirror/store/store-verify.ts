@@ -97,12 +97,12 @@ export async function verifyStore(store: LayoutStore, options: VerifyStoreOption
       options.onBlob?.(digest, result.size);
     });
   }
-  const graph = await walkStore(store, { corrupt: new Set(corrupt.keys()), signal });
+  const graph = await walkStore(store, { corrupt: new Set(corrupt.keys()), hashed: options.rehash ?? true, signal });
   const problems: StoreProblem[] = [];
-  const affected = (digest: Digest): Pick<StoreProblem, 'images' | 'sources' | 'descriptor' | 'role'> => {
+  const affected = (digest: Digest, only?: readonly number[]): Pick<StoreProblem, 'images' | 'sources' | 'descriptor' | 'role'> => {
     const node = graph.nodes.get(digest);
     if (!node) return { images: [], sources: [], role: 'unreferenced' };
-    const images = [...node.images].map((i) => graph.images[i]!);
+    const images = [...(only ?? node.images)].map((i) => graph.images[i]!);
     const sources = [...new Set(images.map((i) => i.source).filter((s): s is string => s !== undefined))];
     return { images: images.map((i) => i.name).sort(), sources, descriptor: node.descriptor, role: node.role };
   };
@@ -110,7 +110,7 @@ export async function verifyStore(store: LayoutStore, options: VerifyStoreOption
   for (const p of graph.problems) {
     // A corrupt blob's size is wrong too; one report per blob is enough.
     if (corrupt.has(p.digest) && p.kind === 'size-mismatch') continue;
-    problems.push({ digest: p.digest, kind: p.kind, detail: p.detail, ...affected(p.digest) });
+    problems.push({ digest: p.digest, kind: p.kind, detail: p.detail, ...affected(p.digest, p.images) });
   }
   if (stray.length > 0) {
     // Not a digest ferry can check; reported so the user sees it, but it breaks no image.

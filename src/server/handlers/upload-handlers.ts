@@ -79,7 +79,7 @@ export async function postUpload(ctx: RequestContext, name: string): Promise<voi
 /** PATCH: one chunk (Content-Range checked) or the whole blob streamed. */
 export async function patchUpload(ctx: RequestContext, name: string, id: string | undefined): Promise<void> {
   const uploads = sessions(ctx);
-  const session = uploads.get(name, id);
+  const session = await uploads.get(name, id);
   await uploads.append(session, ctx.req, chunkExpectation(ctx));
   sendEmpty(ctx, 202, sessionHeaders(name, session));
 }
@@ -87,7 +87,7 @@ export async function patchUpload(ctx: RequestContext, name: string, id: string 
 /** PUT ?digest=: optional last chunk, then verification; only then is the blob visible. */
 export async function putUpload(ctx: RequestContext, name: string, id: string | undefined): Promise<void> {
   const uploads = sessions(ctx);
-  const session = uploads.get(name, id);
+  const session = await uploads.get(name, id);
   const digest = digestParam(ctx, 'digest');
   if (digest === undefined) throw new RegistryError(400, 'DIGEST_INVALID', 'closing an upload needs ?digest=');
   if (hasBody(ctx)) await uploads.append(session, ctx.req, chunkExpectation(ctx));
@@ -96,14 +96,14 @@ export async function putUpload(ctx: RequestContext, name: string, id: string | 
 }
 
 /** GET: where the upload stands (204 with Range). */
-export function getUpload(ctx: RequestContext, name: string, id: string | undefined): void {
-  const session = sessions(ctx).get(name, id);
+export async function getUpload(ctx: RequestContext, name: string, id: string | undefined): Promise<void> {
+  const session = await sessions(ctx).get(name, id);
   sendEmpty(ctx, 204, sessionHeaders(name, session));
 }
 
 /** DELETE: cancel the upload and drop its bytes. */
 export async function deleteUpload(ctx: RequestContext, name: string, id: string | undefined): Promise<void> {
   const uploads = sessions(ctx);
-  await uploads.cancel(uploads.get(name, id));
+  await uploads.cancel(await uploads.get(name, id));
   sendEmpty(ctx, 204);
 }

@@ -81,11 +81,11 @@ export class UploadSessions {
   }
 
   /** The session `id` of repository `name`; BLOB_UPLOAD_UNKNOWN otherwise (also once it has been idle too long). */
-  get(name: string, id: string | undefined): UploadSession {
+  async get(name: string, id: string | undefined): Promise<UploadSession> {
     const s = id === undefined ? undefined : this.#sessions.get(id);
     if (!s || s.name !== name) throw new RegistryError(404, 'BLOB_UPLOAD_UNKNOWN', `upload ${id ?? ''} not found in ${name}`);
     if (!s.busy && Date.now() - s.touched > this.#limits.idleMs) {
-      this.#end(s);
+      await this.#end(s);
       throw new RegistryError(404, 'BLOB_UPLOAD_UNKNOWN', `upload ${s.id} expired after ${Math.round(this.#limits.idleMs / 1000)} s without use`);
     }
     this.#touch(s);

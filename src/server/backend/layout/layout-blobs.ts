@@ -1,6 +1,5 @@
 import { stat } from 'node:fs/promises';
 import { FerryError } from '../../../errors.ts';
-import type { Digest } from '../../../oci/digest.ts';
 import { isMissing } from '../../../transports/layout/layout-fs.ts';
 import { referencedBlobs } from '../../../transports/layout/layout-gc.ts';
 import type { LayoutStore } from '../../../transports/layout/layout-store.ts';
