@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultStorageDir } from './default-storage.ts';
 import { parseAddr } from './server.ts';
-import { matchRoute } from './route.ts';
+import { hasDotSegment, matchRoute } from './route.ts';
+import { uploadLimits, DEFAULT_UPLOAD_LIMITS } from './uploads/upload-limits.ts';
 
 test('default storage follows XDG_DATA_HOME', () => {
   assert.equal(defaultStorageDir({}, '/home/u'), '/home/u/.local/share/ferry/registry');
@@ -35,4 +36,24 @@ test('routes: the name is everything before the last API keyword', () => {
     [`/v2/${'a/'.repeat(2000)}manifests/x`, { kind: 'unknown' }],
   ];
   for (const [path, want] of table) assert.deepEqual(matchRoute(path), want, path);
+});
+
+test('dot segments, as URL parsing would resolve them, are recognised', () => {
+  const dotted = ['/v2/a/manifests/1.0/../1.1', '/v2/a/manifests/1.0/%2e%2E/1.1', '/v2/a/manifests/x/.%2e/y', '/v2/./a/tags/list', '/v2/a/%2E/tags/list',
+    '/v2/a/manifests/1.0\\..\\1.1', '/v2/a/manifests/1.0/.\t./1.1', 'http://host/v2/a/../b/tags/list', '/v2/a/manifests/..'];
+  for (const path of dotted) {
+    assert.ok(hasDotSegment(path), path);
+    assert.notEqual(new URL(path, 'http://x').pathname, path.replace(/^http:\/\/host/, ''), `${path} is one URL parsing rewrites`);
+  }
+  for (const path of ['/v2/a/manifests/1.0', '/v2/a.b/manifests/v1.2.3', '/v2/a/manifests/...', '/v2/a/tags/list?last=..', '/v2/a/manifests/%2e%2e%2e', '/v2/_catalog']) {
+    assert.ok(!hasDotSegment(path), path);
+  }
+});
+
+test('upload limits: defaults, overrides, and nonsense refused', () => {
+  assert.equal(uploadLimits().perClient, DEFAULT_UPLOAD_LIMITS.perClient);
+  assert.equal(uploadLimits({ perClient: 3 }).perClient, 3);
+  assert.equal(uploadLimits({ perClient: 3 }).total, DEFAULT_UPLOAD_LIMITS.total);
+  assert.throws(() => uploadLimits({ idleMs: -1 }), /idleMs/);
+  assert.throws(() => uploadLimits({ total: Number.NaN }), /total/);
 });
