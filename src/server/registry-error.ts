@@ -56,6 +56,8 @@ export function toRegistryError(error: unknown): RegistryError {
         return new RegistryError(400, 'NAME_INVALID', error.message);
       case 'NOT_FOUND':
         return new RegistryError(404, 'MANIFEST_UNKNOWN', error.message);
+      case 'CORRUPT':
+        return new RegistryError(500, 'UNSUPPORTED', error.message);
       case 'CONFLICT':
         return new RegistryError(503, 'TOOMANYREQUESTS', error.message, { headers: { 'Retry-After': '1' } });
       default:

@@ -32,8 +32,12 @@ export type { UploadBackend, UploadBuffer } from './upload-backend.ts';
  *
  * A web UI is planned over the same interface: repositories with tag counts
  * (`tags`), sizes and last change (`manifests.get`, `blobs.stat` with
- * `modified`), manifests and configs by digest, and referrers. A backend that
- * can answer such questions faster may add optional families later.
+ * `modified`), manifests and configs by digest, and referrers. What only some
+ * stores have — the bundle-import history a mirror store keeps beside its
+ * layout (src/mirror/bundle/bundle-history.ts) — belongs in an optional
+ * family added here then, as may faster answers to the listing questions.
+ * The server layer may not import the mirror code, so that family will be
+ * filled in by whoever assembles the backend.
  */
 export interface RegistryBackend {
   /** What the backend serves, for the listening line of the log (a directory, a bucket URL). */

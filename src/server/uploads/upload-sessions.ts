@@ -168,11 +168,6 @@ export class UploadSessions {
     await Promise.all([...this.#sessions.values()].map((s) => this.#end(s)));
   }
 
-  /** Sessions open now, by client (for tests and diagnostics). */
-  count(client?: string): number {
-    return client === undefined ? this.#sessions.size : (this.#perClient.get(client) ?? 0);
-  }
-
   #touch(s: UploadSession): void {
     s.touched = Date.now();
     this.#sessions.delete(s.id);
