@@ -121,6 +121,8 @@ export function createRegistryHandler(options: HandlerOptions): (req: IncomingMe
         lastResort(req, res, error);
       }
     });
+    // A response can still emit 'error' (a write after the socket went); unheard, that would end the process.
+    res.on('error', (error) => lastResort(req, res, error));
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     void (async () => {
       try {
