@@ -171,7 +171,7 @@ function sizeProblems(node: GraphNode, size: number, images: readonly StoreImage
   }
   const out: GraphProblem[] = [];
   for (const [claimed, { parents, entries }] of wrong) {
-    const says = `says ${node.role} ${node.digest} is ${claimed} bytes; the stored blob, which matches its digest, is ${size}`;
+    const says = `says ${node.role} ${node.digest} is ${claimed} bytes; the stored blob, ${hashed ? 'which matches its digest' : 'as other descriptors say'}, is ${size}`;
     for (const parent of parents) out.push({ digest: parent, kind: 'size-mismatch', detail: `manifest ${parent} ${says}` });
     for (const i of entries) out.push({ digest: node.digest, kind: 'size-mismatch', detail: `the index.json entry ${images[i]!.name} ${says}`, images: [i] });
   }
