@@ -1,6 +1,7 @@
 import { subscribe } from 'node:diagnostics_channel';
 import { Command, CommanderError } from 'commander';
 import { httpChannel, type HttpDebugMessage } from '../transports/registry/registry-client.ts';
+import { normalizeBoolArgs } from './bool-args.ts';
 import type { CommandContext, CommandModule } from './context.ts';
 import { createOutput, describeError, exitCodeFor, EXIT, type OutputMode } from './output.ts';
 /**
@@ -73,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const register of await commandModules(argv)) register(program, ctx);
   program.commands.forEach((c) => c.exitOverride());
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(normalizeBoolArgs(argv, program), { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version exit 0; commander already printed usage errors.

@@ -1,15 +1,16 @@
 import { Option, type Command } from 'commander';
 import { FerryError } from '../errors.ts';
+import { boolValue } from './bool-args.ts';
 import type { RegistryAccessOptions } from '../transports/registry/access-options.ts';
 import { DEFAULT_RETRY_POLICY } from '../util/retry.ts';
 
-/** Parses skopeo-style booleans: `--tls-verify`, `--tls-verify=false`, `--tls-verify=true`. */
+/**
+ * Parses skopeo-style booleans: `--tls-verify`, `--tls-verify=false`,
+ * `--tls-verify=yes`. Options using it are declared `--name [BOOL]`, which
+ * bool-args.ts recognises so a bare flag never takes the next word.
+ */
 export function parseBool(flag: string): (value: string | undefined) => boolean {
-  return (value) => {
-    if (value === undefined || value === 'true' || value === '1') return true;
-    if (value === 'false' || value === '0') return false;
-    throw new FerryError('USAGE', `${flag}: expected true or false, got "${value}"`);
-  };
+  return (value) => (value === undefined ? true : boolValue(flag, value));
 }
 
 export function parsePositiveInt(flag: string, min = 0): (value: string) => number {

@@ -12,14 +12,36 @@ const NETWORK_CODES = new Set([
   'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
+/** Alerts a server sends when it refuses the client's certificate (or the lack of one), as OpenSSL codes them. */
+const CLIENT_CERT_ALERT = /^ERR_SSL_.*ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED|UNKNOWN_CA|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|CERTIFICATE_REVOKED|CERTIFICATE_EXPIRED|ACCESS_DENIED)$/;
+
+/** Verification failures that mean "no trusted CA issued this certificate" (Go: "certificate signed by unknown authority"). */
+const UNKNOWN_AUTHORITY = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED',
+]);
+
+/** What a verification code means, in the words users search for. */
+const TLS_WORDS: Record<string, string> = {
+  CERT_HAS_EXPIRED: 'certificate has expired',
+  CERT_NOT_YET_VALID: 'certificate is not yet valid',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'certificate is not valid for this host name',
+  CERT_SIGNATURE_FAILURE: 'certificate signature failure',
+};
+
 function errorCodeOf(err: unknown): string | undefined {
   let e: unknown = err;
   for (let depth = 0; depth < 5 && e && typeof e === 'object'; depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && (TLS_CODES.has(code) || NETWORK_CODES.has(code))) return code;
+    if (typeof code === 'string' && (TLS_CODES.has(code) || NETWORK_CODES.has(code) || CLIENT_CERT_ALERT.test(code))) return code;
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** `ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE` → `bad certificate`. */
+function alertWords(code: string): string {
+  return code.replace(/^.*ALERT_/, '').toLowerCase().replace(/_/g, ' ');
 }
 
 /** True when a connection error means the peer does not speak TLS (plain HTTP registry). */
@@ -30,7 +52,7 @@ export function isTlsProtocolError(err: unknown): boolean {
 }
 
 /** Maps a failure below HTTP (connect, TLS, reset) to a FerryError. */
-export function transportError(err: unknown, details: HttpErrorDetails, tlsFlag: string): FerryError {
+export function transportError(err: unknown, details: HttpErrorDetails, tlsFlag: string, context: { clientCertificate?: boolean | undefined } = {}): FerryError {
   if (err instanceof FerryError) return err;
   const code = errorCodeOf(err);
   const what = `${details.method} ${details.url}`;
@@ -41,11 +63,23 @@ export function transportError(err: unknown, details: HttpErrorDetails, tlsFlag:
       hint: `allow plain HTTP for it with ${tlsFlag}=false`,
     });
   }
-  if (code !== undefined && TLS_CODES.has(code)) {
-    return new FerryError('TLS', `TLS failure talking to ${what}: ${code}`, {
+  if (code !== undefined && CLIENT_CERT_ALERT.test(code)) {
+    const certDirFlag = tlsFlag.replace('tls-verify', 'cert-dir');
+    const why = context.clientCertificate ? `TLS alert "${alertWords(code)}"` : `none was given and the registry requires one (TLS alert "${alertWords(code)}")`;
+    return new FerryError('TLS', `${what}: the registry rejected the client certificate: ${why}`, {
       cause: err,
       http: details,
-      hint: `trust the registry's CA with ${tlsFlag.replace('tls-verify', 'cert-dir')} DIR (or a certs.d directory), or skip verification with ${tlsFlag}=false`,
+      hint: context.clientCertificate
+        ? 'the registry does not accept this client certificate: check that it is issued by a CA the registry trusts, is a client certificate (extendedKeyUsage clientAuth) and has not expired'
+        : `give a client certificate as client.cert + client.key in ${certDirFlag} DIR or in /etc/containers/certs.d/HOST`,
+    });
+  }
+  if (code !== undefined && TLS_CODES.has(code)) {
+    const words = UNKNOWN_AUTHORITY.has(code) ? 'certificate signed by unknown authority' : TLS_WORDS[code];
+    return new FerryError('TLS', `TLS failure talking to ${what}: ${words !== undefined ? `${words} (${code})` : code}`, {
+      cause: err,
+      http: details,
+      hint: `trust the registry's CA with ${tlsFlag.replace('tls-verify', 'cert-dir')} DIR (or a certs.d directory, or the system trust store: update-ca-certificates, SSL_CERT_FILE), or skip verification with ${tlsFlag}=false`,
     });
   }
   if (code !== undefined || (err as Error)?.name === 'SocketError') {

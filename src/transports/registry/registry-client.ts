@@ -88,11 +88,14 @@ export class RegistryClient {
   private origin: string | undefined;
   private originProbe: Promise<string> | undefined;
   private readonly requestBucket: TokenBucket | undefined;
+  /** Whether TLS connections present a client certificate (for error messages). */
+  private readonly clientCertificate: boolean;
   /** Paces blob bodies when a bandwidth cap is set; repositories wrap their streams with it. */
   readonly bandwidth: TokenBucket | undefined;
 
-  private constructor(options: RegistryClientOptions, agent: Agent) {
+  private constructor(options: RegistryClientOptions, agent: Agent, clientCertificate: boolean) {
     this.registry = options.registry;
+    this.clientCertificate = clientCertificate;
     this.options = options;
     this.agent = agent;
     this.auth = new AuthSession({ registry: options.registry, credentials: options.credentials, dispatcher: agent });
@@ -102,7 +105,8 @@ export class RegistryClient {
 
   static async create(options: RegistryClientOptions): Promise<RegistryClient> {
     const endpoint = registryEndpoint(options.registry);
-    const tls = await resolveTlsOptions(endpoint, options.tls ?? {}, options.env);
+    const tlsFlag = options.tlsFlag ?? '--tls-verify';
+    const { clientCertificate, ...tls } = await resolveTlsOptions(endpoint, options.tls ?? {}, options.env, tlsFlag.replace('tls-verify', 'cert-dir'));
     const agent = new Agent({
       connections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       connect: { ...tls, timeout: 30_000 },
@@ -110,7 +114,7 @@ export class RegistryClient {
       headersTimeout: 120_000,
       bodyTimeout: 300_000,
     });
-    return new RegistryClient(options, agent);
+    return new RegistryClient(options, agent, clientCertificate);
   }
 
   get retryPolicy(): RetryPolicy {
@@ -129,7 +133,7 @@ export class RegistryClient {
         return `https://${endpoint}`;
       } catch (err) {
         if (isTlsProtocolError(err) || (err as { code?: string }).code === 'ECONNRESET') return `http://${endpoint}`;
-        throw transportError(err, { method: 'GET', url: `https://${endpoint}/v2/` }, this.options.tlsFlag ?? '--tls-verify');
+        throw transportError(err, { method: 'GET', url: `https://${endpoint}/v2/` }, this.options.tlsFlag ?? '--tls-verify', { clientCertificate: this.clientCertificate });
       }
     })();
     try {
@@ -220,7 +224,7 @@ export class RegistryClient {
     } catch (err) {
       if (signal?.aborted) throw abortError(signal);
       const redacted = redactUrl(url.href);
-      const mapped = transportError(err, { method, url: redacted }, this.options.tlsFlag ?? '--tls-verify');
+      const mapped = transportError(err, { method, url: redacted }, this.options.tlsFlag ?? '--tls-verify', { clientCertificate: this.clientCertificate });
       if (httpChannel.hasSubscribers) {
         httpChannel.publish({ method, url: redacted, error: mapped.message, durationMs: Math.round(performance.now() - started) } satisfies HttpDebugMessage);
       }

@@ -1,7 +1,9 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { FerryError } from '../../errors.ts';
+import { defaultTrust } from './system-trust.ts';
 
 /** TLS settings for one registry, in skopeo's terms. */
 export interface TlsSettings {
@@ -14,6 +16,14 @@ export interface TlsSettings {
 /** What undici's connector needs. */
 export interface ConnectTlsOptions {
   rejectUnauthorized: boolean;
+  /** The trusted CAs and client certificate, built once and shared by every connection; Node's default when undefined. */
+  secureContext?: SecureContext | undefined;
+  /** Whether a client certificate is presented (for error messages). */
+  clientCertificate: boolean;
+}
+
+/** What a certs.d-style directory holds. */
+export interface CertDirContents {
   ca?: string[] | undefined;
   cert?: string | undefined;
   key?: string | undefined;
@@ -42,7 +52,7 @@ async function listDir(dir: string): Promise<string[]> {
  * `*.key` of the same base name) from a directory, as Docker's certs.d does.
  * A `.cert` without its `.key` (or the reverse) is an error, as in Docker.
  */
-export async function readCertDir(dir: string): Promise<Pick<ConnectTlsOptions, 'ca' | 'cert' | 'key'>> {
+export async function readCertDir(dir: string): Promise<CertDirContents> {
   const files = await listDir(dir);
   const ca: string[] = [];
   let cert: string | undefined;
@@ -65,24 +75,64 @@ export async function readCertDir(dir: string): Promise<Pick<ConnectTlsOptions, 
 }
 
 /**
- * The TLS options for connecting to `host`. System CAs stay trusted: extra CAs
- * are appended to Node's defaults, not substituted for them.
+ * Checks that an explicitly named cert dir is a directory: a typo must not
+ * silently fall back to no client certificate and the default trust.
+ *
+ * @throws FerryError `USAGE` naming `flag` when it is missing or not a directory.
  */
-export async function resolveTlsOptions(host: string, settings: TlsSettings, env: NodeJS.ProcessEnv = process.env): Promise<ConnectTlsOptions> {
-  const verify = settings.verify ?? true;
+export async function checkCertDir(dir: string, flag = '--cert-dir'): Promise<void> {
+  const hint = `${flag} names a directory holding ca.crt (trusted CAs) and client.cert + client.key, as in /etc/containers/certs.d/HOST`;
+  let info;
+  try {
+    info = await stat(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new FerryError('USAGE', `${flag} ${dir}: no such directory`, { hint, cause: err });
+    throw new FerryError('IO', `${flag} ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!info.isDirectory()) throw new FerryError('USAGE', `${flag} ${dir} is a file, not a directory`, { hint });
+}
+
+/**
+ * The TLS options for connecting to `host`. Trusted are Node's CAs, the
+ * system's trust store (see system-trust.ts) and the CAs of the cert dir
+ * (`settings.certDir`, else the certs.d directories for the host); extra
+ * CAs are added to the defaults, never substituted for them.
+ *
+ * @throws FerryError `USAGE` when `settings.certDir` is not a directory, `TLS` for a client pair missing one half.
+ */
+export async function resolveTlsOptions(
+  host: string,
+  settings: TlsSettings,
+  env: NodeJS.ProcessEnv = process.env,
+  certDirFlag = '--cert-dir',
+): Promise<ConnectTlsOptions> {
+  const rejectUnauthorized = settings.verify ?? true;
+  if (settings.certDir !== undefined) await checkCertDir(settings.certDir, certDirFlag);
   const dirs = settings.certDir !== undefined ? [settings.certDir] : certsDDirectories(host, env);
-  const merged: ConnectTlsOptions = { rejectUnauthorized: verify };
+  const extra: CertDirContents = {};
   for (const dir of dirs) {
     const found = await readCertDir(dir);
-    if (found.ca) merged.ca = [...(merged.ca ?? []), ...found.ca];
-    if (found.cert !== undefined && merged.cert === undefined) {
-      merged.cert = found.cert;
-      merged.key = found.key;
+    if (found.ca) extra.ca = [...(extra.ca ?? []), ...found.ca];
+    if (found.cert !== undefined && extra.cert === undefined) {
+      extra.cert = found.cert;
+      extra.key = found.key;
     }
   }
-  if (merged.ca) {
-    const { rootCertificates } = await import('node:tls');
-    merged.ca = [...rootCertificates, ...merged.ca];
+  const trust = await defaultTrust(env);
+  if (extra.ca === undefined && extra.cert === undefined) {
+    return { rejectUnauthorized, ...(trust.context ? { secureContext: trust.context } : {}), clientCertificate: false };
   }
-  return merged;
+  try {
+    const secureContext = createSecureContext({
+      ca: [...trust.ca, ...(extra.ca ?? [])],
+      ...(extra.cert !== undefined ? { cert: extra.cert, key: extra.key } : {}),
+    });
+    return { rejectUnauthorized, secureContext, clientCertificate: extra.cert !== undefined };
+  } catch (err) {
+    throw new FerryError('TLS', `the certificates for ${host} in ${dirs.join(', ')} cannot be used: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'ca.crt and client.cert must hold PEM certificates, client.key the PEM private key of client.cert',
+    });
+  }
 }
