@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { copy } from '../../api/copy.ts';
 import { FerryError } from '../../errors.ts';
+import { parseTransportRef } from '../../ref/transport-ref.ts';
 import type { CommandContext } from '../context.ts';
 import { ProgressRenderer, formatBytes } from '../progress.ts';
 import { accessFrom, addAccessFlags, parsePositiveInt } from '../registry-flags.ts';
@@ -43,9 +44,11 @@ export function copyCommand(program: Command, ctx: CommandContext): void {
       if (ctx.output.mode.json) ctx.output.record({ result });
       else {
         const b = result.blobs;
-        ctx.output.info(
-          `Copied ${result.source} → ${result.destination} (${result.digest}): ${b.uploaded} blobs uploaded (${formatBytes(result.bytesTransferred)}), ${b.mounted} mounted, ${b.exists} already present`,
-        );
+        // A registry receives uploads (and can mount); a directory, layout or archive is written to.
+        const toRegistry = parseTransportRef(destination).transport === 'docker';
+        const moved = `${b.uploaded} ${b.uploaded === 1 ? 'blob' : 'blobs'} ${toRegistry ? 'uploaded' : 'written'} (${formatBytes(result.bytesTransferred)})`;
+        const mounted = toRegistry || b.mounted > 0 ? `, ${b.mounted} mounted` : '';
+        ctx.output.info(`Copied ${result.source} → ${result.destination} (${result.digest}): ${moved}${mounted}, ${b.exists} already present`);
       }
     } finally {
       progress.stop();

@@ -162,7 +162,7 @@ function registryOptions(yf: YamlFile, fields: Entry[], name: string, env: Envir
   const bandwidth = entry(fields, 'bandwidth');
   if (bandwidth) {
     const text = readString(yf, bandwidth.value, `${name} bandwidth`, { at: bandwidth.line });
-    const rate = parseBandwidth(/^\d+$/.test(text) ? Number(text) : text);
+    const rate = parseBandwidth(text);
     if (typeof rate === 'string') throw nodeError(yf, bandwidth.value, `${name} bandwidth: ${rate}`);
     out.bandwidth = rate;
   }

@@ -1,22 +1,25 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalizeRegistry, parseBandwidth, resolveRegistryOptions, splitRegistryPath } from './registry-options.ts';
+import { normalizeRegistry, parseBandwidth, resolveRegistryOptions, splitRegistryPath, UNLIMITED_BANDWIDTH } from './registry-options.ts';
 import type { RegistryEntry } from './sync-spec.ts';
 
-test('bandwidth units', () => {
+test('bandwidth units; -1 is unlimited and a bare number needs a unit', () => {
   const table: [string | number, number | RegExp][] = [
     ['50MiB/s', 50 * 1024 * 1024],
     ['50 MiB/s', 50 * 1024 * 1024],
     ['1.5GB/s', 1.5e9],
     ['800Kbit/s', 100_000],
     ['100Mbit', 12_500_000],
-    ['2048', 2048],
-    [4096, 4096],
+    ['2048B/s', 2048],
     ['10kB/s', 10_000],
+    ['-1', UNLIMITED_BANDWIDTH],
+    [-1, UNLIMITED_BANDWIDTH],
+    ['2048', /^2048 has no unit; write e\.g\. 2048Kbit\/s \(Harbor's bandwidth is in Kbps\)/],
+    [4096, /^4096 has no unit/],
     ['fast', /not a rate/],
     ['0MiB/s', /more than 0/],
     ['5 parsecs', /not a rate/],
-    [-1, /positive/],
+    ['-2', /has no unit/],
   ];
   for (const [input, expected] of table) {
     const got = parseBandwidth(input);

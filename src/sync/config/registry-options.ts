@@ -93,23 +93,31 @@ export function resolveRegistryOptions(
   return mergeOptions(out, override);
 }
 
+/** Bandwidth value meaning "no cap": Harbor's `-1`. It overrides a cap of a broader scope. */
+export const UNLIMITED_BANDWIDTH = 0;
+
 /**
- * Bytes per second from `50MiB/s`, `1.5 GB/s`, `800Kbit/s` or a plain
- * number of bytes. Decimal units (kB, MB, GB) are powers of 1000, binary
- * ones (KiB, MiB, GiB) of 1024; `bit` units are divided by 8.
+ * Bytes per second from `50MiB/s`, `1.5 GB/s`, `800Kbit/s`, or
+ * {@link UNLIMITED_BANDWIDTH} for `-1` (Harbor's "unlimited"). Decimal units
+ * (kB, MB, GB) are powers of 1000, binary ones (KiB, MiB, GiB) of 1024;
+ * `bit` units are divided by 8. A bare number is refused: Harbor counts it
+ * in Kbps, bytes would be a thousand times slower, so the unit must be said.
  * @returns the rate, or a string saying why the text is not one.
  */
 export function parseBandwidth(text: string | number): number | string {
-  if (typeof text === 'number') return text > 0 && Number.isFinite(text) ? Math.floor(text) : 'must be a positive number of bytes per second';
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*(?:\/\s*s)?\s*$/.exec(text);
+  const trimmed = String(text).trim();
+  if (trimmed === '-1') return UNLIMITED_BANDWIDTH;
+  if (/^[+-]?\d+(?:\.\d+)?$/.test(trimmed)) {
+    return `${trimmed} has no unit; write e.g. ${trimmed}Kbit/s (Harbor's bandwidth is in Kbps), ${trimmed}KiB/s or ${trimmed}MB/s, or -1 for no limit`;
+  }
+  const m = /^(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*(?:\/\s*s)?$/.exec(trimmed);
   const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) return `"${text}" is not a rate; write e.g. 50MiB/s, 20MB/s or 100Mbit/s`;
+  if (!m || unit === undefined) return `"${text}" is not a rate; write e.g. 50MiB/s, 20MB/s or 100Mbit/s, or -1 for no limit`;
   const value = Math.floor(Number(m[1]) * unit);
-  return value > 0 ? value : 'must be more than 0 bytes per second';
+  return value > 0 ? value : 'must be more than 0 bytes per second (-1 means no limit)';
 }
 
 const UNITS: Record<string, number> = {
-  '': 1,
   b: 1,
   kb: 1e3,
   mb: 1e6,

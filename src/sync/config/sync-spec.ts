@@ -239,7 +239,7 @@ export interface RegistryOptions {
   maxConcurrency?: number | undefined;
   /** Request rate cap. */
   requestsPerSecond?: number | undefined;
-  /** Transfer cap in bytes per second. */
+  /** Transfer cap in bytes per second; 0 (Harbor's -1) is no cap, overriding a broader scope's. */
   bandwidth?: number | undefined;
 }
 

@@ -29,7 +29,7 @@ export interface RegistryAccessOptions {
   maxConnections?: number | undefined;
   /** Cap on requests started per second to this registry. */
   requestsPerSecond?: number | undefined;
-  /** Cap on blob bytes per second to or from this registry. */
+  /** Cap on blob bytes per second to or from this registry; 0 or undefined: none. */
   bandwidth?: number | undefined;
   env?: NodeJS.ProcessEnv | undefined;
 }

@@ -42,7 +42,7 @@ export interface RegistryClientOptions {
   env?: NodeJS.ProcessEnv | undefined;
   /** Cap on requests started per second. */
   requestsPerSecond?: number | undefined;
-  /** Cap on blob bytes per second, both directions together. */
+  /** Cap on blob bytes per second, both directions together; 0 or undefined: none. */
   bandwidth?: number | undefined;
 }
 
