@@ -9,7 +9,7 @@ import { resourceObjects, type ResourceFile, type ResourceObject } from './resou
  * copying; the others come back on their own on the destination.
  */
 export type ImageClass =
-  | 'openshift-internal' // namespace `openshift`: installed with the cluster
+  | 'openshift-internal' // in namespace `openshift`, or a tag whose image lives there: installed with the cluster
   | 'public' // mirrored from another registry: recreated by importing the ImageStreamTag again
   | 'internally-built' // a BuildConfig outputs to the tag
   | 'externally-built'; // pushed into the internal registry from outside
@@ -40,6 +40,16 @@ export interface ClassifyOptions {
   internalRegistries?: readonly string[] | undefined;
 }
 
+/** A spec tag's `from`: what it imports (DockerImage) or tracks (ImageStreamTag, ImageStreamImage). */
+interface SpecFrom {
+  kind: string;
+  name: string;
+  namespace?: string | undefined;
+}
+
+/** The namespace whose images come with the cluster (templates, builder images). */
+const CLUSTER_NAMESPACE = 'openshift';
+
 interface StreamInfo {
   namespace: string | undefined;
   name: string;
@@ -48,7 +58,7 @@ interface StreamInfo {
   // tag → the image the tag currently points at (newest status item), if any
   current: Map<string, string | undefined>;
   // spec tag → what it imports or tracks, if anything
-  specFrom: Map<string, { kind: string; name: string } | undefined>;
+  specFrom: Map<string, SpecFrom | undefined>;
 }
 
 /**
@@ -96,14 +106,21 @@ function decide(
   stream: StreamInfo,
   tag: string,
   current: string | undefined,
-  from: { kind: string; name: string } | undefined,
+  from: SpecFrom | undefined,
   builder: string | undefined,
   internal: ReadonlySet<string>,
 ): { class: ImageClass; staged: boolean; reason: string } {
-  if (stream.namespace === 'openshift') {
+  if (stream.namespace === CLUSTER_NAMESPACE) {
     return { class: 'openshift-internal', staged: false, reason: 'namespace openshift holds the images installed with the cluster' };
   }
+  // A tag tracking an image of namespace openshift points at the cluster's own copy, whatever its pull spec says (referencePolicy Local rewrites it).
+  if ((from?.kind === 'ImageStreamTag' || from?.kind === 'ImageStreamImage') && from.namespace === CLUSTER_NAMESPACE) {
+    return { class: 'openshift-internal', staged: false, reason: `spec tag tracks ${from.kind} openshift/${from.name}, an image installed with the cluster` };
+  }
   const isInternal = current !== undefined && internal.has(lower(registryHost(current)));
+  if (isInternal && current.slice(current.indexOf('/') + 1).startsWith(`${CLUSTER_NAMESPACE}/`)) {
+    return { class: 'openshift-internal', staged: false, reason: `image ${current} is in namespace openshift of the internal registry, installed with the cluster` };
+  }
   if (builder !== undefined) {
     if (current === undefined) {
       return { class: 'internally-built', staged: false, reason: `${builder} outputs to this tag, but no image has been built yet` };
@@ -151,7 +168,9 @@ function collectStream(
     if (name === undefined) continue;
     const kind = str(get(tag, 'from', 'kind'));
     const fromName = str(get(tag, 'from', 'name'));
-    stream.specFrom.set(name, kind !== undefined && fromName !== undefined ? { kind, name: fromName } : undefined);
+    // A from without a namespace is in the stream's own namespace.
+    const namespace = str(get(tag, 'from', 'namespace')) ?? object.namespace;
+    stream.specFrom.set(name, kind !== undefined && fromName !== undefined ? { kind, name: fromName, namespace } : undefined);
   }
   for (const tag of arr(get(js, 'status', 'tags'))) {
     const name = str(get(tag, 'tag'));

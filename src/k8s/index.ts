@@ -36,3 +36,8 @@ export type { RewriteFilesOptions, RewriteFilesResult, RewriteOutput, RewrittenF
 export { diffLines, unifiedDiff } from './line-diff.ts';
 export { mappingsFromReport, writeMirrorConfig } from './report-mirror-config.ts';
 export type { MirrorConfigOptions } from './report-mirror-config.ts';
+export { formatRegistryInfo, registryInfoFromExport, registryInfoFromObjects } from './registry-info.ts';
+export type { ClusterObject, RegistryHostSource, RegistryInfo, RegistryInfoExportResult } from './registry-info.ts';
+export { readKubeconfig } from './kubeconfig.ts';
+export type { ClusterConnection, KubeconfigOptions } from './kubeconfig.ts';
+export { fetchRegistryObjects, REGISTRY_OBJECT_PATHS } from './cluster-registry-objects.ts';

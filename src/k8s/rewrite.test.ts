@@ -128,7 +128,7 @@ test('pin-digests replaces tags with the digests of a sync report', () => {
     totals: { images: 4 },
   }));
   const pins = digestPins(report);
-  assert.deepEqual([...pins.keys()], ['new.example.com/shop/tools:stable', 'new.example.com/shop/web:latest']);
+  assert.deepEqual([...pins.byDestination.keys()], ['new.example.com/shop/tools:stable', 'new.example.com/shop/web:latest']);
   assert.equal(pinDigest('new.example.com/shop/tools:stable', pins), `new.example.com/shop/tools@${D('b')}`);
   assert.equal(pinDigest('new.example.com/shop/web', pins), `new.example.com/shop/web@${D('c')}`);
   assert.equal(pinDigest(`new.example.com/shop/web@${D('1')}`, pins), undefined);
@@ -155,6 +155,44 @@ spec:
   assert.deepEqual(out.changes.map((c) => c.pinned), [true, true, false]);
   assert.throws(() => parseSyncReport('r.json', '{"images":[{"source":"a"}]}'), (e) => isFerryError(e, 'INVALID_CONFIG') && e.message.includes('r.json'));
   assert.throws(() => parseSyncReport('r.json', 'not json'), (e) => isFerryError(e, 'INVALID_CONFIG'));
+});
+
+test('pin-digests matches by source repository and tag when a --replace maps one internal name to another (the crane case)', () => {
+  const SVC = 'image-registry.openshift-image-registry.svc:5000';
+  const report = parseSyncReport('report.json', JSON.stringify({
+    images: [
+      { source: 'docker://route.src.example.com/source/app:v1', destination: 'docker://route.dst.example.com/moved/app:v1', digest: D('a'), status: 'copied' },
+      { source: 'docker://route.src.example.com/source/db:1', destination: 'docker://route.dst.example.com/destination/db:1', digest: D('b'), status: 'skipped' },
+      // Two sources with one repository:tag and different digests: ambiguous without the registry, so never pinned that way.
+      { source: 'docker://one.example.com/twin/x:1', destination: 'docker://route.dst.example.com/destination/x1:1', digest: D('c'), status: 'copied' },
+      { source: 'docker://two.example.com/twin/x:1', destination: 'docker://route.dst.example.com/destination/x2:1', digest: D('d'), status: 'copied' },
+    ],
+  }));
+  const pins = digestPins(report);
+  assert.equal(pins.entries, 4);
+  const pod = `kind: Pod
+spec:
+  containers:
+  - image: ${SVC}/source/app:v1
+  - image: ${SVC}/destination/db:1
+  - image: ${SVC}/twin/x:1
+  - image: route.dst.example.com/destination/db:1
+  - image: elsewhere.example.com/source/app:v1
+`;
+  const out = rewriteText('pod.yaml', pod, { rules: rules(`${SVC}/source=${SVC}/destination`, `${SVC}/twin=${SVC}/destination/twin`), pins });
+  assert.equal(
+    out.updated,
+    `kind: Pod
+spec:
+  containers:
+  - image: ${SVC}/destination/app@${D('a')}
+  - image: ${SVC}/destination/db:1
+  - image: ${SVC}/destination/twin/x:1
+  - image: route.dst.example.com/destination/db@${D('b')}
+  - image: elsewhere.example.com/source/app:v1
+`,
+    'matched by source repository (app), not for an untouched internal name (db), never when ambiguous (x), exact destinations as before, no host-free match for images no rule moved',
+  );
 });
 
 async function tree(dir: string): Promise<Record<string, string>> {

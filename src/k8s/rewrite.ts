@@ -51,7 +51,7 @@ export function rewriteText(file: string, text: string, options: RewriteRules): 
     if (field.refKind !== 'DockerImage') continue;
     const replaced = applyReplaceRules(field.image, rules);
     let value = replaced?.image ?? field.image;
-    const pinned = options.pins !== undefined ? pinDigest(value, options.pins) : undefined;
+    const pinned = options.pins !== undefined ? pinDigest(value, options.pins, replaced !== undefined ? field.image : undefined) : undefined;
     if (pinned !== undefined) value = pinned;
     if (value === field.image) continue;
     // Each document is parsed from the whole text, so node ranges are file offsets.

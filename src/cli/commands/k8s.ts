@@ -4,6 +4,9 @@ import { digestPins } from '../../k8s/digest-pins.ts';
 import { writeMirrorConfig } from '../../k8s/report-mirror-config.ts';
 import { parseReplaceRule } from '../../k8s/replace-rules.ts';
 import { formatRewriteDiff, formatRewriteSummary, rewriteResources, type RewriteOutput } from '../../k8s/rewrite-files.ts';
+import { fetchRegistryObjects } from '../../k8s/cluster-registry-objects.ts';
+import { readKubeconfig } from '../../k8s/kubeconfig.ts';
+import { formatRegistryInfo, registryInfoFromExport, registryInfoFromObjects, type RegistryInfo } from '../../k8s/registry-info.ts';
 import { formatScanJson, formatScanTable } from '../../k8s/scan-format.ts';
 import { scanResources } from '../../k8s/scan.ts';
 import { formatExplain, syncGen } from '../../k8s/sync-gen.ts';
@@ -15,7 +18,7 @@ import { parseBool } from '../registry-flags.ts';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-/** `ferry k8s scan | sync-gen | rewrite | mirror-config`: Kubernetes and OpenShift migration. */
+/** `ferry k8s scan | sync-gen | rewrite | registry-info | mirror-config`: Kubernetes and OpenShift migration. */
 export function k8sCommand(program: Command, ctx: CommandContext): void {
   const k8s = program.command('k8s').description('Kubernetes/OpenShift migration: find, stage and rewrite the images of exported resources');
 
@@ -82,7 +85,56 @@ export function k8sCommand(program: Command, ctx: CommandContext): void {
       } else {
         ctx.output.out(summary);
       }
+      if (pins !== undefined && !result.files.some((f) => f.changes.some((c) => c.pinned))) {
+        ctx.output.warn(
+          pins.entries === 0
+            ? `--pin-digests ${opts.pinDigests}: the report has no copied image with a digest; nothing was pinned`
+            : `--pin-digests ${opts.pinDigests}: none of the report's ${pins.entries} image${pins.entries === 1 ? '' : 's'} matches an image reference here (by destination, or for references a --replace rule moved, by source repository and tag); nothing was pinned`,
+        );
+      }
       if (result.files.some((f) => f.errors.length > 0)) ctx.setExitCode(EXIT.failure);
+    });
+
+  k8s
+    .command('registry-info')
+    .description("Print the internal and public host names of an OpenShift cluster's image registry (crane's oc-registry-info)")
+    .option('--export-dir <DIR>', 'read exported resources (repeatable) instead of a live cluster', collect, [])
+    .option('--kubeconfig <FILE>', 'the live cluster to ask (default: $KUBECONFIG, then ~/.kube/config)')
+    .option('--context <NAME>', 'kubeconfig context (default: the current one)')
+    .option('--internal', 'print only the internal host')
+    .option('--public', 'print only the public host')
+    .option('--json', 'print JSON')
+    .action(async (opts: { exportDir: string[]; kubeconfig?: string; context?: string; internal?: boolean; public?: boolean; json?: boolean }) => {
+      if (opts.exportDir.length > 0 && (opts.kubeconfig !== undefined || opts.context !== undefined)) {
+        throw new FerryError('USAGE', '--export-dir and --kubeconfig/--context are mutually exclusive');
+      }
+      if (opts.internal === true && opts.public === true) throw new FerryError('USAGE', '--internal and --public are mutually exclusive');
+      let info: RegistryInfo;
+      if (opts.exportDir.length > 0) {
+        const result = await registryInfoFromExport(opts.exportDir, { signal: ctx.signal });
+        // Unparseable files are reported, but only a missing host fails the command: its output feeds scripts.
+        reportFileErrors(ctx, result.errors, false);
+        info = result.info;
+      } else {
+        const connection = await readKubeconfig({ file: opts.kubeconfig, context: opts.context, signal: ctx.signal });
+        const fetched = await fetchRegistryObjects(connection, { signal: ctx.signal });
+        info = registryInfoFromObjects(fetched.objects);
+        info.notes.unshift(...fetched.notes);
+      }
+      const wanted = opts.internal === true ? (['internal'] as const) : opts.public === true ? (['public'] as const) : (['internal', 'public'] as const);
+      if (opts.json === true || ctx.output.mode.json) {
+        ctx.output.out(JSON.stringify({ internal: info.internal?.host ?? null, public: info.public?.host ?? null, internalSource: info.internal?.source ?? null, publicHosts: info.publicHosts, notes: info.notes }));
+      } else if (opts.internal === true || opts.public === true) {
+        const host = info[wanted[0]!]?.host;
+        if (host !== undefined) ctx.output.out(host);
+      } else {
+        const text = formatRegistryInfo(info);
+        if (text !== '') ctx.output.out(text.trimEnd());
+      }
+      if (wanted.some((w) => info[w] === undefined)) {
+        for (const note of info.notes) ctx.output.warn(note);
+        ctx.setExitCode(EXIT.failure);
+      }
     });
 
   k8s
@@ -106,9 +158,9 @@ export function k8sCommand(program: Command, ctx: CommandContext): void {
     });
 }
 
-function reportFileErrors(ctx: CommandContext, errors: readonly ResourceFileError[]): void {
+function reportFileErrors(ctx: CommandContext, errors: readonly ResourceFileError[], fail = true): void {
   for (const error of errors) {
     ctx.output.warn(`${error.line > 0 ? `${error.file}:${error.line}:${error.column}` : error.file}: ${error.message} (that document is skipped)`);
   }
-  if (errors.length > 0) ctx.setExitCode(EXIT.failure);
+  if (fail && errors.length > 0) ctx.setExitCode(EXIT.failure);
 }
