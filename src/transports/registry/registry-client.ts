@@ -90,6 +90,11 @@ export class RegistryClient {
   private readonly requestBucket: TokenBucket | undefined;
   /** Whether TLS connections present a client certificate (for error messages). */
   private readonly clientCertificate: boolean;
+  /**
+   * A TLS failure no retry can fix (an untrusted certificate, a refused
+   * client certificate): once seen, every request fails with it at once.
+   */
+  private fatalTls: FerryError | undefined;
   /** Paces blob bodies when a bandwidth cap is set; repositories wrap their streams with it. */
   readonly bandwidth: TokenBucket | undefined;
 
@@ -155,6 +160,7 @@ export class RegistryClient {
   }
 
   private async attempt(req: RegistryRequest): Promise<RegistryResponse> {
+    if (this.fatalTls) throw this.fatalTls;
     const origin = await this.resolveOrigin(req.signal);
     let url = new URL(req.path, origin);
     let method = req.method;
@@ -224,7 +230,14 @@ export class RegistryClient {
     } catch (err) {
       if (signal?.aborted) throw abortError(signal);
       const redacted = redactUrl(url.href);
-      const mapped = transportError(err, { method, url: redacted }, this.options.tlsFlag ?? '--tls-verify', { clientCertificate: this.clientCertificate });
+      let mapped = transportError(err, { method, url: redacted }, this.options.tlsFlag ?? '--tls-verify', { clientCertificate: this.clientCertificate });
+      if (mapped.code === 'TLS') this.fatalTls ??= mapped;
+      else if ((err as { code?: unknown }).code === 'ERR_HTTP2_INVALID_SESSION') {
+        // Requests sharing an HTTP/2 session that a TLS alert ended learn only that the session is gone;
+        // the request that met the alert reports it in the same turn of the event loop.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.fatalTls) mapped = this.fatalTls;
+      }
       if (httpChannel.hasSubscribers) {
         httpChannel.publish({ method, url: redacted, error: mapped.message, durationMs: Math.round(performance.now() - started) } satisfies HttpDebugMessage);
       }
