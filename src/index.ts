@@ -12,6 +12,8 @@ export { FerryError, isFerryError, type ErrorCode, type FerryErrorOptions, type 
 // Operations
 export { copy, type CopyOptions } from './api/copy.ts';
 export { inspect, inspectConfig, inspectRaw, type InspectOptions, type InspectResult } from './api/inspect.ts';
+export { formatInspect } from './api/inspect-format.ts';
+export { renderGoTemplate } from './template/go-template.ts';
 export { listTags, type ListTagsOptions, type ListTagsResult } from './api/tags.ts';
 export { deleteImage, type DeleteOptions } from './api/delete.ts';
 export { manifestDigest } from './api/manifest-digest.ts';
