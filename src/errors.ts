@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'IO' // local file system failure
   | 'ABORTED' // cancelled through an AbortSignal
   | 'CORRUPT' // stored content failed verification
-  | 'CONFLICT'; // concurrent modification that could not be resolved
+  | 'CONFLICT' // concurrent modification that could not be resolved
+  | 'POLICY_DENIED'; // the signature policy refused an image (missing, untrusted or mismatched signatures)
 
 export interface FerryErrorOptions {
   /** One line telling the user what to try next. */

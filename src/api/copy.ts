@@ -1,6 +1,8 @@
 import type { PlatformSelector } from '../oci/platform.ts';
 import { parsePlatform } from '../oci/platform.ts';
 import { copyImage, type CopyImageResult } from '../copy/copy-image.ts';
+import { parseTransportRef } from '../ref/transport-ref.ts';
+import { SignatureSession, type AdmittedManifest, type SignatureOptions, type SignaturesWritten } from '../signature/signature-session.ts';
 import type { CopyEventListener } from '../copy/events.ts';
 import type { InstanceSelection } from '../copy/select-instances.ts';
 import { openImage } from '../transports/open.ts';
@@ -25,8 +27,19 @@ export interface CopyOptions {
   dest?: RegistryAccessOptions | undefined;
   /** Annotations recorded with the destination name in OCI layouts. */
   annotations?: Record<string, string> | undefined;
+  /**
+   * Signature policy, carrying and signing (`--policy`, `--remove-signatures`,
+   * `--sign-by`, …), or a session shared with other copies. By default the
+   * user's containers policy is enforced and signatures travel.
+   */
+  signatures?: SignatureOptions | SignatureSession | undefined;
   signal?: AbortSignal | undefined;
   onEvent?: CopyEventListener | undefined;
+}
+
+/** A copy's result with what happened to signatures, per manifest written. */
+export interface CopyResult extends CopyImageResult {
+  signatures: SignaturesWritten[];
 }
 
 /** Turns `--all` / `--platform` into the engine's selection. */
@@ -44,31 +57,52 @@ export function instanceSelection(all: boolean | undefined, platforms: CopyOptio
  *
  * @example await copy('docker://registry.example/app:1.0', 'oci:/srv/mirror:app:1.0', { all: true })
  */
-export async function copy(source: string, destination: string, options: CopyOptions = {}): Promise<CopyImageResult> {
+export async function copy(source: string, destination: string, options: CopyOptions = {}): Promise<CopyResult> {
   const retry = { ...DEFAULT_RETRY_POLICY, ...(options.retryTimes !== undefined ? { retries: options.retryTimes } : {}) };
+  const sourceRef = parseTransportRef(source);
+  const destinationRef = parseTransportRef(destination);
+  const shared = options.signatures instanceof SignatureSession ? options.signatures : undefined;
+  const session = shared ?? (await SignatureSession.open(options.signatures instanceof SignatureSession ? {} : options.signatures));
   const pool = new RegistryPool({
     onRetry: (e) => options.onEvent?.({ type: 'retry', what: e.error.http?.url ?? 'request', attempt: e.attempt, delayMs: e.delayMs, reason: e.error.message }),
   });
-  const src = await openImage(source, { role: 'source', access: { retry, ...options.src }, pool, tlsFlag: '--src-tls-verify', signal: options.signal });
   try {
-    const dst = await openImage(destination, { role: 'destination', access: { retry, ...options.dest }, pool, tlsFlag: '--dest-tls-verify', signal: options.signal });
+    const src = { ...(await openImage(sourceRef, { role: 'source', access: { retry, ...options.src }, pool, tlsFlag: '--src-tls-verify', signal: options.signal })), transportRef: sourceRef };
     try {
-      return await copyImage({
-        source: src,
-        destination: dst,
-        instances: instanceSelection(options.all, options.platforms),
-        preserveDigests: options.preserveDigests,
-        annotations: options.annotations,
-        jobs: options.jobs,
-        retry,
-        signal: options.signal,
-        onEvent: options.onEvent,
-      });
+      const dst = { ...(await openImage(destinationRef, { role: 'destination', access: { retry, ...options.dest }, pool, tlsFlag: '--dest-tls-verify', signal: options.signal })), transportRef: destinationRef };
+      try {
+        session.checkCanSign(dst);
+        const admitted: AdmittedManifest[] = [];
+        const result = await copyImage({
+          source: src,
+          destination: dst,
+          instances: instanceSelection(options.all, options.platforms),
+          preserveDigests: options.preserveDigests,
+          annotations: options.annotations,
+          jobs: options.jobs,
+          retry,
+          policy: session.policyHook(src, dst, admitted),
+          signal: options.signal,
+          onEvent: options.onEvent,
+        });
+        const carried = admitted.filter((a) => !a.rewritten).map((a) => a.manifest.digest);
+        const signatures = await session.publish({
+          source: src,
+          destination: dst,
+          digests: carried,
+          signDigests: [...new Set([...carried, result.digest])],
+          signal: options.signal,
+        });
+        for (const w of signatures.flatMap((s) => s.warnings)) options.onEvent?.({ type: 'warning', message: w });
+        return { ...result, signatures };
+      } finally {
+        await dst.repository.close();
+      }
     } finally {
-      await dst.repository.close();
+      await src.repository.close();
     }
   } finally {
-    await src.repository.close();
     await pool.close();
+    if (!shared) await session.close();
   }
 }

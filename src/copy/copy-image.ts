@@ -14,6 +14,17 @@ import { selectInstances, type InstanceSelection } from './select-instances.ts';
 /** Blobs copied at once per image when the caller does not say (`--jobs`). */
 export const DEFAULT_JOBS = 6;
 
+/**
+ * One source manifest the copy is about to take, for a policy check:
+ * `rewritten` when the destination will hold a different manifest in its
+ * place (a subset of an index), so signatures naming its digest cannot travel.
+ */
+export interface CopyPolicyCheck {
+  manifest: RawManifest;
+  rewritten: boolean;
+  signal?: AbortSignal | undefined;
+}
+
 export interface CopyImageOptions {
   source: ImageTarget;
   destination: ImageTarget;
@@ -29,6 +40,14 @@ export interface CopyImageOptions {
   /** Shared across the images of one run so blobs are transferred once. */
   tracker?: BlobTracker | undefined;
   retry?: RetryPolicy | undefined;
+  /**
+   * Decides whether the source may be copied before anything of it is
+   * written (policy before bytes): called with the top manifest right after
+   * it is fetched when it is copied (an image, or an index copied whole or in
+   * part), and with each instance of an index that will be copied. Throw to
+   * refuse; nothing has reached the destination then.
+   */
+  policy?: ((check: CopyPolicyCheck) => Promise<void>) | undefined;
   signal?: AbortSignal | undefined;
   onEvent?: CopyEventListener | undefined;
 }
@@ -71,8 +90,10 @@ export async function copyImage(options: CopyImageOptions): Promise<CopyImageRes
   // Decide what to write: a list of manifests (children first) and the one the destination reference names.
   const toWrite: Planned[] = [];
   let named: RawManifest;
+  const admit = async (manifest: RawManifest, rewritten = false): Promise<void> => options.policy?.({ manifest, rewritten, signal });
   if (parsedTop.kind === 'index') {
     const selection = selectInstances(parsedTop.index, options.instances ?? { mode: 'system' }, source.display);
+    if (selection.kind !== 'single') await admit(top, selection.kind !== 'whole');
     emit({ type: 'manifest-resolved', source: source.display, digest: top.digest, mediaType: top.mediaType, instances: parsedTop.index.manifests.length });
     if (selection.kind === 'single') {
       if (options.preserveDigests) {
@@ -81,6 +102,7 @@ export async function copyImage(options: CopyImageOptions): Promise<CopyImageRes
         });
       }
       named = await src.manifestGet(selection.instance.digest, { signal });
+      await admit(named);
       toWrite.push(planImage(named, source.display));
     } else {
       if (!dst.capabilities.indexes) {
@@ -94,6 +116,7 @@ export async function copyImage(options: CopyImageOptions): Promise<CopyImageRes
         if (parsedChild.kind === 'index') {
           throw new FerryError('UNSUPPORTED', `${source.display}: nested index ${child.digest} is not supported`);
         }
+        await admit(childRaw);
         toWrite.push(planImage(childRaw, source.display));
       }
       if (selection.kind === 'whole') {
@@ -109,6 +132,7 @@ export async function copyImage(options: CopyImageOptions): Promise<CopyImageRes
     }
   } else {
     emit({ type: 'manifest-resolved', source: source.display, digest: top.digest, mediaType: top.mediaType, instances: 1 });
+    await admit(top);
     named = top;
     toWrite.push({ raw: top, blobs: manifestBlobs(parsedTop.manifest) });
   }

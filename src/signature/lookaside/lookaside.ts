@@ -1,0 +1,94 @@
+import { fileURLToPath } from 'node:url';
+import { getGlobalDispatcher, interceptors, request, type Dispatcher } from 'undici';
+import { FerryError } from '../../errors.ts';
+import { digestAlgorithm, digestHex, type Digest } from '../../oci/digest.ts';
+import { redactUrl } from '../../transports/registry/auth/redact.ts';
+import { MAX_SIGNATURE_BYTES } from '../simple-signing/payload.ts';
+import { MAX_SIGNATURES, readNumberedFiles, writeNumberedFiles } from '../storage/numbered-files.ts';
+
+/**
+ * A lookaside signature store (docs/signature-protocols.md of
+ * containers/image): signature N of manifest `sha256:<hex>` of a repository is
+ * `<base>/<repository>@sha256=<hex>/signature-N`, N from 1, read until the
+ * first one missing. Read over file://, http:// and https://; written to
+ * file:// only (a web server is filled from a staging directory).
+ */
+
+/** A lookaside web server that does not answer in this time is down. */
+const HTTP_TIMEOUT_MS = 30_000;
+/** Lookaside servers may hand signatures to a CDN; a few hops are enough. */
+const MAX_REDIRECTS = 3;
+
+let dispatcher: Dispatcher | undefined;
+function lookasideDispatcher(): Dispatcher {
+  dispatcher ??= getGlobalDispatcher().compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
+  return dispatcher;
+}
+
+/** The URL of signature `n` (from 1) of `digest` under a repository's lookaside base. */
+export function lookasideUrl(base: URL, digest: Digest, n: number): URL {
+  const url = new URL(base.href);
+  url.pathname = `${base.pathname}@${digestAlgorithm(digest)}=${digestHex(digest)}/signature-${n}`;
+  return url;
+}
+
+async function readHttp(url: URL, signal: AbortSignal | undefined): Promise<Uint8Array | undefined> {
+  let res;
+  try {
+    res = await request(url, { method: 'GET', signal: signal ?? null, headersTimeout: HTTP_TIMEOUT_MS, bodyTimeout: HTTP_TIMEOUT_MS, dispatcher: lookasideDispatcher() });
+  } catch (error) {
+    throw new FerryError('NETWORK', `cannot reach the lookaside ${redactUrl(url.href)}: ${(error as Error).message}`, { cause: error, retryable: true });
+  }
+  if (res.statusCode === 404) {
+    await res.body.dump();
+    return undefined;
+  }
+  if (res.statusCode !== 200) {
+    await res.body.dump();
+    throw new FerryError('REGISTRY', `lookaside ${redactUrl(url.href)} answered ${res.statusCode}`, { retryable: res.statusCode >= 500 });
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_SIGNATURE_BYTES) {
+      res.body.destroy();
+      throw new FerryError('INVALID_MANIFEST', `lookaside ${redactUrl(url.href)}: over ${MAX_SIGNATURE_BYTES} bytes, not a signature`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Every signature of `digest` stored under `base`, in order. */
+export async function readLookaside(base: URL, digest: Digest, signal: AbortSignal | undefined): Promise<Array<{ blob: Uint8Array; location: string }>> {
+  if (base.protocol === 'file:') {
+    const files = await readNumberedFiles((n) => fileURLToPath(lookasideUrl(base, digest, n)));
+    return files.map((f) => ({ blob: f.blob, location: `file://${f.path}` }));
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+    throw new FerryError('INVALID_CONFIG', `unsupported lookaside URL scheme ${base.protocol} (${redactUrl(base.href)}); use file://, http:// or https://`);
+  }
+  const out: Array<{ blob: Uint8Array; location: string }> = [];
+  for (let n = 1; n <= MAX_SIGNATURES; n++) {
+    const url = lookasideUrl(base, digest, n);
+    const blob = await readHttp(url, signal);
+    if (blob === undefined) break;
+    out.push({ blob, location: redactUrl(url.href) });
+  }
+  return out;
+}
+
+/**
+ * Replaces the signatures of `digest` under a `file://` base with `blobs`.
+ *
+ * @throws FerryError `INVALID_CONFIG` for an http(s) base: such a lookaside is written through a lookaside-staging directory.
+ */
+export async function writeLookaside(base: URL, digest: Digest, blobs: readonly Uint8Array[]): Promise<void> {
+  if (base.protocol !== 'file:') {
+    throw new FerryError('INVALID_CONFIG', `cannot write signatures to ${redactUrl(base.href)}: only file:// lookasides can be written`, {
+      hint: 'configure a "lookaside-staging: file:///…" directory in registries.d and publish it on the web server',
+    });
+  }
+  await writeNumberedFiles((n) => fileURLToPath(lookasideUrl(base, digest, n)), blobs);
+}

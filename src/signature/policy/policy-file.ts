@@ -1,0 +1,112 @@
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { ZodError } from 'zod';
+import { FerryError } from '../../errors.ts';
+import { signatureDebug } from '../signature-debug.ts';
+import { policySchema, type PolicyFile } from './policy-format.ts';
+
+/** The system-wide policy, read when the user has none (containers-policy.json(5)). */
+export const SYSTEM_POLICY_PATH = '/etc/containers/policy.json';
+/** The per-user policy, relative to $HOME; it wins over the system one. */
+export const USER_POLICY_PATH = '.config/containers/policy.json';
+/** A policy is a short JSON document; anything this large is not one. */
+const MAX_POLICY_BYTES = 4 * 1024 * 1024;
+
+/** The policy in force and where it came from. */
+export interface LoadedPolicy {
+  /** The file read, absent with `--insecure-policy` or when no file exists. */
+  path?: string | undefined;
+  /** The parsed policy; undefined means every image is accepted. */
+  policy: PolicyFile | undefined;
+  /** Why: a file was read, `--insecure-policy` was given, or no policy file exists anywhere. */
+  origin: 'file' | 'insecure' | 'none';
+}
+
+export interface LoadPolicyOptions {
+  /** `--policy FILE`; it must exist. */
+  path?: string | undefined;
+  /** `--insecure-policy`: accept anything, read nothing. */
+  insecure?: boolean | undefined;
+  /** Environment for HOME (default: the process's). */
+  env?: NodeJS.ProcessEnv | undefined;
+}
+
+/** `$.transports.docker["quay.io/ns"][0].keyPath`: where in the file a problem is. */
+export function jsonPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '$';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else if (typeof key === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) out += `.${key}`;
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out;
+}
+
+/** The first problems of a zod failure, one per line, each with its JSON path. */
+export function describeIssues(file: string, issues: ZodError['issues']): string {
+  const lines = issues.slice(0, 5).map((issue) => `${file}: ${jsonPath(issue.path)}: ${issue.message}`);
+  if (issues.length > 5) lines.push(`… and ${issues.length - 5} more`);
+  return lines.join('\n');
+}
+
+/**
+ * Parses and validates a whole policy document up front.
+ *
+ * @throws FerryError `INVALID_CONFIG` naming the file and the JSON path of each problem.
+ */
+export function parsePolicy(text: string, file: string): PolicyFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new FerryError('INVALID_CONFIG', `${file}: not valid JSON (${(error as Error).message})`, { hint: 'see containers-policy.json(5)' });
+  }
+  const result = policySchema.safeParse(json);
+  if (!result.success) {
+    throw new FerryError('INVALID_CONFIG', `invalid signature policy ${describeIssues(file, result.error.issues)}`, { hint: 'see containers-policy.json(5)' });
+  }
+  return result.data;
+}
+
+async function readIfPresent(path: string): Promise<string | undefined> {
+  try {
+    const text = await readFile(path, 'utf8');
+    if (text.length > MAX_POLICY_BYTES) throw new FerryError('INVALID_CONFIG', `${path}: over ${MAX_POLICY_BYTES} bytes, not a policy file`);
+    return text;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (error instanceof FerryError) throw error;
+    throw new FerryError('IO', `cannot read policy file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * Finds and loads the signature policy as skopeo does: `--policy FILE`, else
+ * `$HOME/.config/containers/policy.json`, else `/etc/containers/policy.json`.
+ * Where no file exists at all, every image is accepted (said on the debug
+ * channel) instead of failing as skopeo does.
+ *
+ * @throws FerryError `INVALID_CONFIG` for a missing `--policy` file or an invalid policy.
+ */
+export async function loadPolicy(options: LoadPolicyOptions = {}): Promise<LoadedPolicy> {
+  if (options.insecure) {
+    signatureDebug('--insecure-policy: every image is accepted without a policy check');
+    return { policy: undefined, origin: 'insecure' };
+  }
+  if (options.path !== undefined) {
+    const text = await readIfPresent(options.path);
+    if (text === undefined) throw new FerryError('INVALID_CONFIG', `policy file ${options.path} does not exist`, { hint: 'give an existing file to --policy' });
+    signatureDebug(`signature policy: ${options.path}`);
+    return { path: options.path, policy: parsePolicy(text, options.path), origin: 'file' };
+  }
+  const home = options.env?.['HOME'] ?? homedir();
+  for (const path of [join(home, USER_POLICY_PATH), SYSTEM_POLICY_PATH]) {
+    const text = await readIfPresent(path);
+    if (text === undefined) continue;
+    signatureDebug(`signature policy: ${path}`);
+    return { path, policy: parsePolicy(text, path), origin: 'file' };
+  }
+  signatureDebug(`no signature policy (${join(home, USER_POLICY_PATH)}, ${SYSTEM_POLICY_PATH}): every image is accepted`);
+  return { policy: undefined, origin: 'none' };
+}

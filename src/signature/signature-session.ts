@@ -1,0 +1,256 @@
+import type { BlobTracker } from '../copy/blob-tracker.ts';
+import { FerryError } from '../errors.ts';
+import type { Digest } from '../oci/digest.ts';
+import type { RawManifest } from '../oci/manifest.ts';
+import type { ImageReference } from '../ref/reference.ts';
+import { carryAttachments } from './carry-attachments.ts';
+import { loadRegistriesD } from './lookaside/registries-d.ts';
+import { evaluatePolicy, policyDenied, type PolicyDecision } from './policy/policy-evaluate.ts';
+import { loadPolicy, type LoadedPolicy } from './policy/policy-file.ts';
+import { PolicyKeys } from './policy/policy-keys.ts';
+import { policyNameOf } from './policy/policy-name.ts';
+import { identityReference } from './policy/policy-scopes.ts';
+import { signatureCount, type ImageSignatures } from './signature-types.ts';
+import { Signer, type SigningOptions } from './signing.ts';
+import { attachmentTag } from './sigstore/attachment-manifest.ts';
+import { attachmentReference, locateSignatures, transportRefOf, type SignatureLocation, type SignatureTarget } from './storage/signature-location.ts';
+import { SignatureStorage } from './storage/signature-storage.ts';
+
+/** Everything that decides how images are checked, carried and signed in one run. */
+export interface SignatureOptions extends SigningOptions {
+  /** `--policy FILE`. */
+  policyPath?: string | undefined;
+  /** `--insecure-policy`. */
+  insecurePolicy?: boolean | undefined;
+  /** `--registries.d DIR`. */
+  registriesDir?: string | undefined;
+  /** `--remove-signatures`: carry no signatures or attachments. */
+  removeSignatures?: boolean | undefined;
+}
+
+/** What reached the destination for one manifest. */
+export interface SignaturesWritten {
+  digest: Digest;
+  /** Simple signing signatures carried from the source. */
+  simple: number;
+  /** Cosign signatures carried (merged into an existing `.sig`, or inside a copied one). */
+  sigstore: number;
+  /** Attachment tags and referrers copied byte for byte. */
+  attachments: string[];
+  /** Signatures made here: `gpg` and/or `sigstore`. */
+  signed: Array<'gpg' | 'sigstore'>;
+  /** Where simple signatures and `.sig` manifests went. */
+  locations: string[];
+  /** Non-fatal notes (tags left as they were at the destination, attachments the destination cannot hold). */
+  warnings: string[];
+}
+
+/** How a manifest takes part in a copy, as the copy engine reports it to the policy hook. */
+export interface AdmittedManifest {
+  manifest: RawManifest;
+  /** The destination stores a different manifest in its place (a subset index): its signatures cannot travel. */
+  rewritten: boolean;
+}
+
+/**
+ * One run's trust machinery, meant to be shared by every image of the run:
+ * the signature policy and registries.d (loaded and validated once), the
+ * policy's keys, the signing keys, and caches of signatures read.
+ *
+ * Per image, callers use it in this order:
+ * 1. {@link admit} (or the copy engine's `policy` hook from {@link policyHook})
+ *    for each source manifest before any blob is written: evaluates the
+ *    policy and refuses with `POLICY_DENIED`;
+ * 2. the copy;
+ * 3. {@link publish} for the manifests written: carries the source's
+ *    signatures and attachments (unless `removeSignatures`) and signs.
+ * Then {@link close} once.
+ */
+export class SignatureSession {
+  readonly policy: LoadedPolicy;
+  readonly storage: SignatureStorage;
+  readonly signer: Signer | undefined;
+  readonly removeSignatures: boolean;
+  private readonly keys = new PolicyKeys();
+  private readonly cache = new Map<string, Promise<ImageSignatures>>();
+
+  private constructor(policy: LoadedPolicy, storage: SignatureStorage, signer: Signer | undefined, removeSignatures: boolean) {
+    this.policy = policy;
+    this.storage = storage;
+    this.signer = signer;
+    this.removeSignatures = removeSignatures;
+  }
+
+  /**
+   * Loads and validates the policy and registries.d and prepares signing keys.
+   *
+   * @throws FerryError `INVALID_CONFIG` for a malformed policy or registries.d file, a missing key or a wrong passphrase.
+   */
+  static async open(options: SignatureOptions = {}): Promise<SignatureSession> {
+    const [policy, registriesD, signer] = await Promise.all([
+      loadPolicy({ path: options.policyPath, insecure: options.insecurePolicy, env: options.env }),
+      loadRegistriesD({ dir: options.registriesDir, env: options.env }),
+      Signer.prepare(options),
+    ]);
+    return new SignatureSession(policy, new SignatureStorage(registriesD), signer, options.removeSignatures === true);
+  }
+
+  /** The signatures of manifest `digest` at `target`, read once per run. */
+  signaturesOf(target: SignatureTarget, digest: Digest, signal?: AbortSignal): Promise<ImageSignatures> {
+    const location = locateSignatures(target);
+    const key = `${location.target.repository.storageId} ${location.target.repository.repository} ${location.kind === 'layout' ? location.name : ''} ${digest}`;
+    let found = this.cache.get(key);
+    if (!found) {
+      found = this.storage.read(location, digest, signal);
+      this.cache.set(key, found);
+      found.catch(() => this.cache.delete(key));
+    }
+    return found;
+  }
+
+  /**
+   * The policy's decision on one manifest of `source`. `identity` gives a
+   * registry identity to an image whose transport has none (a layout entry's
+   * `io.ferry.source`).
+   */
+  async evaluate(args: { source: SignatureTarget; manifest: RawManifest; identity?: ImageReference | undefined; signal?: AbortSignal | undefined }): Promise<PolicyDecision> {
+    const name = await policyNameOf(transportRefOf(args.source), { identity: args.identity });
+    return evaluatePolicy(this.policy, this.keys, {
+      name,
+      display: args.source.display,
+      manifest: args.manifest,
+      signatures: () => this.signaturesOf(args.source, args.manifest.digest, args.signal),
+      signal: args.signal,
+    });
+  }
+
+  /**
+   * Decides whether `manifest` of `source` may be copied to `destination`,
+   * before any of it is written: the policy, then (unless signatures are
+   * removed) whether the destination can hold the signatures it has.
+   *
+   * @throws FerryError `POLICY_DENIED` naming the requirement that failed; `UNSUPPORTED` when signatures cannot travel.
+   */
+  async admit(args: { source: SignatureTarget; destination: SignatureTarget; manifest: RawManifest; rewritten?: boolean | undefined; identity?: ImageReference | undefined; signal?: AbortSignal | undefined }): Promise<PolicyDecision> {
+    const decision = await this.evaluate(args);
+    if (!decision.allowed) throw policyDenied(decision);
+    if (this.removeSignatures) return decision;
+    const found = await this.signaturesOf(args.source, args.manifest.digest, args.signal);
+    if (signatureCount(found) === 0) return decision;
+    const where = `${args.source.display}@${args.manifest.digest}`;
+    if (args.rewritten) {
+      throw new FerryError('UNSUPPORTED', `${where} is signed, and copying part of it writes a new index whose digest its signatures do not name`, {
+        hint: 'copy every instance with --all, or drop the signatures with --remove-signatures',
+      });
+    }
+    const destination = locateSignatures(args.destination);
+    if (destination.kind === 'none' && found.simple.length + found.sigstore.length > 0) {
+      throw new FerryError('UNSUPPORTED', `${where} is signed, and ${args.destination.display} cannot store signatures`, {
+        hint: 'copy with --remove-signatures, or to a registry, oci: or dir: destination',
+      });
+    }
+    return decision;
+  }
+
+  /** A `policy` hook for the copy engine that admits each manifest and records it for {@link publish}. */
+  policyHook(source: SignatureTarget, destination: SignatureTarget, admitted: AdmittedManifest[]) {
+    return async (check: { manifest: RawManifest; rewritten: boolean; signal?: AbortSignal | undefined }): Promise<void> => {
+      await this.admit({ source, destination, manifest: check.manifest, rewritten: check.rewritten, signal: check.signal });
+      admitted.push({ manifest: check.manifest, rewritten: check.rewritten });
+    };
+  }
+
+  /**
+   * After a copy: for each manifest `digests` names (written unchanged),
+   * carries the source's signatures and attachments to the destination
+   * (unless signatures are removed), then signs every manifest in
+   * `signDigests` (default: `digests`) when signing was asked for.
+   */
+  async publish(args: {
+    source: SignatureTarget;
+    destination: SignatureTarget;
+    digests: readonly Digest[];
+    signDigests?: readonly Digest[] | undefined;
+    tracker?: BlobTracker | undefined;
+    signal?: AbortSignal | undefined;
+  }): Promise<SignaturesWritten[]> {
+    const source = locateSignatures(args.source);
+    const destination = locateSignatures(args.destination);
+    const out = new Map<Digest, SignaturesWritten>();
+    const entry = (digest: Digest): SignaturesWritten => {
+      let e = out.get(digest);
+      if (!e) {
+        e = { digest, simple: 0, sigstore: 0, attachments: [], signed: [], locations: [], warnings: [] };
+        out.set(digest, e);
+      }
+      return e;
+    };
+    if (!this.removeSignatures) {
+      for (const digest of args.digests) await this.carry(source, destination, digest, entry(digest), args);
+    }
+    if (this.signer !== undefined) {
+      for (const digest of args.signDigests ?? args.digests) await this.sign(destination, digest, entry(digest), args.signal);
+    }
+    return [...out.values()];
+  }
+
+  private async carry(source: SignatureLocation, destination: SignatureLocation, digest: Digest, e: SignaturesWritten, args: { tracker?: BlobTracker | undefined; signal?: AbortSignal | undefined }): Promise<void> {
+    const { signal } = args;
+    const found = await this.signaturesOf(source.target, digest, signal);
+    if (found.simple.length > 0) {
+      e.locations.push(await this.storage.writeSimple(destination, digest, found.simple.map((s) => s.blob), signal));
+      e.simple = found.simple.length;
+    }
+    const attachmentsMove = (source.kind === 'registry' || source.kind === 'layout') && (destination.kind === 'registry' || destination.kind === 'layout');
+    if (attachmentsMove && this.storage.usesAttachments(destination)) {
+      const carried = await carryAttachments(source, destination, digest, { tracker: args.tracker, signal });
+      e.attachments.push(...carried.copied);
+      const sigTag = attachmentReference(destination, attachmentTag(digest, '.sig'));
+      const sigKept = carried.kept.some((k) => k.endsWith(`:${sigTag}`));
+      if (carried.copied.includes(sigTag)) e.sigstore = found.sigstore.length;
+      for (const kept of carried.kept.filter((k) => !k.endsWith(`:${sigTag}`))) e.warnings.push(`${kept} already exists with other content; left as it is`);
+      if (sigKept && found.sigstore.length > 0) {
+        e.locations.push(await this.storage.writeSigstore(destination, digest, found.sigstore, signal));
+        e.sigstore = found.sigstore.length;
+      }
+    } else if (found.sigstore.length > 0) {
+      if (this.storage.canStore(destination, 'sigstore')) {
+        e.locations.push(await this.storage.writeSigstore(destination, digest, found.sigstore, signal));
+        e.sigstore = found.sigstore.length;
+      } else {
+        e.warnings.push(`${found.sigstore.length} sigstore signature(s) of ${digest} not written: use-sigstore-attachments is false for ${destination.target.display}`);
+      }
+    }
+  }
+
+  private async sign(destination: SignatureLocation, digest: Digest, e: SignaturesWritten, signal: AbortSignal | undefined): Promise<void> {
+    const signer = this.signer!;
+    const own = destination.kind === 'registry' ? identityReference(destination.reference) : undefined;
+    const identity = signer.identityFor(own, destination.target.display);
+    const gpg = await signer.gpg(digest, identity, signal);
+    if (gpg !== undefined) {
+      e.locations.push(await this.storage.writeSimple(destination, digest, [gpg], signal));
+      e.signed.push('gpg');
+    }
+    const sigstore = signer.sigstore(digest, identity);
+    if (sigstore !== undefined) {
+      e.locations.push(await this.storage.writeSigstore(destination, digest, [sigstore], signal));
+      e.signed.push('sigstore');
+    }
+  }
+
+  /** Checks, before copying, that signing `destination` is possible (it has an identity or --sign-identity was given). */
+  checkCanSign(destination: SignatureTarget): void {
+    if (this.signer === undefined) return;
+    const location = locateSignatures(destination);
+    if (location.kind === 'none') {
+      throw new FerryError('UNSUPPORTED', `cannot sign ${destination.display}: it cannot store signatures`, { hint: 'sign when copying to a registry, oci: or dir: destination' });
+    }
+    this.signer.identityFor(location.kind === 'registry' ? location.reference : undefined, destination.display);
+  }
+
+  /** Removes temporary keyrings. */
+  async close(): Promise<void> {
+    await this.keys.dispose();
+  }
+}

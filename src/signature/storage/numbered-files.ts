@@ -1,0 +1,53 @@
+import { mkdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { FerryError } from '../../errors.ts';
+import { MAX_SIGNATURE_BYTES } from '../simple-signing/payload.ts';
+
+/**
+ * Signatures stored as numbered files `…signature-1`, `…signature-2`, … (a
+ * `file://` lookaside, a `dir:` image): read until the first missing number;
+ * written as a whole list, with higher numbers left by an earlier list removed.
+ */
+
+/** A loop guard: no image has this many signatures. */
+export const MAX_SIGNATURES = 1000;
+
+export async function readNumberedFiles(pathOf: (n: number) => string): Promise<Array<{ blob: Uint8Array; path: string }>> {
+  const out: Array<{ blob: Uint8Array; path: string }> = [];
+  for (let n = 1; n <= MAX_SIGNATURES; n++) {
+    const path = pathOf(n);
+    let blob: Buffer;
+    try {
+      blob = await readFile(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') break;
+      throw new FerryError('IO', `cannot read signature ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    if (blob.length > MAX_SIGNATURE_BYTES) throw new FerryError('INVALID_MANIFEST', `${path}: over ${MAX_SIGNATURE_BYTES} bytes, not a signature`);
+    out.push({ blob, path });
+  }
+  return out;
+}
+
+export async function writeNumberedFiles(pathOf: (n: number) => string, blobs: readonly Uint8Array[]): Promise<void> {
+  try {
+    for (const [i, blob] of blobs.entries()) {
+      const path = pathOf(i + 1);
+      await mkdir(dirname(path), { recursive: true });
+      const tmp = `${path}.tmp-${process.pid}`;
+      await writeFile(tmp, blob, { mode: 0o644 });
+      await rename(tmp, path);
+    }
+    for (let n = blobs.length + 1; n <= MAX_SIGNATURES; n++) {
+      try {
+        await unlink(pathOf(n));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') break;
+        throw error;
+      }
+    }
+  } catch (error) {
+    await Promise.all(blobs.map((_, i) => rm(`${pathOf(i + 1)}.tmp-${process.pid}`, { force: true })));
+    throw new FerryError('IO', `cannot write signatures to ${dirname(pathOf(1))}: ${(error as Error).message}`, { cause: error });
+  }
+}
