@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a fresh checkout: a Node >= 22 (scripts/node.sh) and the npm dependencies.
 # With --peers it also installs the real peers the tests and benchmarks run against
-# (Debian's docker-registry, skopeo, umoci, openssl, apache2-utils) when missing.
+# (Debian's docker-registry, skopeo, umoci, openssl, apache2-utils, GnuPG) when missing.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -12,7 +12,7 @@ fi
 bash scripts/build.sh
 if [ "${1:-}" = "--peers" ]; then
   missing=()
-  for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci openssl:openssl htpasswd:apache2-utils; do
+  for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci openssl:openssl htpasswd:apache2-utils gpg:gnupg gpgv:gpgv; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
   if [ ${#missing[@]} -gt 0 ]; then

@@ -1,9 +1,11 @@
 import { subscribe } from 'node:diagnostics_channel';
 import { Command, CommanderError } from 'commander';
+import { signatureChannel } from '../signature/signature-debug.ts';
 import { httpChannel, type HttpDebugMessage } from '../transports/registry/registry-client.ts';
 import { normalizeBoolArgs } from './bool-args.ts';
 import type { CommandContext, CommandModule } from './context.ts';
 import { createOutput, describeError, exitCodeFor, EXIT, type OutputMode } from './output.ts';
+import { addGlobalSignatureFlags } from './signature-flags.ts';
 /**
  * Command modules by name, loaded on demand: `ferry copy` never loads the
  * YAML, schema and server code of other commands, which keeps start-up time
@@ -11,6 +13,8 @@ import { createOutput, describeError, exitCodeFor, EXIT, type OutputMode } from 
  */
 const COMMANDS: Record<string, () => Promise<CommandModule[]>> = {
   copy: async () => [(await import('./commands/copy.ts')).copyCommand],
+  'verify-signatures': async () => [(await import('./commands/verify-signatures.ts')).verifySignaturesCommand],
+  'generate-sigstore-key': async () => [(await import('./commands/generate-sigstore-key.ts')).generateSigstoreKeyCommand],
   inspect: async () => [(await import('./commands/inspect.ts')).inspectCommand],
   'list-tags': async () => [(await import('./commands/list-tags.ts')).listTagsCommand],
   delete: async () => [(await import('./commands/delete.ts')).deleteCommand],
@@ -26,9 +30,12 @@ const COMMANDS: Record<string, () => Promise<CommandModule[]>> = {
   mirror: async () => [(await import('./commands/mirror.ts')).mirrorCommand],
 };
 
+/** Global options that take a value: the word after them is not the command. */
+const GLOBAL_VALUE_OPTIONS = new Set(['--policy', '--registries.d']);
+
 /** The modules to load for this command line: the named command's, or all of them. */
 async function commandModules(argv: string[]): Promise<CommandModule[]> {
-  const name = argv.find((a) => !a.startsWith('-'));
+  const name = argv.find((a, i) => !a.startsWith('-') && !GLOBAL_VALUE_OPTIONS.has(argv[i - 1] ?? ''));
   if (name === undefined && (argv.includes('--version') || argv.includes('-V'))) return [];
   const loaders = name !== undefined && COMMANDS[name] ? [COMMANDS[name]] : Object.values(COMMANDS);
   return (await Promise.all(loaders.map((load) => load()))).flat();
@@ -60,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
       const m = message as HttpDebugMessage;
       process.stderr.write(`debug: ${m.method} ${m.url} → ${m.status ?? m.error} (${m.durationMs} ms)\n`);
     });
+    subscribe(signatureChannel.name, (message) => process.stderr.write(`debug: ${String(message)}\n`));
   }
   const ctx: CommandContext = { output, signal: controller.signal, setExitCode: (code) => void (exitCode = Math.max(exitCode, code)) };
   const program = new Command('ferry')
@@ -68,9 +76,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('-q, --quiet', 'print only results and errors')
     .option('--json', 'print machine-readable events and results (one JSON object per line)')
     .option('--debug', 'show HTTP requests (secrets redacted) and error causes')
+    .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+  addGlobalSignatureFlags(program);
   for (const register of await commandModules(argv)) register(program, ctx);
   program.commands.forEach((c) => c.exitOverride());
   try {

@@ -10,7 +10,10 @@ import { loadPolicy, type LoadedPolicy } from './policy/policy-file.ts';
 import { PolicyKeys } from './policy/policy-keys.ts';
 import { policyNameOf } from './policy/policy-name.ts';
 import { identityReference } from './policy/policy-scopes.ts';
+import { listSignatures } from './signature-listing.ts';
 import { signatureCount, type ImageSignatures } from './signature-types.ts';
+import { GpgKeyring } from './simple-signing/gpg.ts';
+import type { SignatureCheck } from './policy/signature-checks.ts';
 import { Signer, type SigningOptions } from './signing.ts';
 import { attachmentTag } from './sigstore/attachment-manifest.ts';
 import { attachmentReference, locateSignatures, transportRefOf, type SignatureLocation, type SignatureTarget } from './storage/signature-location.ts';
@@ -73,6 +76,7 @@ export class SignatureSession {
   readonly removeSignatures: boolean;
   private readonly keys = new PolicyKeys();
   private readonly cache = new Map<string, Promise<ImageSignatures>>();
+  private emptyKeyring: Promise<GpgKeyring> | undefined;
 
   private constructor(policy: LoadedPolicy, storage: SignatureStorage, signer: Signer | undefined, removeSignatures: boolean) {
     this.policy = policy;
@@ -122,6 +126,18 @@ export class SignatureSession {
       signatures: () => this.signaturesOf(args.source, args.manifest.digest, args.signal),
       signal: args.signal,
     });
+  }
+
+  /**
+   * The decision on one manifest plus every signature found for it: judged by
+   * the policy where a requirement applies, else what it claims (unverified).
+   */
+  async inspect(args: { source: SignatureTarget; manifest: RawManifest; identity?: ImageReference | undefined; signal?: AbortSignal | undefined }): Promise<{ decision: PolicyDecision; signatures: SignatureCheck[] }> {
+    const decision = await this.evaluate(args);
+    const found = await this.signaturesOf(args.source, args.manifest.digest, args.signal);
+    this.emptyKeyring ??= GpgKeyring.create([]);
+    const signatures = await listSignatures(found, decision.signatures, () => this.emptyKeyring!, args.signal);
+    return { decision, signatures };
   }
 
   /**
@@ -252,5 +268,7 @@ export class SignatureSession {
   /** Removes temporary keyrings. */
   async close(): Promise<void> {
     await this.keys.dispose();
+    const empty = await this.emptyKeyring?.catch(() => undefined);
+    await empty?.dispose();
   }
 }

@@ -13,6 +13,9 @@ const INSTALL_HINT: Record<string, string> = {
   umoci: 'apt-get install umoci',
   openssl: 'apt-get install openssl',
   htpasswd: 'apt-get install apache2-utils',
+  gpg: 'apt-get install gnupg',
+  gpgconf: 'apt-get install gnupg',
+  gpgv: 'apt-get install gpgv',
 };
 
 const found = new Map<string, string | undefined>();

@@ -4,7 +4,8 @@ import { peerPath } from './peers.ts';
 
 /**
  * skopeo 1.9 as the independent peer. Every run passes the global
- * `--insecure-policy` (1.9 refuses to copy without a policy.json otherwise).
+ * `--insecure-policy` (1.9 refuses to copy without a policy.json otherwise)
+ * unless a test gives it a `policy` to enforce.
  */
 
 /** Large copies on a shared 2-core box still finish well inside this. */
@@ -19,8 +20,12 @@ export interface SkopeoResult {
 export interface SkopeoOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
-  /** Extra environment, e.g. REGISTRY_AUTH_FILE. */
+  /** Extra environment, e.g. REGISTRY_AUTH_FILE or GNUPGHOME. */
   env?: Record<string, string>;
+  /** A policy.json to enforce (global `--policy`) instead of `--insecure-policy`. */
+  policy?: string;
+  /** A registries.d directory (global `--registries.d`): where skopeo reads and writes lookaside signatures. */
+  registriesD?: string;
 }
 
 const SECRET_FLAGS = new Set(['--creds', '--src-creds', '--dest-creds', '--password', '--registry-token', '--src-registry-token', '--dest-registry-token']);
@@ -40,9 +45,13 @@ export function redactArgs(args: readonly string[]): string {
   return out.join(' ');
 }
 
-/** Runs `skopeo --insecure-policy ARGS…` and collects its output; never throws for a non-zero exit. */
+/** Runs `skopeo --insecure-policy ARGS…` (or `--policy FILE`) and collects its output; never throws for a non-zero exit. */
 export function runSkopeo(args: readonly string[], options: SkopeoOptions = {}): Promise<SkopeoResult> {
-  return runChild(peerPath('skopeo'), ['--insecure-policy', ...args], {
+  const global = [
+    ...(options.policy !== undefined ? ['--policy', options.policy] : ['--insecure-policy']),
+    ...(options.registriesD !== undefined ? ['--registries.d', options.registriesD] : []),
+  ];
+  return runChild(peerPath('skopeo'), [...global, ...args], {
     env: { ...process.env, ...options.env },
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     signal: options.signal,

@@ -6,6 +6,8 @@ import { parseTransportRef } from '../../ref/transport-ref.ts';
 import type { CommandContext } from '../context.ts';
 import { ProgressRenderer, formatBytes } from '../progress.ts';
 import { accessFrom, addAccessFlags, parsePositiveInt } from '../registry-flags.ts';
+import { addSigningFlags, signatureOptionsFrom } from '../signature-flags.ts';
+import { describeSignaturesWritten } from '../signature-output.ts';
 
 export function copyCommand(program: Command, ctx: CommandContext): void {
   const cmd = program
@@ -23,7 +25,8 @@ export function copyCommand(program: Command, ctx: CommandContext): void {
     .option('-q, --quiet', 'print nothing but errors');
   addAccessFlags(cmd, 'src');
   addAccessFlags(cmd, 'dest');
-  cmd.action(async (source: string, destination: string, opts: Record<string, unknown>) => {
+  addSigningFlags(cmd);
+  cmd.action(async (source: string, destination: string, opts: Record<string, unknown>, command: Command) => {
     if (opts['all'] && opts['platform']) throw new FerryError('USAGE', '--all and --platform are mutually exclusive');
     const common = { authFile: opts['authfile'] as string | undefined, retryTimes: opts['retryTimes'] as number | undefined };
     const progress = new ProgressRenderer(ctx.output);
@@ -36,6 +39,7 @@ export function copyCommand(program: Command, ctx: CommandContext): void {
         retryTimes: common.retryTimes,
         src: accessFrom(opts, 'src', common),
         dest: accessFrom(opts, 'dest', common),
+        signatures: signatureOptionsFrom(command),
         signal: ctx.signal,
         onEvent: progress.listener,
       });
@@ -49,6 +53,7 @@ export function copyCommand(program: Command, ctx: CommandContext): void {
         const moved = `${b.uploaded} ${b.uploaded === 1 ? 'blob' : 'blobs'} ${toRegistry ? 'uploaded' : 'written'} (${formatBytes(result.bytesTransferred)})`;
         const mounted = toRegistry || b.mounted > 0 ? `, ${b.mounted} mounted` : '';
         ctx.output.info(`Copied ${result.source} → ${result.destination} (${result.digest}): ${moved}${mounted}, ${b.exists} already present`);
+        for (const line of describeSignaturesWritten(result.signatures)) ctx.output.info(line);
       }
     } finally {
       progress.stop();

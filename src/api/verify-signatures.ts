@@ -1,0 +1,117 @@
+import { ANNOTATION_SOURCE } from '../oci/descriptor.ts';
+import { formatPlatform, parseManifest } from '../oci/manifest.ts';
+import { formatReference, parseReference, type ImageReference } from '../ref/reference.ts';
+import { parseTransportRef, type TransportRef } from '../ref/transport-ref.ts';
+import type { SignatureCheck } from '../signature/policy/signature-checks.ts';
+import { SignatureSession, type SignatureOptions } from '../signature/signature-session.ts';
+import type { SignatureTarget } from '../signature/storage/signature-location.ts';
+import { entryRefName, openLayoutStore, type LayoutStore } from '../transports/layout/index.ts';
+import { openImage } from '../transports/open.ts';
+import type { RegistryAccessOptions } from '../transports/registry/access-options.ts';
+import { RegistryPool } from '../transports/registry/registry-pool.ts';
+
+export interface VerifySignaturesOptions {
+  /** Policy and registries.d (`--policy`, `--registries.d`), or a session to share. */
+  signatures?: SignatureOptions | SignatureSession | undefined;
+  /** Registry access for docker:// images. */
+  access?: RegistryAccessOptions | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** The verdict on one manifest: an image, an index, or an instance of an index. */
+export interface ManifestVerification {
+  digest: string;
+  mediaType: string;
+  /** os/arch of an index instance. */
+  platform?: string | undefined;
+  allowed: boolean;
+  policy: string;
+  scope: string;
+  reason?: string | undefined;
+  signatures: SignatureCheck[];
+}
+
+/** One image: accepted when every manifest of it is (the index and each instance a node may pull). */
+export interface ImageVerification {
+  image: string;
+  /** The registry identity signatures were matched against (`io.ferry.source` of a store entry). */
+  identity?: string | undefined;
+  allowed: boolean;
+  manifests: ManifestVerification[];
+}
+
+/** Ref names of attachments (`sha256-<hex>.sig`…, referrers fallback tags): not images to judge. */
+const ATTACHMENT_NAME_RE = /(?:^|:)[a-z0-9]+-[a-f0-9]{32,}(?:\.sig|\.att|\.sbom)?$/;
+
+function sourceIdentity(annotations: Record<string, string> | undefined): ImageReference | undefined {
+  const source = annotations?.[ANNOTATION_SOURCE];
+  if (source === undefined) return undefined;
+  try {
+    return parseReference(source.replace(/^docker:\/\//, ''));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The images `input` names: itself, or every named image of an OCI layout given without a name. */
+async function expand(ref: TransportRef, layouts: Map<string, Promise<LayoutStore>>): Promise<Array<{ ref: TransportRef; identity?: ImageReference | undefined }>> {
+  if (ref.transport !== 'oci') return [{ ref }];
+  let opening = layouts.get(ref.path);
+  if (!opening) {
+    opening = openLayoutStore(ref.path, { create: false });
+    layouts.set(ref.path, opening);
+  }
+  const entries = await (await opening).listEntries();
+  if (ref.name !== undefined) {
+    const entry = entries.find((e) => entryRefName(e) === ref.name);
+    return [{ ref, identity: sourceIdentity(entry?.annotations) }];
+  }
+  const names = new Map<string, ImageReference | undefined>();
+  for (const entry of entries) {
+    const name = entryRefName(entry);
+    if (name !== undefined && !ATTACHMENT_NAME_RE.test(name)) names.set(name, sourceIdentity(entry.annotations));
+  }
+  return [...names].sort(([a], [b]) => a.localeCompare(b)).map(([name, identity]) => ({ ref: { transport: 'oci', path: ref.path, name }, identity }));
+}
+
+/**
+ * Checks images against the signature policy without copying them, as an
+ * auditor does before deploying: a registry image, a layout image, or every
+ * image of a layout store (`oci:PATH`). For an index, the index and each
+ * instance are judged. Store images are matched against the identity their
+ * `io.ferry.source` records.
+ */
+export async function verifySignatures(image: string, options: VerifySignaturesOptions = {}): Promise<ImageVerification[]> {
+  const shared = options.signatures instanceof SignatureSession ? options.signatures : undefined;
+  const session = shared ?? (await SignatureSession.open(options.signatures instanceof SignatureSession ? {} : options.signatures));
+  const pool = new RegistryPool();
+  const layouts = new Map<string, Promise<LayoutStore>>();
+  const { signal } = options;
+  try {
+    const results: ImageVerification[] = [];
+    for (const { ref, identity } of await expand(parseTransportRef(image), layouts)) {
+      const opened = await openImage(ref, { role: 'source', access: options.access, pool, tlsFlag: '--tls-verify', signal, layouts });
+      const target: SignatureTarget = { ...opened, transportRef: ref };
+      try {
+        const top = await target.repository.manifestGet(target.reference ?? 'latest', { signal });
+        const manifests: ManifestVerification[] = [];
+        const judge = async (manifest: typeof top, platform?: string): Promise<void> => {
+          const { decision, signatures } = await session.inspect({ source: target, manifest, identity, signal });
+          manifests.push({ digest: manifest.digest, mediaType: manifest.mediaType, platform, allowed: decision.allowed, policy: decision.policy, scope: decision.scope, reason: decision.reason, signatures });
+        };
+        await judge(top);
+        const parsed = parseManifest(top.bytes, top.mediaType, target.display);
+        if (parsed.kind === 'index') {
+          for (const child of parsed.index.manifests) await judge(await target.repository.manifestGet(child.digest, { signal }), formatPlatform(child.platform));
+        }
+        results.push({ image: target.display, identity: identity && formatReference(identity), allowed: manifests.every((m) => m.allowed), manifests });
+      } finally {
+        await target.repository.close();
+      }
+    }
+    return results;
+  } finally {
+    await pool.close();
+    if (!shared) await session.close();
+  }
+}
