@@ -30,6 +30,8 @@ export interface LoadPolicyOptions {
   insecure?: boolean | undefined;
   /** Environment for HOME (default: the process's). */
   env?: NodeJS.ProcessEnv | undefined;
+  /** The system-wide file (default {@link SYSTEM_POLICY_PATH}); tests point it elsewhere. */
+  systemPath?: string | undefined;
 }
 
 /** `$.transports.docker["quay.io/ns"][0].keyPath`: where in the file a problem is. */
@@ -101,12 +103,13 @@ export async function loadPolicy(options: LoadPolicyOptions = {}): Promise<Loade
     return { path: options.path, policy: parsePolicy(text, options.path), origin: 'file' };
   }
   const home = options.env?.['HOME'] ?? homedir();
-  for (const path of [join(home, USER_POLICY_PATH), SYSTEM_POLICY_PATH]) {
+  const system = options.systemPath ?? SYSTEM_POLICY_PATH;
+  for (const path of [join(home, USER_POLICY_PATH), system]) {
     const text = await readIfPresent(path);
     if (text === undefined) continue;
     signatureDebug(`signature policy: ${path}`);
     return { path, policy: parsePolicy(text, path), origin: 'file' };
   }
-  signatureDebug(`no signature policy (${join(home, USER_POLICY_PATH)}, ${SYSTEM_POLICY_PATH}): every image is accepted`);
+  signatureDebug(`no signature policy (${join(home, USER_POLICY_PATH)}, ${system}): every image is accepted`);
   return { policy: undefined, origin: 'none' };
 }
