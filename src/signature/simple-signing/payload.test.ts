@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { digestOf } from '../../oci/digest.ts';
 import { ATOMIC_SIGNATURE_TYPE, COSIGN_SIGNATURE_TYPE, buildPayload, digestMatches, parsePayload } from './payload.ts';
 
-const D = `sha256:${'d'.repeat(64)}`;
+const D = `sha256:${'d'.repeat(64)}` as const;
 const critical = (extra: Record<string, unknown> = {}) => ({ type: ATOMIC_SIGNATURE_TYPE, image: { 'docker-manifest-digest': D }, identity: { 'docker-reference': 'quay.io/app:1' }, ...extra });
 
 test('payloads round-trip, and parsing is strict about what a signer claims', () => {
