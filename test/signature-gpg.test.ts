@@ -24,6 +24,12 @@ const skip = requirePeer('docker-registry', 'skopeo', 'gpg', 'gpgv', 'gpgconf');
 const images = syntheticStore([
   { name: 'sig/app', tag: 'v1', layers: [64 * 1024, 32 * 1024] },
   { name: 'sig/other', tag: 'v1', layers: [48 * 1024] },
+  {
+    name: 'sig/multi',
+    tag: 'v1',
+    layers: [16 * 1024],
+    platforms: [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }, { os: 'linux', architecture: 'ppc64le' }],
+  },
 ]);
 
 interface VerifyResult {
@@ -75,6 +81,7 @@ describe('GPG simple signing with skopeo as the peer', { skip }, () => {
     await writeFile(join(registriesD, 'default.yaml'), `default-docker:\n  lookaside: file://${lookaside}\n  lookaside-staging: file://${lookaside}\n`);
     await seedRegistry(registry.host, images.repository('sig/app'), ['v1']);
     await seedRegistry(registry.host, images.repository('sig/other'), ['v1']);
+    await seedRegistry(registry.host, images.repository('sig/multi'), ['v1']);
     await skopeoSign(ref('sig/app'), ref('signed/app'), alice);
   });
 
@@ -177,5 +184,29 @@ describe('GPG simple signing with skopeo as the peer', { skip }, () => {
       assert.match(copy.stderr, reason);
     }
     assert.equal(await stat(join(registry.dataDir, 'docker', 'registry', 'v2', 'repositories', 'never')).catch(() => undefined), undefined);
+  });
+
+  test('an index and each instance: ferry signs them all, carries every instance signature, and skopeo copy --all --policy verifies the mirror', async () => {
+    const signed = await runFerry(['copy', '--all', '--insecure-policy', '--registries.d', registriesD, ...tls, '--sign-by', alice.fingerprint, ref('sig/multi'), ref('msigned/multi')], { env: gpg.env });
+    assert.equal(signed.code, 0, explain(signed));
+    const policy = await writePolicy('multi', {
+      [`${registry.host}/msigned`]: [signedBy(alice)],
+      [`${registry.host}/mmirror`]: [signedBy(alice, { type: 'remapIdentity', prefix: `${registry.host}/mmirror`, signedPrefix: registry.host })],
+    });
+    const carried = await runFerry(['copy', '--all', '--policy', policy, '--registries.d', registriesD, ...tls, ref('msigned/multi'), ref('mmirror/msigned/multi')]);
+    assert.equal(carried.code, 0, explain(carried));
+    assert.equal(carried.stderr.match(/carried 1 simple signing/g)?.length, 4, `the index and its three instances:\n${carried.stderr}`);
+    await skopeo(['copy', '--all', '--src-tls-verify=false', ref('mmirror/msigned/multi'), `dir:${join(work, 'multi-dir')}`], { policy, registriesD, env: gpg.env });
+
+    // One platform: the instance is what is checked and what its signature travels with.
+    const one = await runFerry(['copy', '--platform', 'linux/arm64', '--policy', policy, '--registries.d', registriesD, ...tls, ref('msigned/multi'), ref('mmirror/one/multi')]);
+    assert.equal(one.code, 0, explain(one));
+    assert.equal(one.stderr.match(/carried 1 simple signing/g)?.length, 1, one.stderr);
+    // Two of three platforms make a new index the source's index signature does not name.
+    const part = await runFerry(['copy', '--platform', 'linux/arm64', '--platform', 'linux/amd64', '--policy', policy, '--registries.d', registriesD, ...tls, ref('msigned/multi'), ref('mmirror/part/multi')]);
+    assert.equal(part.code, 1, explain(part));
+    assert.match(part.stderr, /is signed, and copying part of it writes a new index/);
+    const partBare = await runFerry(['copy', '--remove-signatures', '--platform', 'linux/arm64', '--platform', 'linux/amd64', '--policy', policy, '--registries.d', registriesD, ...tls, ref('msigned/multi'), ref('mmirror/part/multi')]);
+    assert.equal(partBare.code, 0, explain(partBare));
   });
 });
