@@ -10,7 +10,8 @@
 export { FerryError, isFerryError, type ErrorCode, type FerryErrorOptions, type HttpErrorDetails } from './errors.ts';
 
 // Operations
-export { copy, type CopyOptions } from './api/copy.ts';
+export { copy, type CopyOptions, type CopyResult } from './api/copy.ts';
+export { verifySignatures, type VerifySignaturesOptions, type ImageVerification, type ManifestVerification } from './api/verify-signatures.ts';
 export { inspect, inspectConfig, inspectRaw, type InspectOptions, type InspectResult } from './api/inspect.ts';
 export { formatInspect } from './api/inspect-format.ts';
 export { renderGoTemplate } from './template/go-template.ts';
@@ -25,7 +26,7 @@ export type { SyncSpec, SourceRule, Destination, TagSelector, RegistryOptions } 
 export type { SyncReport } from './sync/engine/report.ts';
 
 // The engine and its contracts, for tools that bring their own transports
-export { copyImage, type CopyImageOptions, type CopyImageResult } from './copy/copy-image.ts';
+export { copyImage, type CopyImageOptions, type CopyImageResult, type CopyPolicyCheck } from './copy/copy-image.ts';
 export type { CopyEvent, CopyEventListener, BlobOutcome } from './copy/events.ts';
 export { BlobTracker } from './copy/blob-tracker.ts';
 export type { Repository, ImageTarget, Capabilities } from './repository/repository.ts';
@@ -33,6 +34,14 @@ export { openImage, type OpenImageOptions } from './transports/open.ts';
 export type { RegistryAccessOptions } from './transports/registry/access-options.ts';
 export { RegistryPool } from './transports/registry/registry-pool.ts';
 export { openLayoutStore, layoutRepository, type LayoutStore } from './transports/layout/index.ts';
+
+// Signature policy, carrying and signing (one session per run, shared by its images)
+export { SignatureSession, type SignatureOptions, type SignaturesWritten, type AdmittedManifest } from './signature/signature-session.ts';
+export type { SignatureTarget } from './signature/storage/signature-location.ts';
+export type { PolicyDecision } from './signature/policy/policy-evaluate.ts';
+export type { SignatureCheck } from './signature/policy/signature-checks.ts';
+export { parsePolicy, loadPolicy, type LoadedPolicy } from './signature/policy/policy-file.ts';
+export { writeSigstoreKeyPair } from './signature/sigstore/key-files.ts';
 
 // References and OCI types
 export { parseReference, formatReference, familiarString, type ImageReference } from './ref/reference.ts';
