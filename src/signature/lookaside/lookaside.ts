@@ -3,6 +3,7 @@ import { getGlobalDispatcher, interceptors, request, type Dispatcher } from 'und
 import { FerryError } from '../../errors.ts';
 import { digestAlgorithm, digestHex, type Digest } from '../../oci/digest.ts';
 import { redactUrl } from '../../transports/registry/auth/redact.ts';
+import { readAtMost } from '../../util/read-at-most.ts';
 import { MAX_SIGNATURE_BYTES } from '../simple-signing/payload.ts';
 import { MAX_SIGNATURES, readNumberedFiles, writeNumberedFiles } from '../storage/numbered-files.ts';
 
@@ -47,17 +48,9 @@ async function readHttp(url: URL, signal: AbortSignal | undefined): Promise<Uint
     await res.body.dump();
     throw new FerryError('REGISTRY', `lookaside ${redactUrl(url.href)} answered ${res.statusCode}`, { retryable: res.statusCode >= 500 });
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res.body) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_SIGNATURE_BYTES) {
-      res.body.destroy();
-      throw new FerryError('INVALID_MANIFEST', `lookaside ${redactUrl(url.href)}: over ${MAX_SIGNATURE_BYTES} bytes, not a signature`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  const body = await readAtMost(res.body, MAX_SIGNATURE_BYTES);
+  if (body === undefined) throw new FerryError('INVALID_MANIFEST', `lookaside ${redactUrl(url.href)}: over ${MAX_SIGNATURE_BYTES} bytes, not a signature`);
+  return body;
 }
 
 /** Every signature of `digest` stored under `base`, in order. */

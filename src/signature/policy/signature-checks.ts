@@ -53,28 +53,52 @@ function summary(kind: string, checks: readonly SignatureCheck[], extra: string[
   return checks.length === 1 && extra.length === 0 ? problems[0]! : `none of ${checks.length} ${kind} signatures was accepted: ${problems.join('; ')}`;
 }
 
-async function checkSignedBy(req: Extract<PolicyRequirement, { type: 'signedBy' }>, keys: PolicyKeys, sigs: ImageSignatures, input: EvaluateInput, index: number): Promise<RequirementOutcome> {
-  if (req.keyType !== 'GPGKeys') return { allowed: false, reason: `keyType ${req.keyType} is not supported yet`, checks: [] };
-  let keyring;
-  try {
-    keyring = await keys.keyring(req);
-  } catch (error) {
-    return { allowed: false, reason: (error as Error).message, checks: [] };
-  }
+type Verified = { ok: true; payload: Uint8Array; key: string } | { ok: false; problem: string; key?: string | undefined };
+
+/** Judges each signature: cryptographic check first, then the payload's digest and identity claims. */
+async function judgeEach<S extends { location: string }>(
+  signatures: readonly S[],
+  kind: SignatureCheck['kind'],
+  type: string,
+  req: SignatureRequirement,
+  input: EvaluateInput,
+  index: number,
+  verify: (sig: S) => Promise<Verified> | Verified,
+): Promise<SignatureCheck[]> {
   const checks: SignatureCheck[] = [];
-  for (const sig of sigs.simple) {
-    const check: SignatureCheck = { kind: 'simple-signing', location: sig.location, verified: false, requirement: index };
+  for (const sig of signatures) {
+    const check: SignatureCheck = { kind, location: sig.location, verified: false, requirement: index };
     checks.push(check);
-    const v = await gpgVerify(sig.blob, keyring, { signal: input.signal });
+    const v = await verify(sig);
+    check.key = v.key;
     if (!v.ok) {
-      check.problem = v.reason.startsWith('signed by key') ? `wrong key: ${v.reason}` : `invalid signature: ${v.reason}`;
-      check.key = v.keyId;
+      check.problem = v.problem;
       continue;
     }
-    check.key = v.primaryFingerprint;
-    Object.assign(check, payloadProblem(v.payload, ATOMIC_SIGNATURE_TYPE, req, input));
+    Object.assign(check, payloadProblem(v.payload, type, req, input));
     check.verified = check.problem === undefined;
   }
+  return checks;
+}
+
+/** The requirement's keys, or the refusal that a key that cannot be read means. */
+async function keysOf<T>(load: Promise<T>): Promise<T | { refusal: RequirementOutcome }> {
+  try {
+    return await load;
+  } catch (error) {
+    return { refusal: { allowed: false, reason: (error as Error).message, checks: [] } };
+  }
+}
+
+async function checkSignedBy(req: Extract<PolicyRequirement, { type: 'signedBy' }>, keys: PolicyKeys, sigs: ImageSignatures, input: EvaluateInput, index: number): Promise<RequirementOutcome> {
+  if (req.keyType !== 'GPGKeys') return { allowed: false, reason: `keyType ${req.keyType} is not supported yet`, checks: [] };
+  const keyring = await keysOf(keys.keyring(req));
+  if ('refusal' in keyring) return keyring.refusal;
+  const checks = await judgeEach(sigs.simple, 'simple-signing', ATOMIC_SIGNATURE_TYPE, req, input, index, async (sig) => {
+    const v = await gpgVerify(sig.blob, keyring, { signal: input.signal });
+    if (v.ok) return { ok: true, payload: v.payload, key: v.primaryFingerprint };
+    return { ok: false, problem: v.reason.startsWith('signed by key') ? `wrong key: ${v.reason}` : `invalid signature: ${v.reason}`, key: v.keyId };
+  });
   const accepted = checks.some((c) => c.verified);
   return { allowed: accepted, reason: accepted ? undefined : summary('simple signing (GPG)', checks), checks };
 }
@@ -86,25 +110,13 @@ async function checkSigstoreSigned(req: Extract<PolicyRequirement, { type: 'sigs
   if (req.rekorPublicKeyPath ?? req.rekorPublicKeyPaths ?? req.rekorPublicKeyData ?? req.rekorPublicKeyDatas) {
     return { allowed: false, reason: 'Rekor transparency-log verification (rekorPublicKey*) is not supported yet by ferry', checks: [] };
   }
-  let publicKeys;
-  try {
-    publicKeys = await keys.sigstoreKeys(req);
-  } catch (error) {
-    return { allowed: false, reason: (error as Error).message, checks: [] };
-  }
-  const checks: SignatureCheck[] = [];
-  for (const sig of sigs.sigstore) {
-    const check: SignatureCheck = { kind: 'sigstore', location: sig.location, verified: false, requirement: index };
-    checks.push(check);
+  const publicKeys = await keysOf(keys.sigstoreKeys(req));
+  if ('refusal' in publicKeys) return publicKeys.refusal;
+  const checks = await judgeEach(sigs.sigstore, 'sigstore', COSIGN_SIGNATURE_TYPE, req, input, index, (sig) => {
     const v = verifySigstore(sig, publicKeys);
-    if (!v.ok) {
-      check.problem = v.reason.includes('does not verify') ? `wrong key or altered signature: ${v.reason}` : `invalid signature: ${v.reason}`;
-      continue;
-    }
-    check.key = keySourceOf(req);
-    Object.assign(check, payloadProblem(sig.payload, COSIGN_SIGNATURE_TYPE, req, input));
-    check.verified = check.problem === undefined;
-  }
+    if (v.ok) return { ok: true, payload: sig.payload, key: keySourceOf(req) };
+    return { ok: false, problem: v.reason.includes('does not verify') ? `wrong key or altered signature: ${v.reason}` : `invalid signature: ${v.reason}` };
+  });
   const extra: string[] = [];
   for (const bundle of sigs.bundles) {
     const v = verifyBundle(bundle.bundle, input.manifest.digest, input.manifest.bytes, publicKeys);

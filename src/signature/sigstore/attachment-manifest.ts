@@ -5,6 +5,7 @@ import { digestAlgorithm, digestHex, digestOf, type Digest } from '../../oci/dig
 import { parseManifest, type RawManifest } from '../../oci/manifest.ts';
 import { MediaType } from '../../oci/media-types.ts';
 import type { Repository } from '../../repository/repository.ts';
+import { readAtMost } from '../../util/read-at-most.ts';
 import { MAX_SIGNATURE_BYTES } from '../simple-signing/payload.ts';
 import type { SigstoreSignature } from './sigstore-signature.ts';
 
@@ -28,15 +29,8 @@ export function attachmentTags(digest: Digest): string[] {
 /** Reads a small blob whole, checking size and digest. */
 export async function readSmallBlob(repo: Repository, descriptor: Descriptor, limit: number, signal: AbortSignal | undefined): Promise<Buffer> {
   if (descriptor.size > limit) throw new FerryError('INVALID_MANIFEST', `${repo.display}@${descriptor.digest}: ${descriptor.size} bytes, over the ${limit}-byte limit for signature data`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of await repo.blobGet(descriptor, { signal })) {
-    size += (chunk as Buffer).length;
-    if (size > descriptor.size) break;
-    chunks.push(chunk as Buffer);
-  }
-  const data = Buffer.concat(chunks);
-  if (data.length !== descriptor.size || digestOf(data, digestAlgorithm(descriptor.digest)) !== descriptor.digest) {
+  const data = await readAtMost(await repo.blobGet(descriptor, { signal }), descriptor.size);
+  if (data === undefined || data.length !== descriptor.size || digestOf(data, digestAlgorithm(descriptor.digest)) !== descriptor.digest) {
     throw new FerryError('DIGEST_MISMATCH', `${repo.display}@${descriptor.digest}: content does not match its descriptor`);
   }
   return data;
