@@ -131,6 +131,12 @@ describe('GPG simple signing with skopeo as the peer', { skip }, () => {
     assert.notEqual(refused.code, 0, 'a policy trusting another key refuses the image');
     const ours = await verify(aliceOnly, ref('ferry-signed/app'));
     assert.match(ours.results[0]!.manifests[0]!.reason ?? '', /wrong key/);
+
+    // A key gpg cannot use fails before anything is copied.
+    const unknown = await runFerry(['copy', '--insecure-policy', '--registries.d', registriesD, ...tls, '--sign-by', 'F'.repeat(40), ref('sig/app'), ref('never-signed/app')], { env: gpg.env });
+    assert.equal(unknown.code, 1, explain(unknown));
+    assert.match(unknown.stderr, /gpg could not sign with key F{40}/);
+    assert.doesNotMatch(unknown.stderr, /wrote manifest/);
   });
 
   test('an unsigned image is refused before any blob reaches a registry or layout destination', async () => {

@@ -255,7 +255,7 @@ export class SignatureSession {
     }
   }
 
-  /** Checks, before copying, that signing `destination` is possible (it has an identity or --sign-identity was given). */
+  /** Checks, before copying, that signing `destination` is possible: it can hold signatures and has an identity (or --sign-identity was given). */
   checkCanSign(destination: SignatureTarget): void {
     if (this.signer === undefined) return;
     const location = locateSignatures(destination);
@@ -263,6 +263,11 @@ export class SignatureSession {
       throw new FerryError('UNSUPPORTED', `cannot sign ${destination.display}: it cannot store signatures`, { hint: 'sign when copying to a registry, oci: or dir: destination' });
     }
     this.signer.identityFor(location.kind === 'registry' ? location.reference : undefined, destination.display);
+    if (this.signer.signsSigstore && !this.storage.canStore(location, 'sigstore')) {
+      throw new FerryError('INVALID_CONFIG', `cannot write a sigstore signature to ${destination.display}: use-sigstore-attachments is false for it in registries.d`, {
+        hint: 'enable use-sigstore-attachments for this registry, or drop --sign-by-sigstore-private-key',
+      });
+    }
   }
 
   /** Removes temporary keyrings. */

@@ -57,7 +57,7 @@ export class Signer {
     this.identity = identity;
   }
 
-  /** Undefined when no signing was asked for. */
+  /** Undefined when no signing was asked for. Tries the GPG key once and decrypts the cosign key, so their problems surface first. */
   static async prepare(options: SigningOptions): Promise<Signer | undefined> {
     if (options.signBy === undefined && options.signBySigstorePrivateKey === undefined) {
       if (options.signIdentity !== undefined) throw new FerryError('USAGE', '--sign-identity needs --sign-by or --sign-by-sigstore-private-key');
@@ -79,7 +79,10 @@ export class Signer {
       const passphrase = options.signPassphraseFile !== undefined ? await readPassphrase(options.signPassphraseFile) : Buffer.alloc(0);
       key = await decryptCosignKey(text, passphrase, path);
     }
-    return new Signer(options, key, identity);
+    const signer = new Signer(options, key, identity);
+    // A missing secret key or a wrong passphrase should fail before anything is copied, not after.
+    if (options.signBy !== undefined) await gpgSign(Buffer.from('ferry: signing key check'), options.signBy, { passphraseFile: options.signPassphraseFile, env: options.env });
+    return signer;
   }
 
   /** The identity signatures of an image written as `destination` claim: --sign-identity, else the destination reference. */
@@ -99,6 +102,11 @@ export class Signer {
   }
 
   /** A cosign signature of `digest` for `identity`, when --sign-by-sigstore-private-key was given. */
+  /** Whether a cosign key was given. */
+  get signsSigstore(): boolean {
+    return this.sigstoreKey !== undefined;
+  }
+
   sigstore(digest: Digest, identity: ImageReference): SigstoreSignature | undefined {
     if (this.sigstoreKey === undefined) return undefined;
     const payload = buildPayload(COSIGN_SIGNATURE_TYPE, formatReference(identity), digest, SIGNATURE_CREATOR, Math.floor(Date.now() / 1000));
