@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, normalize } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { syntheticStore } from '../src/testing/synthetic.ts';
 import { explain, runFerry } from './helpers/ferry-cli.ts';
@@ -214,5 +216,24 @@ describe('GPG simple signing with skopeo as the peer', { skip }, () => {
     assert.match(part.stderr, /is signed, and copying part of it writes a new index/);
     const partBare = await runFerry(['copy', '--remove-signatures', '--platform', 'linux/arm64', '--platform', 'linux/amd64', '--policy', policy, '--registries.d', registriesD, ...tls, ref('msigned/multi'), ref('mmirror/part/multi')]);
     assert.equal(partBare.code, 0, explain(partBare));
+  });
+
+  test('a lookaside served over HTTP is read as skopeo reads it', async (t) => {
+    // A plain static file server over the staging directory: what a lookaside web server is.
+    const server = createServer((req, res) => {
+      const path = normalize(join(lookaside, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
+      if (!path.startsWith(lookaside)) return void res.writeHead(403).end();
+      readFile(path).then((body) => res.writeHead(200).end(body), () => res.writeHead(404).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const web = join(work, 'registries.d-web');
+    await mkdir(web);
+    await writeFile(join(web, 'web.yaml'), `default-docker:\n  lookaside: http://127.0.0.1:${(server.address() as AddressInfo).port}\n  lookaside-staging: file://${lookaside}\n`);
+    const policy = await writePolicy('web', { [`${registry.host}/signed`]: [signedBy(alice)] });
+    const run = await runFerry(['--policy', policy, 'verify-signatures', '--registries.d', web, '--tls-verify=false', ref('signed/app')]);
+    assert.equal(run.code, 0, explain(run));
+    assert.match(run.stdout, /verified: simple-signing, .*\(http:\/\/127\.0\.0\.1:\d+\/signed\/app@sha256=[0-9a-f]{64}\/signature-1\)/);
+    await skopeo(['copy', '--src-tls-verify=false', ref('signed/app'), `dir:${join(work, 'web-dir')}`], { policy, registriesD: web, env: gpg.env });
   });
 });
