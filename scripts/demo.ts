@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyImage } from '../src/copy/copy-image.ts';
-import { openImage } from '../src/transports/open.ts';
+import { openImage } from '../src/transports/open-image.ts';
 import { syntheticStore } from '../src/testing/synthetic.ts';
 
 const ferryBin = join(import.meta.dirname, '..', 'bin', 'ferry');

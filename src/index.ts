@@ -30,9 +30,10 @@ export { copyImage, type CopyImageOptions, type CopyImageResult, type CopyPolicy
 export type { CopyEvent, CopyEventListener, BlobOutcome } from './copy/events.ts';
 export { BlobTracker } from './copy/blob-tracker.ts';
 export type { Repository, ImageTarget, Capabilities } from './repository/repository.ts';
-export { openImage, type OpenImageOptions } from './transports/open.ts';
-export type { RegistryAccessOptions } from './transports/registry/access-options.ts';
-export { RegistryPool } from './transports/registry/registry-pool.ts';
+export { openImage } from './transports/open-image.ts';
+export type { Opener, OpenImageOptions } from './repository/opener.ts';
+export type { AccessOptions } from './repository/access.ts';
+export { OpenSession } from './repository/open-session.ts';
 export { openLayoutStore, layoutRepository, type LayoutStore } from './transports/layout/index.ts';
 
 // Signature policy, carrying and signing (one session per run, shared by its images)

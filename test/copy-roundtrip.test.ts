@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { copyImage } from '../src/copy/copy-image.ts';
 import { syntheticStore } from '../src/testing/synthetic.ts';
-import { openImage } from '../src/transports/open.ts';
+import { openImage } from '../src/transports/open-image.ts';
 import { nextLink } from '../src/transports/registry/registry-repository.ts';
 import { explain, runFerry, runFerryRaw } from './helpers/ferry-cli.ts';
 import { writeOciLayout } from './helpers/oci-layout.ts';

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { request } from 'undici';
 import { copyImage } from '../src/copy/copy-image.ts';
 import { syntheticStore } from '../src/testing/synthetic.ts';
-import { openImage } from '../src/transports/open.ts';
+import { openImage } from '../src/transports/open-image.ts';
 import { openLayoutStore } from '../src/transports/layout/index.ts';
 import { explain, runFerry } from './helpers/ferry-cli.ts';
 import { tempDir } from './helpers/tmp.ts';

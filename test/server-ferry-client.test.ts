@@ -9,7 +9,7 @@ import { openLayoutStore } from '../src/transports/layout/layout-store.ts';
 import { layoutRepository } from '../src/transports/layout/layout-repository.ts';
 import { RegistryPool } from '../src/transports/registry/registry-pool.ts';
 import { RegistryRepository } from '../src/transports/registry/registry-repository.ts';
-import type { RegistryAccessOptions } from '../src/transports/registry/access-options.ts';
+import type { AccessOptions } from '../src/repository/access.ts';
 import type { Repository } from '../src/repository/repository.ts';
 import { requirePeer } from './helpers/peers.ts';
 import { tempDir } from './helpers/tmp.ts';
@@ -20,7 +20,7 @@ function target(repository: Repository, reference: string) {
   return { repository, reference, display: `${repository.display}:${reference}` };
 }
 
-async function roundTrip(t: { after(fn: () => unknown): void }, access: RegistryAccessOptions, htpasswd?: string): Promise<void> {
+async function roundTrip(t: { after(fn: () => unknown): void }, access: AccessOptions, htpasswd?: string): Promise<void> {
   const server = await startTestServer(t, htpasswd === undefined ? {} : { htpasswd });
   const src = await tempDir('ferry-client-src', t);
   const multi = await makeIndex('ferry-client', ['amd64', 'arm64']);

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { syntheticStore, type SyntheticImageSpec } from '../src/testing/synthetic.ts';
-import { openImage } from '../src/transports/open.ts';
+import { openImage } from '../src/transports/open-image.ts';
 import { explain, runFerry } from './helpers/ferry-cli.ts';
 import { writeOciLayout } from './helpers/oci-layout.ts';
 import { requirePeer, startRegistry, type RunningRegistry } from './helpers/registry.ts';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { isFerryError } from '../src/errors.ts';
-import { openImage } from '../src/transports/open.ts';
+import { openImage } from '../src/transports/open-image.ts';
 import { requirePeer } from './helpers/peers.ts';
 import { skopeoCopy } from './helpers/skopeo.ts';
 import { tempDir } from './helpers/tmp.ts';

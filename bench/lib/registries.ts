@@ -1,8 +1,8 @@
 import { BlobTracker } from '../../src/copy/blob-tracker.ts';
 import { copyImage } from '../../src/copy/copy-image.ts';
 import { syntheticStore, type SyntheticImageSpec } from '../../src/testing/synthetic.ts';
-import { openImage } from '../../src/transports/open.ts';
-import { RegistryPool } from '../../src/transports/registry/registry-pool.ts';
+import { openImage } from '../../src/transports/open-image.ts';
+import { OpenSession } from '../../src/repository/open-session.ts';
 import { startRegistry, type RunningRegistry } from '../../test/helpers/registry.ts';
 import { removeTempDir } from '../../test/helpers/tmp.ts';
 import { dirname } from 'node:path';
@@ -48,13 +48,13 @@ async function mapLimited<T>(items: readonly T[], limit: number, fn: (item: T) =
  */
 export async function seedImages(registry: RunningRegistry, specs: SyntheticImageSpec[], options: { concurrency?: number } = {}): Promise<void> {
   const store = syntheticStore(specs);
-  const pool = new RegistryPool();
+  const session = new OpenSession();
   const tracker = new BlobTracker();
   try {
     // The first image alone, so the shared layers exist before others look for a mount.
     const [first, ...rest] = specs;
     const one = async (spec: SyntheticImageSpec): Promise<void> => {
-      const destination = await openImage(`docker://${registry.host}/${spec.name}:${spec.tag}`, { role: 'destination', access: { tlsVerify: false }, pool });
+      const destination = await openImage(`docker://${registry.host}/${spec.name}:${spec.tag}`, { role: 'destination', access: { tlsVerify: false }, session });
       await copyImage({
         source: { repository: store.repository(spec.name), reference: spec.tag, display: `synthetic:${spec.name}:${spec.tag}` },
         destination,
@@ -65,7 +65,7 @@ export async function seedImages(registry: RunningRegistry, specs: SyntheticImag
     if (first) await one(first);
     await mapLimited(rest, options.concurrency ?? 4, one);
   } finally {
-    await pool.close();
+    await session.close();
   }
 }
 

@@ -5,9 +5,9 @@ import { parseTransportRef } from '../ref/transport-ref.ts';
 import { SignatureSession, type AdmittedManifest, type SignatureOptions, type SignaturesWritten } from '../signature/signature-session.ts';
 import type { CopyEventListener } from '../copy/events.ts';
 import type { InstanceSelection } from '../copy/select-instances.ts';
-import { openImage } from '../transports/open.ts';
-import type { RegistryAccessOptions } from '../transports/registry/access-options.ts';
-import { RegistryPool } from '../transports/registry/registry-pool.ts';
+import { openImage } from '../transports/open-image.ts';
+import type { AccessOptions } from '../repository/access.ts';
+import { OpenSession } from '../repository/open-session.ts';
 import { DEFAULT_RETRY_POLICY } from '../util/retry.ts';
 
 export interface CopyOptions {
@@ -22,9 +22,9 @@ export interface CopyOptions {
   /** Extra attempts on retryable failures (`--retry-times`). */
   retryTimes?: number | undefined;
   /** Source registry access (`--src-*`). */
-  src?: RegistryAccessOptions | undefined;
+  src?: AccessOptions | undefined;
   /** Destination registry access (`--dest-*`). */
-  dest?: RegistryAccessOptions | undefined;
+  dest?: AccessOptions | undefined;
   /** Annotations recorded with the destination name in OCI layouts. */
   annotations?: Record<string, string> | undefined;
   /**
@@ -63,13 +63,13 @@ export async function copy(source: string, destination: string, options: CopyOpt
   const destinationRef = parseTransportRef(destination);
   const shared = options.signatures instanceof SignatureSession ? options.signatures : undefined;
   const session = shared ?? (await SignatureSession.open(options.signatures instanceof SignatureSession ? {} : options.signatures));
-  const pool = new RegistryPool({
+  const opened = new OpenSession({
     onRetry: (e) => options.onEvent?.({ type: 'retry', what: e.error.http?.url ?? 'request', attempt: e.attempt, delayMs: e.delayMs, reason: e.error.message }),
   });
   try {
-    const src = { ...(await openImage(sourceRef, { role: 'source', access: { retry, ...options.src }, pool, tlsFlag: '--src-tls-verify', signal: options.signal })), transportRef: sourceRef };
+    const src = { ...(await openImage(sourceRef, { role: 'source', access: { retry, ...options.src }, session: opened, tlsFlag: '--src-tls-verify', signal: options.signal })), transportRef: sourceRef };
     try {
-      const dst = { ...(await openImage(destinationRef, { role: 'destination', access: { retry, ...options.dest }, pool, tlsFlag: '--dest-tls-verify', signal: options.signal })), transportRef: destinationRef };
+      const dst = { ...(await openImage(destinationRef, { role: 'destination', access: { retry, ...options.dest }, session: opened, tlsFlag: '--dest-tls-verify', signal: options.signal })), transportRef: destinationRef };
       try {
         session.checkCanSign(dst);
         const admitted: AdmittedManifest[] = [];
@@ -102,7 +102,7 @@ export async function copy(source: string, destination: string, options: CopyOpt
       await src.repository.close();
     }
   } finally {
-    await pool.close();
+    await opened.close();
     if (!shared) await session.close();
   }
 }

@@ -1,9 +1,9 @@
 import { FerryError } from '../errors.ts';
-import { openImage } from '../transports/open.ts';
-import type { RegistryAccessOptions } from '../transports/registry/access-options.ts';
+import { openImage } from '../transports/open-image.ts';
+import type { AccessOptions } from '../repository/access.ts';
 
 export interface DeleteOptions {
-  access?: RegistryAccessOptions | undefined;
+  access?: AccessOptions | undefined;
   signal?: AbortSignal | undefined;
 }
 

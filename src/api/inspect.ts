@@ -4,8 +4,8 @@ import type { Digest } from '../oci/digest.ts';
 import { parseManifest, type RawManifest } from '../oci/manifest.ts';
 import { selectInstances } from '../copy/select-instances.ts';
 import { parseTransportRef } from '../ref/transport-ref.ts';
-import { openImage } from '../transports/open.ts';
-import type { RegistryAccessOptions } from '../transports/registry/access-options.ts';
+import { openImage } from '../transports/open-image.ts';
+import type { AccessOptions } from '../repository/access.ts';
 import type { Repository } from '../repository/repository.ts';
 import { instanceSelection } from './copy.ts';
 
@@ -13,7 +13,7 @@ import { instanceSelection } from './copy.ts';
 const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 
 export interface InspectOptions {
-  access?: RegistryAccessOptions | undefined;
+  access?: AccessOptions | undefined;
   /** Skip listing the repository's tags (`--no-tags`). */
   noTags?: boolean | undefined;
   /** Which instance of an index to describe; default the current platform, as skopeo. */

@@ -1,11 +1,11 @@
 import { FerryError } from '../errors.ts';
 import { parseTransportRef } from '../ref/transport-ref.ts';
 import { formatReference } from '../ref/reference.ts';
-import { openImage } from '../transports/open.ts';
-import type { RegistryAccessOptions } from '../transports/registry/access-options.ts';
+import { openImage } from '../transports/open-image.ts';
+import type { AccessOptions } from '../repository/access.ts';
 
 export interface ListTagsOptions {
-  access?: RegistryAccessOptions | undefined;
+  access?: AccessOptions | undefined;
   signal?: AbortSignal | undefined;
 }
 

@@ -5,16 +5,16 @@ import { parseTransportRef, type TransportRef } from '../ref/transport-ref.ts';
 import type { SignatureCheck } from '../signature/policy/signature-checks.ts';
 import { SignatureSession, type SignatureOptions } from '../signature/signature-session.ts';
 import type { SignatureTarget } from '../signature/storage/signature-location.ts';
-import { entryRefName, openLayoutStore, type LayoutStore } from '../transports/layout/index.ts';
-import { openImage } from '../transports/open.ts';
-import type { RegistryAccessOptions } from '../transports/registry/access-options.ts';
-import { RegistryPool } from '../transports/registry/registry-pool.ts';
+import { entryRefName, openSessionLayout } from '../transports/layout/index.ts';
+import { openImage } from '../transports/open-image.ts';
+import type { AccessOptions } from '../repository/access.ts';
+import { OpenSession } from '../repository/open-session.ts';
 
 export interface VerifySignaturesOptions {
   /** Policy and registries.d (`--policy`, `--registries.d`), or a session to share. */
   signatures?: SignatureOptions | SignatureSession | undefined;
   /** Registry access for docker:// images. */
-  access?: RegistryAccessOptions | undefined;
+  access?: AccessOptions | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -54,14 +54,9 @@ function sourceIdentity(annotations: Record<string, string> | undefined): ImageR
 }
 
 /** The images `input` names: itself, or every named image of an OCI layout given without a name. */
-async function expand(ref: TransportRef, layouts: Map<string, Promise<LayoutStore>>): Promise<Array<{ ref: TransportRef; identity?: ImageReference | undefined }>> {
+async function expand(ref: TransportRef, opened: OpenSession): Promise<Array<{ ref: TransportRef; identity?: ImageReference | undefined }>> {
   if (ref.transport !== 'oci') return [{ ref }];
-  let opening = layouts.get(ref.path);
-  if (!opening) {
-    opening = openLayoutStore(ref.path, { create: false });
-    layouts.set(ref.path, opening);
-  }
-  const entries = await (await opening).listEntries();
+  const entries = await (await openSessionLayout(ref.path, { role: 'source', session: opened })).listEntries();
   if (ref.name !== undefined) {
     const entry = entries.find((e) => entryRefName(e) === ref.name);
     return [{ ref, identity: sourceIdentity(entry?.annotations) }];
@@ -84,13 +79,12 @@ async function expand(ref: TransportRef, layouts: Map<string, Promise<LayoutStor
 export async function verifySignatures(image: string, options: VerifySignaturesOptions = {}): Promise<ImageVerification[]> {
   const shared = options.signatures instanceof SignatureSession ? options.signatures : undefined;
   const session = shared ?? (await SignatureSession.open(options.signatures instanceof SignatureSession ? {} : options.signatures));
-  const pool = new RegistryPool();
-  const layouts = new Map<string, Promise<LayoutStore>>();
+  const stores = new OpenSession();
   const { signal } = options;
   try {
     const results: ImageVerification[] = [];
-    for (const { ref, identity } of await expand(parseTransportRef(image), layouts)) {
-      const opened = await openImage(ref, { role: 'source', access: options.access, pool, tlsFlag: '--tls-verify', signal, layouts });
+    for (const { ref, identity } of await expand(parseTransportRef(image), stores)) {
+      const opened = await openImage(ref, { role: 'source', access: options.access, session: stores, tlsFlag: '--tls-verify', signal });
       const target: SignatureTarget = { ...opened, transportRef: ref };
       try {
         const top = await target.repository.manifestGet(target.reference ?? 'latest', { signal });
@@ -111,7 +105,7 @@ export async function verifySignatures(image: string, options: VerifySignaturesO
     }
     return results;
   } finally {
-    await pool.close();
+    await stores.close();
     if (!shared) await session.close();
   }
 }

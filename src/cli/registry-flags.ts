@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { FerryError } from '../errors.ts';
 import { boolValue } from './bool-args.ts';
-import type { RegistryAccessOptions } from '../transports/registry/access-options.ts';
+import type { AccessOptions } from '../repository/access.ts';
 import { DEFAULT_RETRY_POLICY } from '../util/retry.ts';
 
 /**
@@ -43,10 +43,10 @@ function camel(s: string): string {
 }
 
 /** Builds access options for one side from parsed flags (commander's camelCase keys). */
-export function accessFrom(opts: Record<string, unknown>, side: 'src' | 'dest' | '', common: { authFile?: string | undefined; retryTimes?: number | undefined }): RegistryAccessOptions {
+export function accessFrom(opts: Record<string, unknown>, side: 'src' | 'dest' | '', common: { authFile?: string | undefined; retryTimes?: number | undefined }): AccessOptions {
   const p = side === '' ? '' : `${side}-`;
   const get = <T>(name: string): T | undefined => opts[camel(`${p}${name}`)] as T | undefined;
-  const access: RegistryAccessOptions = {};
+  const access: AccessOptions = {};
   const creds = get<string>('creds');
   const username = get<string>('username');
   if (creds !== undefined) access.creds = creds;

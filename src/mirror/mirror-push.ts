@@ -9,9 +9,9 @@ import type { FlattenLevel } from '../sync/config/sync-spec.ts';
 import { flattenRepository } from '../sync/select/flatten.ts';
 import type { ImageTarget } from '../repository/repository.ts';
 import { entryRefName, entryRepository, layoutRepository, splitRefName, type LayoutStore } from '../transports/layout/index.ts';
-import { openImage } from '../transports/open.ts';
-import type { RegistryAccessOptions } from '../transports/registry/access-options.ts';
-import { RegistryPool } from '../transports/registry/registry-pool.ts';
+import { openImage } from '../transports/open-image.ts';
+import type { AccessOptions } from '../repository/access.ts';
+import { OpenSession } from '../repository/open-session.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../util/retry.ts';
 import type { RepositoryMapping } from './cluster-resources.ts';
 import { imageName, type StoreImage } from './store/store-graph.ts';
@@ -27,8 +27,9 @@ export interface PushStoreOptions {
   prefix: string;
   /** Harbor flattening of the source path under `prefix` (default 0: keep it whole). */
   flatten?: FlattenLevel | undefined;
-  access?: RegistryAccessOptions | undefined;
-  pool?: RegistryPool | undefined;
+  access?: AccessOptions | undefined;
+  /** Shared connections; default: the push opens and closes its own. */
+  session?: OpenSession | undefined;
   jobs?: number | undefined;
   blobJobs?: number | undefined;
   retry?: RetryPolicy | undefined;
@@ -115,7 +116,7 @@ export function planPush(images: readonly StoreImage[], options: Pick<PushStoreO
  * whose destination already has its digest (HEAD) is skipped.
  */
 export async function pushStore(store: LayoutStore, images: readonly StoreImage[], options: PushStoreOptions): Promise<PushStoreResult> {
-  const pool = options.pool ?? new RegistryPool();
+  const session = options.session ?? new OpenSession();
   const tracker = new BlobTracker();
   const blobLimiter = new Limiter(options.blobJobs ?? DEFAULT_PUSH_BLOB_JOBS);
   const stop = new AbortController();
@@ -137,7 +138,7 @@ export async function pushStore(store: LayoutStore, images: readonly StoreImage[
     };
     let destination: ImageTarget | undefined;
     try {
-      destination = await openImage({ transport: 'docker', ref: plan.target }, { role: 'destination', access: options.access, pool, tlsFlag: '--dest-tls-verify', signal });
+      destination = await openImage({ transport: 'docker', ref: plan.target }, { role: 'destination', access: options.access, session, tlsFlag: '--dest-tls-verify', signal });
       const present = await destination.repository.manifestHead(destination.reference ?? entry.digest, { signal }).catch((error: unknown) => {
         if (isFerryError(error) && error.code === 'NOT_FOUND') return undefined;
         throw error;
@@ -189,7 +190,7 @@ export async function pushStore(store: LayoutStore, images: readonly StoreImage[
   try {
     await Promise.all(workers);
   } finally {
-    if (!options.pool) await pool.close();
+    if (!options.session) await session.close();
   }
   throwIfAborted(options.signal);
   const pushed = plans.map(

@@ -4,7 +4,7 @@ import type { SourceRule, SyncSpec } from '../sync/config/sync-spec.ts';
 import { AccessCache } from '../sync/engine/access-cache.ts';
 import type { SyncOptions, SyncResult } from '../sync/sync.ts';
 import { RegistryPool } from '../transports/registry/registry-pool.ts';
-import { RegistryRepository } from '../transports/registry/registry-repository.ts';
+import { openRegistryRepository } from '../transports/registry/open-registry.ts';
 import { DEFAULT_RETRY_POLICY } from '../util/retry.ts';
 import { mapLimited } from '../util/map-limited.ts';
 
@@ -43,8 +43,7 @@ export async function referrerSpec(spec: SyncSpec, result: SyncResult, options: 
   try {
     const sources = await mapLimited([...groups.values()], REFERRER_CONCURRENCY, async (group) => {
       const settings = mergeOptions(resolveRegistryOptions(spec.registries, group.registry, group.repository, group.rule.sourceOptions), options.sourceOverrides);
-      const client = await pool.client(group.registry, access.access(settings), '--src-tls-verify');
-      const repo = new RegistryRepository(client, group.repository, { ownsClient: false });
+      const repo = await openRegistryRepository(pool, group.registry, group.repository, access.access(settings), '--src-tls-verify');
       const found = new Set<Digest>();
       for (const digest of group.digests) {
         for (const d of await repo.referrers(digest, { signal: options.signal })) if (!group.digests.has(d.digest)) found.add(d.digest);

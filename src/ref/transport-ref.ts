@@ -19,8 +19,14 @@ export type TransportRef =
   | { transport: 'dir'; path: string }
   | { transport: 'docker-archive'; path: string; ref?: ImageReference | undefined; index?: number | undefined };
 
+/** A transport's name, as written before the colon. */
+export type TransportName = TransportRef['transport'];
+
+/** The parsed reference of one transport. */
+export type TransportRefOf<K extends TransportName> = Extract<TransportRef, { transport: K }>;
+
 /** The transport names ferry accepts, in the order help texts list them. */
-export const TRANSPORTS: readonly string[] = Object.freeze(['docker', 'oci', 'oci-archive', 'dir', 'docker-archive']);
+export const TRANSPORTS: readonly TransportName[] = Object.freeze(['docker', 'oci', 'oci-archive', 'dir', 'docker-archive']);
 
 // skopeo knows these but ferry does not move images through them; saying so
 // beats "unknown transport" for users coming from skopeo.

@@ -1,9 +1,8 @@
 import { FerryError } from '../errors.ts';
 import type { CopyEventListener } from '../copy/events.ts';
-import type { RegistryAccessOptions } from '../transports/registry/access-options.ts';
-import { RegistryPool } from '../transports/registry/registry-pool.ts';
+import type { AccessOptions } from '../repository/access.ts';
+import { OpenSession } from '../repository/open-session.ts';
 import { DEFAULT_RETRY_POLICY } from '../util/retry.ts';
-import type { LayoutStore } from '../transports/layout/index.ts';
 import { formatOrigin, type Destination, type RegistryOptions, type SyncSpec } from './config/sync-spec.ts';
 import { findDestinationConflicts } from './select/conflicts.ts';
 import { inShard, type Shard } from './select/shard.ts';
@@ -37,7 +36,7 @@ export interface SyncOptions {
   sourceOverrides?: RegistryOptions | undefined;
   destinationOverrides?: RegistryOptions | undefined;
   /** Base access for every registry (auth file, environment). */
-  access?: RegistryAccessOptions | undefined;
+  access?: AccessOptions | undefined;
   signal?: AbortSignal | undefined;
   onEvent?: CopyEventListener | undefined;
   /** The resolved plan, before anything is copied (counts for progress). */
@@ -63,11 +62,10 @@ export interface SyncResult {
 export async function sync(spec: SyncSpec, options: SyncOptions = {}): Promise<SyncResult> {
   const started = new Date();
   const retry = { ...DEFAULT_RETRY_POLICY, ...(options.retryTimes !== undefined ? { retries: options.retryTimes } : {}) };
-  const pool = new RegistryPool({
+  const session = new OpenSession({
     onRetry: (e) => options.onEvent?.({ type: 'retry', what: e.error.http?.url ?? 'request', attempt: e.attempt, delayMs: e.delayMs, reason: e.error.message }),
   });
-  const layouts = new Map<string, Promise<LayoutStore>>();
-  const ctx: ResolveContext = { open: { pool, layouts }, signal: options.signal };
+  const ctx: ResolveContext = { open: { session }, signal: options.signal };
   const ruleFailures: ItemResult[] = [];
   try {
     const expanded = await expandSpec({
@@ -79,7 +77,7 @@ export async function sync(spec: SyncSpec, options: SyncOptions = {}): Promise<S
           }
         : undefined,
       spec,
-      pool,
+      session,
       accessCache: new AccessCache(options.access ?? {}, retry),
       sourceOverrides: options.sourceOverrides ?? {},
       destinationOverrides: options.destinationOverrides ?? {},
@@ -118,7 +116,7 @@ export async function sync(spec: SyncSpec, options: SyncOptions = {}): Promise<S
     });
     return { report: buildReport([...ruleFailures, ...results], started, new Date()), plan };
   } finally {
-    await pool.close();
+    await session.close();
   }
 }
 

@@ -10,7 +10,7 @@ import { isFerryError } from '../errors.ts';
 import {
   TarFileWriter, encodeHeader, extractTarSafely, indexTar, lookupTarFile, readFileRange, resolveInArchive, safeEntryPath,
 } from './index.ts';
-import { openImage } from '../transports/open.ts';
+import { openImage } from '../transports/open-image.ts';
 import { tempDir } from '../../test/helpers/tmp.ts';
 
 /** The tar helper of the archive transports, and what oci-archive does with hostile tars. */

@@ -7,9 +7,9 @@ import { FerryError, isFerryError, throwIfAborted } from '../../errors.ts';
 import { createDigester, digestAlgorithm, isDigest, type Digest } from '../../oci/digest.ts';
 import { parseReference, repositoryPath } from '../../ref/reference.ts';
 import type { LayoutStore } from '../../transports/layout/index.ts';
-import { openImage } from '../../transports/open.ts';
-import type { RegistryAccessOptions } from '../../transports/registry/access-options.ts';
-import { RegistryPool } from '../../transports/registry/registry-pool.ts';
+import { openImage } from '../../transports/open-image.ts';
+import type { AccessOptions } from '../../repository/access.ts';
+import { OpenSession } from '../../repository/open-session.ts';
 import { verifyStore, type StoreProblem, type VerifyStoreResult } from './store-verify.ts';
 
 /** A re-fetched manifest can reveal missing children, and an index's child its layers: three levels plus a referrer. */
@@ -17,8 +17,9 @@ const DEFAULT_REPAIR_ROUNDS = 5;
 
 export interface RepairStoreOptions {
   /** Access to the source registries (credentials, TLS). */
-  access?: RegistryAccessOptions | undefined;
-  pool?: RegistryPool | undefined;
+  access?: AccessOptions | undefined;
+  /** Shared connections; default: the repair opens and closes its own. */
+  session?: OpenSession | undefined;
   signal?: AbortSignal | undefined;
   maxRounds?: number | undefined;
   onRepaired?: ((digest: Digest, source: string) => void) | undefined;
@@ -74,12 +75,12 @@ export async function replaceBlob(store: LayoutStore, data: Readable | AsyncIter
   }
 }
 
-async function fetchFrom(store: LayoutStore, problem: StoreProblem, source: string, pool: RegistryPool, options: RepairStoreOptions): Promise<void> {
+async function fetchFrom(store: LayoutStore, problem: StoreProblem, source: string, session: OpenSession, options: RepairStoreOptions): Promise<void> {
   const ref = parseReference(source);
   const target = await openImage(`docker://${repositoryPath(ref)}@${problem.digest}`, {
     role: 'source',
     access: options.access,
-    pool,
+    session,
     tlsFlag: '--src-tls-verify',
     signal: options.signal,
   });
@@ -106,7 +107,7 @@ async function fetchFrom(store: LayoutStore, problem: StoreProblem, source: stri
  * match their digest cannot be fixed by a re-fetch and stay in `remaining`.
  */
 export async function repairStore(store: LayoutStore, verified: VerifyStoreResult, options: RepairStoreOptions = {}): Promise<RepairStoreResult> {
-  const pool = options.pool ?? new RegistryPool();
+  const session = options.session ?? new OpenSession();
   const repaired: RepairStoreResult['repaired'] = [];
   const removed: Digest[] = [];
   const unfixable = new Map<Digest, StoreProblem>();
@@ -133,7 +134,7 @@ export async function repairStore(store: LayoutStore, verified: VerifyStoreResul
         let done = false;
         for (const source of problem.sources) {
           try {
-            await fetchFrom(store, problem, source, pool, options);
+            await fetchFrom(store, problem, source, session, options);
             repaired.push({ digest: problem.digest, source });
             options.onRepaired?.(problem.digest, source);
             done = true;
@@ -151,7 +152,7 @@ export async function repairStore(store: LayoutStore, verified: VerifyStoreResul
       problems = (await verifyStore(store, { rehash: false, signal: options.signal })).problems;
     }
   } finally {
-    if (!options.pool) await pool.close();
+    if (!options.session) await session.close();
   }
   const remaining = [...unfixable.values(), ...problems.filter((p) => !unfixable.has(p.digest) && !removed.includes(p.digest))];
   return { repaired, removed, remaining };

@@ -1,4 +1,4 @@
-import type { RegistryAccessOptions } from '../../transports/registry/access-options.ts';
+import type { AccessOptions } from '../../repository/access.ts';
 import type { RetryPolicy } from '../../util/retry.ts';
 import type { RegistryOptions } from '../config/sync-spec.ts';
 
@@ -8,18 +8,18 @@ import type { RegistryOptions } from '../config/sync-spec.ts';
  * connections and tokens) between them.
  */
 export class AccessCache {
-  private readonly cache = new Map<string, RegistryAccessOptions>();
-  private readonly base: RegistryAccessOptions;
+  private readonly cache = new Map<string, AccessOptions>();
+  private readonly base: AccessOptions;
   private readonly retry: RetryPolicy;
 
-  constructor(base: RegistryAccessOptions, retry: RetryPolicy) {
+  constructor(base: AccessOptions, retry: RetryPolicy) {
     this.base = base;
     this.retry = retry;
   }
 
-  access(options: RegistryOptions): RegistryAccessOptions {
+  access(options: RegistryOptions): AccessOptions {
     const c = options.credentials;
-    const access: RegistryAccessOptions = { ...this.base, retry: this.retry };
+    const access: AccessOptions = { ...this.base, retry: this.retry };
     if (c?.kind === 'basic') {
       access.username = c.username;
       access.password = c.password.reveal();

@@ -1,15 +1,15 @@
-import { resolve as resolvePath } from 'node:path';
 import { FerryError } from '../../errors.ts';
 import { parseManifest } from '../../oci/manifest.ts';
 import { currentPlatform, platformMatches } from '../../oci/platform.ts';
 import type { TransportRef } from '../../ref/transport-ref.ts';
 import { formatReference } from '../../ref/reference.ts';
 import type { Repository } from '../../repository/repository.ts';
-import { layoutRepository, openLayoutStore } from '../../transports/layout/index.ts';
-import type { RegistryAccessOptions } from '../../transports/registry/access-options.ts';
+import type { AccessOptions } from '../../repository/access.ts';
 import { listCatalog } from '../../transports/registry/catalog.ts';
-import type { RegistryPool } from '../../transports/registry/registry-pool.ts';
-import { RegistryRepository } from '../../transports/registry/registry-repository.ts';
+import type { OpenSession } from '../../repository/open-session.ts';
+import { sessionPool } from '../../transports/registry/registry-pool.ts';
+import { openRegistryRepository } from '../../transports/registry/open-registry.ts';
+import { openImage } from '../../transports/open-image.ts';
 import { readSmallBlob } from '../../api/inspect.ts';
 import { formatOrigin, type RegistryOptions, type SourceRule, type SyncSpec } from '../config/sync-spec.ts';
 import { destinationsFor, formatTarget, type TargetImage } from '../select/destination.ts';
@@ -26,13 +26,13 @@ export interface ExpandedImage {
   image: SourceImage;
   /** How to open the source (`docker://…` or `oci:…`) and with which access. */
   source: TransportRef;
-  sourceAccess: RegistryAccessOptions | undefined;
-  targets: Array<{ target: TargetImage; ref: TransportRef; display: string; access: RegistryAccessOptions | undefined }>;
+  sourceAccess: AccessOptions | undefined;
+  targets: Array<{ target: TargetImage; ref: TransportRef; display: string; access: AccessOptions | undefined }>;
 }
 
 export interface ExpandContext {
   spec: SyncSpec;
-  pool: RegistryPool;
+  session: OpenSession;
   accessCache: AccessCache;
   /** Command-line overrides applied over every rule's own settings. */
   sourceOverrides: RegistryOptions;
@@ -60,11 +60,6 @@ function targetRef(target: TargetImage): TransportRef {
   }
 }
 
-async function registryRepo(ctx: ExpandContext, registry: string, repository: string, options: RegistryOptions): Promise<RegistryRepository> {
-  const client = await ctx.pool.client(registry, ctx.accessCache.access(options), '--src-tls-verify');
-  return new RegistryRepository(client, repository, { ownsClient: false });
-}
-
 /** The creation time of a tag's image (for "newest N by created"). */
 async function createdOf(repo: Repository, tag: string, signal: AbortSignal | undefined): Promise<Date | undefined> {
   let raw = await repo.manifestGet(tag, { signal });
@@ -83,7 +78,7 @@ async function createdOf(repo: Repository, tag: string, signal: AbortSignal | un
 }
 
 
-function withTargets(ctx: ExpandContext, rule: SourceRule, image: SourceImage, source: TransportRef, sourceAccess: RegistryAccessOptions | undefined): ExpandedImage {
+function withTargets(ctx: ExpandContext, rule: SourceRule, image: SourceImage, source: TransportRef, sourceAccess: AccessOptions | undefined): ExpandedImage {
   const targets = destinationsFor(rule, image).map((target, i) => {
     const dest = rule.destinations[i]!;
     const access =
@@ -98,7 +93,7 @@ function withTargets(ctx: ExpandContext, rule: SourceRule, image: SourceImage, s
 async function expandRepository(ctx: ExpandContext, rule: SourceRule, registry: string, repository: string): Promise<ExpandedImage[]> {
   const options = mergeOptions(resolveRegistryOptions(ctx.spec.registries, registry, repository, rule.sourceOptions), ctx.sourceOverrides);
   const access = ctx.accessCache.access(options);
-  const repo = await registryRepo(ctx, registry, repository, options);
+  const repo = await openRegistryRepository(sessionPool(ctx.session), registry, repository, access, '--src-tls-verify');
   const listed = needsTagList(rule.tags) ? await repo.tagList({ signal: ctx.signal }) : [];
   const tags = await selectTags(listed, rule.tags, { createdOf: (tag) => createdOf(repo, tag, ctx.signal), signal: ctx.signal });
   const digests = rule.tags.kind === 'explicit' ? rule.tags.digests : [];
@@ -109,8 +104,7 @@ async function expandRepository(ctx: ExpandContext, rule: SourceRule, registry: 
 }
 
 async function expandLayout(ctx: ExpandContext, rule: SourceRule, path: string, repository: string | undefined): Promise<ExpandedImage[]> {
-  const store = await openLayoutStore(resolvePath(path), { create: false, signal: ctx.signal });
-  const repo = layoutRepository(store, '');
+  const { repository: repo } = await openImage({ transport: 'oci', path }, { role: 'source', session: ctx.session, signal: ctx.signal });
   const names = await repo.tagList({ signal: ctx.signal });
   const byRepository = new Map<string, Map<string, SourceImage>>();
   for (const name of names) {
@@ -164,7 +158,7 @@ export async function expandSpec(ctx: ExpandContext): Promise<ExpandedImage[]> {
       jobs.push(
         wrap(`catalog of ${src.registry}`, async () => {
           const options = mergeOptions(resolveRegistryOptions(ctx.spec.registries, src.registry, '', rule.sourceOptions), ctx.sourceOverrides);
-          const client = await ctx.pool.client(src.registry, ctx.accessCache.access(options), '--src-tls-verify');
+          const client = await sessionPool(ctx.session).client(src.registry, ctx.accessCache.access(options), '--src-tls-verify');
           const repos = filterRepositories(await listCatalog(client, { signal: ctx.signal }), src.repositories);
           const nested = await mapLimited(repos, EXPAND_CONCURRENCY, (repository) => expandRepository(ctx, rule, src.registry, repository));
           return nested.flat();

@@ -5,9 +5,10 @@ import { isIndexMediaType } from '../../oci/media-types.ts';
 import { subsetIndex } from '../../copy/copy-image.ts';
 import { selectInstances, type InstanceSelection } from '../../copy/select-instances.ts';
 import type { ImageTarget } from '../../repository/repository.ts';
-import { openImage, type OpenImageOptions } from '../../transports/open.ts';
+import { openImage } from '../../transports/open-image.ts';
+import type { OpenImageOptions } from '../../repository/opener.ts';
 import { formatTransportRef } from '../../ref/transport-ref.ts';
-import type { RegistryAccessOptions } from '../../transports/registry/access-options.ts';
+import type { AccessOptions } from '../../repository/access.ts';
 import type { PlatformFilter } from '../config/sync-spec.ts';
 import { formatOrigin } from '../config/sync-spec.ts';
 import { repositoryKey } from '../select/source-image.ts';
@@ -41,7 +42,7 @@ export interface ResolveContext {
   signal?: AbortSignal | undefined;
 }
 
-export async function openSide(ctx: ResolveContext, ref: ExpandedImage['source'], role: 'source' | 'destination', access: RegistryAccessOptions | undefined): Promise<ImageTarget> {
+export async function openSide(ctx: ResolveContext, ref: ExpandedImage['source'], role: 'source' | 'destination', access: AccessOptions | undefined): Promise<ImageTarget> {
   return openImage(ref, { ...ctx.open, role, access, tlsFlag: role === 'source' ? '--src-tls-verify' : '--dest-tls-verify', signal: ctx.signal });
 }
 

@@ -4,7 +4,7 @@ import type { Descriptor } from '../../oci/descriptor.ts';
 import type { RawManifest } from '../../oci/manifest.ts';
 import { familiarString, formatReference } from '../../ref/reference.ts';
 import type { CallOptions, Repository } from '../../repository/repository.ts';
-import type { Opener } from '../open.ts';
+import type { Opener } from '../../repository/opener.ts';
 import { openArchiveSource } from './archive-source.ts';
 import { DOCKER_ARCHIVE_CAPABILITIES, DockerArchiveWriter } from './archive-writer.ts';
 
@@ -56,8 +56,7 @@ export function archiveDestination(writer: DockerArchiveWriter, display: string)
  * image (the only one when neither is given); as a destination, REF becomes
  * the image's RepoTags entry.
  */
-export const openDockerArchive: Opener = async (ref, options) => {
-  if (ref.transport !== 'docker-archive') throw new Error('unreachable');
+export const openDockerArchive: Opener<'docker-archive'> = async (ref, options) => {
   const suffix = ref.ref !== undefined ? `:${familiarString(ref.ref)}` : ref.index !== undefined ? `:@${ref.index}` : '';
   const display = `docker-archive:${ref.path}${suffix}`;
   if (options.role === 'source') {

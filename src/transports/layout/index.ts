@@ -1,6 +1,7 @@
 export { openLayoutStore, LayoutStore, DEFAULT_READ_LIMIT } from './layout-store.ts';
 export type { OpenLayoutStoreOptions, WriteBlobOptions, OpenBlobOptions, WriteBlobResult } from './layout-store.ts';
 export { layoutRepository, LAYOUT_CAPABILITIES } from './layout-repository.ts';
+export { openLayout, openSessionLayout } from './open-layout.ts';
 export {
   ANNOTATION_REPOSITORY, isValidRepository, isValidTag, isValidRefName, refNameOf, splitRefName, entryRefName, entryRepository, entryTag, entryInRepository,
 } from './layout-names.ts';

@@ -1,4 +1,4 @@
-import type { Opener } from '../open.ts';
+import type { Opener } from '../../repository/opener.ts';
 import { openOciArchiveDestination } from './oci-archive-destination.ts';
 import { openOciArchiveSource } from './oci-archive-source.ts';
 
@@ -11,8 +11,7 @@ export { tarLayout } from './layout-tar.ts';
  * unpacked to a temp dir and read by NAME (or its only image); a destination
  * is built as a layout and tarred to PATH on commit.
  */
-export const openOciArchive: Opener = async (ref, options) => {
-  if (ref.transport !== 'oci-archive') throw new Error('unreachable');
+export const openOciArchive: Opener<'oci-archive'> = async (ref, options) => {
   const display = `oci-archive:${ref.path}${ref.name === undefined ? '' : `:${ref.name}`}`;
   if (options.role === 'source') {
     const { repository, reference } = await openOciArchiveSource(ref.path, { display, name: ref.name, signal: options.signal });

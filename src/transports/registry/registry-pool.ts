@@ -1,4 +1,6 @@
-import { credentialProvider, type RegistryAccessOptions } from './access-options.ts';
+import type { OpenSession } from '../../repository/open-session.ts';
+import type { AccessOptions } from '../../repository/access.ts';
+import { credentialProvider } from './access-options.ts';
 import { RegistryClient } from './registry-client.ts';
 import type { RetryEvent } from '../../util/retry.ts';
 
@@ -8,7 +10,7 @@ import type { RetryEvent } from '../../util/retry.ts';
  */
 export class RegistryPool {
   private readonly clients = new Map<string, Promise<RegistryClient>>();
-  private readonly ids = new WeakMap<RegistryAccessOptions, number>();
+  private readonly ids = new WeakMap<AccessOptions, number>();
   private nextId = 0;
   private readonly onRetry: ((event: RetryEvent) => void) | undefined;
 
@@ -16,7 +18,7 @@ export class RegistryPool {
     this.onRetry = options.onRetry;
   }
 
-  client(registry: string, access: RegistryAccessOptions, tlsFlag = '--tls-verify'): Promise<RegistryClient> {
+  client(registry: string, access: AccessOptions, tlsFlag = '--tls-verify'): Promise<RegistryClient> {
     let id = this.ids.get(access);
     if (id === undefined) this.ids.set(access, (id = this.nextId++));
     const key = `${registry}|${id}`;
@@ -44,4 +46,9 @@ export class RegistryPool {
     this.clients.clear();
     await Promise.all(all.map(async (c) => (await c.catch(() => undefined))?.close()));
   }
+}
+
+/** The registry pool of a session: one per run, closed with the session. */
+export function sessionPool(session: OpenSession): RegistryPool {
+  return session.shared('docker', () => new RegistryPool({ onRetry: session.onRetry }), (pool) => pool.close());
 }
