@@ -66,6 +66,26 @@ export function isFerryError(value: unknown, code?: ErrorCode): value is FerryEr
   return value instanceof FerryError && (code === undefined || value.code === code);
 }
 
+/**
+ * Failures no later attempt can fix: the thing is absent, refused, malformed,
+ * unsupported, or the user cancelled. A run does not try these again in its
+ * final pass. Everything else (network, 5xx, 429 after retries, a disk that
+ * filled up, a lock that timed out) may pass on a later try.
+ */
+const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'USAGE', 'INVALID_REFERENCE', 'INVALID_CONFIG', 'INVALID_MANIFEST', 'NOT_FOUND', 'UNAUTHORIZED', 'DENIED', 'UNSUPPORTED', 'DIGEST_CHANGE', 'ABORTED',
+]);
+
+/** Whether trying the same work again later cannot succeed (see {@link PERMANENT}); errors that are not FerryErrors are bugs, and permanent. */
+export function isPermanent(error: unknown): boolean {
+  return !(error instanceof FerryError) || PERMANENT.has(error.code);
+}
+
+/** Whether repeating the same request right away may succeed (connection reset, 5xx, 429): the error says so itself. */
+export function isRetryable(error: unknown): error is FerryError {
+  return error instanceof FerryError && error.retryable;
+}
+
 /** Turns an AbortSignal's reason into a FerryError('ABORTED') unless it already is one. */
 export function abortError(signal: AbortSignal | undefined): FerryError {
   const reason: unknown = signal?.reason;

@@ -8,7 +8,7 @@ import type { InstanceSelection } from '../copy/select-instances.ts';
 import { openImage } from '../transports/open-image.ts';
 import type { AccessOptions } from '../repository/access.ts';
 import { OpenSession } from '../repository/open-session.ts';
-import { DEFAULT_RETRY_POLICY } from '../util/retry.ts';
+import { retryPolicy } from '../util/retry.ts';
 
 export interface CopyOptions {
   /** Copy every instance of a multi-platform index (`--all`). */
@@ -58,7 +58,7 @@ export function instanceSelection(all: boolean | undefined, platforms: CopyOptio
  * @example await copy('docker://registry.example/app:1.0', 'oci:/srv/mirror:app:1.0', { all: true })
  */
 export async function copy(source: string, destination: string, options: CopyOptions = {}): Promise<CopyResult> {
-  const retry = { ...DEFAULT_RETRY_POLICY, ...(options.retryTimes !== undefined ? { retries: options.retryTimes } : {}) };
+  const retry = retryPolicy(options.retryTimes);
   const sourceRef = parseTransportRef(source);
   const destinationRef = parseTransportRef(destination);
   const shared = options.signatures instanceof SignatureSession ? options.signatures : undefined;

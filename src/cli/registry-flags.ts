@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { FerryError } from '../errors.ts';
 import { boolValue } from './bool-args.ts';
 import type { AccessOptions } from '../repository/access.ts';
-import { DEFAULT_RETRY_POLICY } from '../util/retry.ts';
+import { retryPolicy } from '../util/retry.ts';
 
 /**
  * Parses skopeo-style booleans: `--tls-verify`, `--tls-verify=false`,
@@ -63,7 +63,7 @@ export function accessFrom(opts: Record<string, unknown>, side: 'src' | 'dest' |
   if (verify !== undefined) access.tlsVerify = verify;
   const authFile = get<string>('authfile') ?? common.authFile;
   if (authFile !== undefined) access.authFile = authFile;
-  if (common.retryTimes !== undefined) access.retry = { ...DEFAULT_RETRY_POLICY, retries: common.retryTimes };
+  if (common.retryTimes !== undefined) access.retry = retryPolicy(common.retryTimes);
   const conflicting = [creds !== undefined || username !== undefined, token !== undefined, access.noCreds === true].filter(Boolean).length;
   if (conflicting > 1) {
     throw new FerryError('USAGE', `--${p}creds, --${p}registry-token and --${p}no-creds are mutually exclusive`);

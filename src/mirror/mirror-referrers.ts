@@ -5,7 +5,7 @@ import { AccessCache } from '../sync/engine/access-cache.ts';
 import type { SyncOptions, SyncResult } from '../sync/sync.ts';
 import { RegistryPool } from '../transports/registry/registry-pool.ts';
 import { openRegistryRepository } from '../transports/registry/open-registry.ts';
-import { DEFAULT_RETRY_POLICY } from '../util/retry.ts';
+import { retryPolicy } from '../util/retry.ts';
 import { mapLimited } from '../util/map-limited.ts';
 
 /** Referrers lists asked for at once. */
@@ -37,8 +37,7 @@ export async function referrerSpec(spec: SyncSpec, result: SyncResult, options: 
     group.digests.add(item.digest);
   }
   if (groups.size === 0) return undefined;
-  const retry = { ...DEFAULT_RETRY_POLICY, ...(options.retryTimes !== undefined ? { retries: options.retryTimes } : {}) };
-  const access = new AccessCache(options.access ?? {}, retry);
+  const access = new AccessCache(options.access ?? {}, retryPolicy(options.retryTimes));
   const pool = new RegistryPool();
   try {
     const sources = await mapLimited([...groups.values()], REFERRER_CONCURRENCY, async (group) => {

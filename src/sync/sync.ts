@@ -2,7 +2,7 @@ import { FerryError } from '../errors.ts';
 import type { CopyEventListener } from '../copy/events.ts';
 import type { AccessOptions } from '../repository/access.ts';
 import { OpenSession } from '../repository/open-session.ts';
-import { DEFAULT_RETRY_POLICY } from '../util/retry.ts';
+import { retryPolicy } from '../util/retry.ts';
 import { formatOrigin, type Destination, type RegistryOptions, type SyncSpec } from './config/sync-spec.ts';
 import { findDestinationConflicts } from './select/conflicts.ts';
 import { inShard, type Shard } from './select/shard.ts';
@@ -61,7 +61,7 @@ export interface SyncResult {
  */
 export async function sync(spec: SyncSpec, options: SyncOptions = {}): Promise<SyncResult> {
   const started = new Date();
-  const retry = { ...DEFAULT_RETRY_POLICY, ...(options.retryTimes !== undefined ? { retries: options.retryTimes } : {}) };
+  const retry = retryPolicy(options.retryTimes);
   const session = new OpenSession({
     onRetry: (e) => options.onEvent?.({ type: 'retry', what: e.error.http?.url ?? 'request', attempt: e.attempt, delayMs: e.delayMs, reason: e.error.message }),
   });

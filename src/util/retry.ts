@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FerryError, abortError } from '../errors.ts';
+import { abortError, isRetryable, type FerryError } from '../errors.ts';
 
 /** How often and how patiently to retry. */
 export interface RetryPolicy {
@@ -13,6 +13,11 @@ export interface RetryPolicy {
 
 /** Three retries, as containers/common's default, with waits from ~0.5 s up to 30 s. */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: 3, baseDelayMs: 500, maxDelayMs: 30_000 };
+
+/** The default policy with the user's `--retry-times` when given. */
+export function retryPolicy(retries?: number | undefined): RetryPolicy {
+  return retries === undefined ? DEFAULT_RETRY_POLICY : { ...DEFAULT_RETRY_POLICY, retries };
+}
 
 /**
  * Milliseconds a response asks us to wait: `Retry-After` (seconds or an HTTP
@@ -68,7 +73,7 @@ export async function withRetry<T>(
     try {
       return await operation(attempt);
     } catch (err) {
-      if (!(err instanceof FerryError) || !err.retryable || attempt >= options.policy.retries) throw err;
+      if (!isRetryable(err) || attempt >= options.policy.retries) throw err;
       if (options.signal?.aborted) throw abortError(options.signal);
       const requested = err.http?.retryAfterMs;
       const delayMs = Math.min(options.policy.maxDelayMs, Math.max(requested ?? 0, backoffMs(attempt, options.policy)));

@@ -1,4 +1,4 @@
-import { FerryError, abortError, isFerryError } from '../../errors.ts';
+import { FerryError, abortError, isFerryError, isPermanent } from '../../errors.ts';
 import { BlobTracker } from '../../copy/blob-tracker.ts';
 import { copyImage } from '../../copy/copy-image.ts';
 import type { CopyEventListener } from '../../copy/events.ts';
@@ -31,11 +31,6 @@ export interface RunOptions extends ResolveContext {
   onEvent?: CopyEventListener | undefined;
   /** Called after each item finishes (progress headline, digest file). */
   onItem?: ((result: ItemResult) => void) | undefined;
-}
-
-/** Errors a second attempt cannot fix. */
-function permanent(err: unknown): boolean {
-  return isFerryError(err) && ['NOT_FOUND', 'UNAUTHORIZED', 'DENIED', 'INVALID_MANIFEST', 'INVALID_REFERENCE', 'DIGEST_CHANGE', 'UNSUPPORTED', 'USAGE', 'ABORTED'].includes(err.code);
 }
 
 /**
@@ -86,7 +81,7 @@ export async function runPlan(items: PlanItem[], options: RunOptions): Promise<I
       if (!isFerryError(err)) throw err;
       if (stop.signal.aborted && err.code === 'ABORTED') return;
       results.set(item, { source: item.source, destination: item.destination, digest: item.digest, origin: item.origin, status: 'failed', reason: err.message, bytes: 0 });
-      if (permanent(err)) {
+      if (isPermanent(err)) {
         hopeless.add(item);
         if (!options.keepGoing) stop.abort(err);
       }

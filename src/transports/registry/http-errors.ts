@@ -29,15 +29,27 @@ const TLS_WORDS: Record<string, string> = {
   CERT_SIGNATURE_FAILURE: 'certificate signature failure',
 };
 
-function errorCodeOf(err: unknown): string | undefined {
+/** The first `code` along an error's cause chain that `wanted` accepts. */
+function codeInChain(err: unknown, wanted: (code: string) => boolean): string | undefined {
   let e: unknown = err;
   for (let depth = 0; depth < 5 && e && typeof e === 'object'; depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && (TLS_CODES.has(code) || NETWORK_CODES.has(code) || CLIENT_CERT_ALERT.test(code))) return code;
+    if (typeof code === 'string' && wanted(code)) return code;
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
 }
+
+function errorCodeOf(err: unknown): string | undefined {
+  return codeInChain(err, (code) => TLS_CODES.has(code) || NETWORK_CODES.has(code) || CLIENT_CERT_ALERT.test(code));
+}
+
+/**
+ * File-system failures that reach a request through its body (a local blob
+ * being uploaded): they are ferry's side, not the network's, and a retry of
+ * the request would read the same file again.
+ */
+const LOCAL_CODES = new Set(['ENOENT', 'EACCES', 'EPERM', 'EIO', 'ENOSPC', 'EISDIR', 'ENOTDIR', 'EROFS', 'EBADF']);
 
 /** `ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE` → `bad certificate`. */
 function alertWords(code: string): string {
@@ -90,6 +102,8 @@ export function transportError(err: unknown, details: HttpErrorDetails, tlsFlag:
     return new FerryError('NETWORK', `network error on ${what}: ${code ?? (err as Error).message}`, { cause: err, http: details, retryable: true, hint });
   }
   if ((err as Error)?.name === 'AbortError') return new FerryError('ABORTED', 'operation cancelled', { cause: err });
+  const local = codeInChain(err, (code) => LOCAL_CODES.has(code));
+  if (local !== undefined) return new FerryError('IO', `${what}: reading the local content failed: ${(err as Error).message}`, { cause: err, http: details });
   return new FerryError('NETWORK', `request failed: ${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err, http: details, retryable: true });
 }
 
