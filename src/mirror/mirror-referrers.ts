@@ -6,7 +6,7 @@ import type { SyncOptions, SyncResult } from '../sync/sync.ts';
 import { RegistryPool } from '../transports/registry/registry-pool.ts';
 import { openRegistryRepository } from '../transports/registry/open-registry.ts';
 import { retryPolicy } from '../util/retry.ts';
-import { mapLimited } from '../util/map-limited.ts';
+import { mapLimited } from '../util/pool.ts';
 
 /** Referrers lists asked for at once. */
 const REFERRER_CONCURRENCY = 8;

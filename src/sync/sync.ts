@@ -12,12 +12,9 @@ import { resolveImage, type PlanItem, type ResolveContext } from './engine/plan.
 import { AccessCache } from './engine/access-cache.ts';
 import { buildReport, type SyncReport } from './engine/report.ts';
 import { runPlan, type ItemResult } from './engine/run-plan.ts';
-import { mapLimited } from '../util/map-limited.ts';
+import { mapLimited } from '../util/pool.ts';
+import { DEFAULT_BLOB_JOBS, DEFAULT_IMAGE_JOBS } from '../copy/run-images.ts';
 
-/** Images copied at once by default: enough to overlap latency, few enough that each finishes soon. */
-export const DEFAULT_SYNC_JOBS = 4;
-/** Blob transfers at once across the whole run. */
-export const DEFAULT_BLOB_JOBS = 12;
 /** Parallel HEAD requests while resolving the plan. */
 const RESOLVE_CONCURRENCY = 64;
 
@@ -65,7 +62,7 @@ export async function sync(spec: SyncSpec, options: SyncOptions = {}): Promise<S
   const session = new OpenSession({
     onRetry: (e) => options.onEvent?.({ type: 'retry', what: e.error.http?.url ?? 'request', attempt: e.attempt, delayMs: e.delayMs, reason: e.error.message }),
   });
-  const ctx: ResolveContext = { open: { session }, signal: options.signal };
+  const ctx: ResolveContext = { session, signal: options.signal };
   const ruleFailures: ItemResult[] = [];
   try {
     const expanded = await expandSpec({
@@ -106,7 +103,7 @@ export async function sync(spec: SyncSpec, options: SyncOptions = {}): Promise<S
     }
     const results = await runPlan(plan, {
       ...ctx,
-      jobs: options.jobs ?? spec.defaults.jobs ?? DEFAULT_SYNC_JOBS,
+      jobs: options.jobs ?? spec.defaults.jobs ?? DEFAULT_IMAGE_JOBS,
       blobJobs: options.blobJobs ?? DEFAULT_BLOB_JOBS,
       keepGoing: options.keepGoing ?? false,
       preserveDigests: options.preserveDigests ?? false,

@@ -8,5 +8,7 @@ export async function openImage(input: string | TransportRef, options: OpenImage
   const ref = typeof input === 'string' ? parseTransportRef(input) : input;
   // The table pairs each name with the opener of that name's references; TypeScript cannot follow the pairing through an index.
   const open = TRANSPORT_TABLE[ref.transport].open as Opener<TransportName>;
-  return open(ref, options);
+  const target = await open(ref, options);
+  options.session?.track(target.repository);
+  return target;
 }

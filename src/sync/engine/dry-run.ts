@@ -4,7 +4,7 @@ import { selectInstances } from '../../copy/select-instances.ts';
 import { isForeignLayer } from '../../copy/blob-copy.ts';
 import type { Repository } from '../../repository/repository.ts';
 import { openSide, type PlanItem, type ResolveContext } from './plan.ts';
-import { mapLimited } from '../../util/map-limited.ts';
+import { mapLimited } from '../../util/pool.ts';
 
 /** What a destination would receive. */
 export interface DestinationSummary {
@@ -49,10 +49,10 @@ export async function summarizePlan(items: PlanItem[], ctx: ResolveContext): Pro
   const blobLists = new Map<string, Promise<Descriptor[]>>();
   const opened = await mapLimited(items, SUMMARY_CONCURRENCY, async (item) => {
     const target = item.expanded.targets[item.targetIndex]!;
-    const dst = await openSide(ctx, target.ref, 'destination', target.access);
+    const dst = item.destinationTarget ?? (await openSide(ctx, target.ref, 'destination', target.access));
     let blobs: Descriptor[] = [];
     if (item.status === 'copy') {
-      const src = await openSide(ctx, item.expanded.source, 'source', item.expanded.sourceAccess);
+      const src = item.sourceTarget ?? (await openSide(ctx, item.expanded.source, 'source', item.expanded.sourceAccess));
       const key = `${src.repository.storageId}|${src.repository.repository}|${item.digest ?? src.reference}|${JSON.stringify(item.instances)}`;
       let list = blobLists.get(key);
       if (!list) blobLists.set(key, (list = blobsOf(src.repository, src.reference ?? 'latest', item, ctx.signal)));

@@ -18,7 +18,7 @@ import { needsTagList, selectTags } from '../select/select-tags.ts';
 import { layoutImageOf, type SourceImage } from '../select/source-image.ts';
 import type { AccessCache } from './access-cache.ts';
 import { mergeOptions, resolveRegistryOptions } from '../config/registry-options.ts';
-import { mapLimited } from '../../util/map-limited.ts';
+import { mapLimited } from '../../util/pool.ts';
 
 /** One source image with everywhere it goes: a line of the plan before resolution. */
 export interface ExpandedImage {

@@ -6,7 +6,7 @@ import { subsetIndex } from '../../copy/copy-image.ts';
 import { selectInstances, type InstanceSelection } from '../../copy/select-instances.ts';
 import type { ImageTarget } from '../../repository/repository.ts';
 import { openImage } from '../../transports/open-image.ts';
-import type { OpenImageOptions } from '../../repository/opener.ts';
+import type { OpenSession } from '../../repository/open-session.ts';
 import { formatTransportRef } from '../../ref/transport-ref.ts';
 import type { AccessOptions } from '../../repository/access.ts';
 import type { PlatformFilter } from '../config/sync-spec.ts';
@@ -30,6 +30,11 @@ export interface PlanItem {
   /** `skip`: the destination already has that digest (found with HEAD). */
   status: 'copy' | 'skip' | 'failed';
   reason?: string | undefined;
+  /** Why the item failed to resolve. */
+  error?: FerryError | undefined;
+  /** The source and destination as planning opened them; the run copies between these, opening nothing again. */
+  sourceTarget?: ImageTarget | undefined;
+  destinationTarget?: ImageTarget | undefined;
 }
 
 export function instancesFor(filter: PlatformFilter): InstanceSelection {
@@ -38,12 +43,13 @@ export function instancesFor(filter: PlatformFilter): InstanceSelection {
 }
 
 export interface ResolveContext {
-  open: Omit<OpenImageOptions, 'role' | 'access' | 'tlsFlag'>;
+  /** Shares connections and opened stores across the run, and closes every target opened in it. */
+  session: OpenSession;
   signal?: AbortSignal | undefined;
 }
 
 export async function openSide(ctx: ResolveContext, ref: ExpandedImage['source'], role: 'source' | 'destination', access: AccessOptions | undefined): Promise<ImageTarget> {
-  return openImage(ref, { ...ctx.open, role, access, tlsFlag: role === 'source' ? '--src-tls-verify' : '--dest-tls-verify', signal: ctx.signal });
+  return openImage(ref, { session: ctx.session, role, access, tlsFlag: role === 'source' ? '--src-tls-verify' : '--dest-tls-verify', signal: ctx.signal });
 }
 
 /**
@@ -66,10 +72,23 @@ async function expectedDigest(ctx: ResolveContext, source: ImageTarget, instance
   return subsetIndex(parsed.index, raw.mediaType, chosen.instances).digest;
 }
 
+type Settled<T> = { value: T; error?: undefined } | { value?: undefined; error: FerryError };
+
+/** A promise's outcome as data; errors that are not FerryErrors are bugs and still reject. */
+async function settled<T>(promise: Promise<T>): Promise<Settled<T>> {
+  try {
+    return { value: await promise };
+  } catch (error) {
+    if (!isFerryError(error)) throw error;
+    return { error };
+  }
+}
+
 /**
  * Resolves one expanded image against its source and every destination,
- * marking targets that already hold the expected digest as `skip`. Errors are
- * recorded on the items (the run decides whether to keep going).
+ * opening each once, and marks targets that already hold the expected digest
+ * as `skip`. Errors are recorded on the items (the run decides whether to
+ * keep going).
  */
 export async function resolveImage(ctx: ResolveContext, expanded: ExpandedImage): Promise<PlanItem[]> {
   const instances = instancesFor(expanded.rule.platforms);
@@ -80,43 +99,38 @@ export async function resolveImage(ctx: ResolveContext, expanded: ExpandedImage)
     instances,
   };
   // The source digest and what each destination holds are independent questions: ask them at once.
-  const resolvingSource = (async () => {
-    const source = await openSide(ctx, expanded.source, 'source', expanded.sourceAccess);
-    return { source, digest: await expectedDigest(ctx, source, instances) };
-  })();
-  const present = expanded.targets.map(async (t) => {
-    const dst = await openSide(ctx, t.ref, 'destination', t.access);
-    return dst.reference !== undefined ? dst.repository.manifestHead(dst.reference, { signal: ctx.signal }) : undefined;
+  const resolvingSource = settled(
+    (async () => {
+      const source = await openSide(ctx, expanded.source, 'source', expanded.sourceAccess);
+      return { source, digest: await expectedDigest(ctx, source, instances) };
+    })(),
+  );
+  const destinations = expanded.targets.map(async (t) => {
+    const opened = await settled(openSide(ctx, t.ref, 'destination', t.access));
+    if (opened.error) return { error: opened.error };
+    const to = opened.value;
+    const held = await settled(to.reference !== undefined ? to.repository.manifestHead(to.reference, { signal: ctx.signal }) : Promise.resolve(undefined));
+    return { to, held: held.value, error: held.error };
   });
-  let resolved: { source: ImageTarget; digest: Digest } | undefined;
-  let failure: string | undefined;
-  try {
-    resolved = await resolvingSource;
-  } catch (err) {
-    if (!isFerryError(err)) throw err;
-    failure = err.message;
-  }
-  const display = resolved?.source.display ?? formatTransportRef(expanded.source);
+  const resolved = await resolvingSource;
+  const display = resolved.value?.source.display ?? formatTransportRef(expanded.source);
   const items: PlanItem[] = [];
   for (const [targetIndex, t] of expanded.targets.entries()) {
     const item: PlanItem = { ...base, source: display, destination: t.display, targetIndex, status: 'copy' };
-    const held = await present[targetIndex]!.then(
-      (descriptor) => ({ descriptor, error: undefined }),
-      (error: unknown) => ({ descriptor: undefined, error }),
-    );
-    if (resolved === undefined) {
-      items.push({ ...item, status: 'failed', reason: failure });
+    const dst = await destinations[targetIndex]!;
+    if (resolved.error) {
+      items.push({ ...item, status: 'failed', reason: resolved.error.message, error: resolved.error });
       continue;
     }
-    item.digest = resolved.digest;
-    if (held.error !== undefined) {
-      if (!isFerryError(held.error)) throw held.error;
-      // A destination we cannot ask yet (e.g. a repository not created) is simply copied.
-      if (held.error.code !== 'NOT_FOUND') {
-        item.status = 'failed';
-        item.reason = held.error.message;
-      }
-    } else if (held.descriptor?.digest === resolved.digest) {
+    item.digest = resolved.value.digest;
+    item.sourceTarget = resolved.value.source;
+    item.destinationTarget = dst.to;
+    // A destination we cannot ask yet (e.g. a repository not created) is simply copied.
+    if (dst.error !== undefined && dst.error.code !== 'NOT_FOUND') {
+      item.status = 'failed';
+      item.reason = dst.error.message;
+      item.error = dst.error;
+    } else if (dst.held?.digest === resolved.value.digest) {
       item.status = 'skip';
     }
     items.push(item);

@@ -3,7 +3,7 @@ import type { TagFilter, TagSelector } from '../config/sync-spec.ts';
 import { matchesAny } from './glob.ts';
 import { regexOf } from './go-regex.ts';
 import { compareTagsByVersionDesc, parseTagVersion, versionMatcher } from './semver-match.ts';
-import { mapLimited } from '../../util/map-limited.ts';
+import { mapLimited } from '../../util/pool.ts';
 
 export interface SelectTagsOptions {
   /**
