@@ -1,8 +1,7 @@
 import { FerryError, isFerryError, throwIfAborted } from '../errors.ts';
-import { BlobTracker } from '../copy/blob-tracker.ts';
 import { copyImage } from '../copy/copy-image.ts';
 import type { CopyEventListener } from '../copy/events.ts';
-import { Limiter } from '../copy/limiter.ts';
+import { runImages, type CopyOne, type ImageResult, type RunImagesResult } from '../copy/run-images.ts';
 import type { Digest } from '../oci/digest.ts';
 import { formatReference, parseReference, type ImageReference } from '../ref/reference.ts';
 import type { FlattenLevel } from '../sync/config/sync-spec.ts';
@@ -14,11 +13,7 @@ import type { AccessOptions } from '../repository/access.ts';
 import { OpenSession } from '../repository/open-session.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../util/retry.ts';
 import type { RepositoryMapping } from './cluster-resources.ts';
-import { imageName, type StoreImage } from './store/store-graph.ts';
-
-/** Images pushed at once, and blob uploads at once across them (sync's defaults). */
-export const DEFAULT_PUSH_JOBS = 4;
-export const DEFAULT_PUSH_BLOB_JOBS = 12;
+import type { StoreImage } from './store/store-graph.ts';
 
 export interface PushStoreOptions {
   /** Target registry host (`mirror.internal:5000`). */
@@ -30,6 +25,7 @@ export interface PushStoreOptions {
   access?: AccessOptions | undefined;
   /** Shared connections; default: the push opens and closes its own. */
   session?: OpenSession | undefined;
+  /** Images pushed at once, and blob uploads at once across them (default: the run loop's). */
   jobs?: number | undefined;
   blobJobs?: number | undefined;
   retry?: RetryPolicy | undefined;
@@ -110,92 +106,78 @@ export function planPush(images: readonly StoreImage[], options: Pick<PushStoreO
 
 /**
  * Pushes every image of a store to a registry, digests unchanged (whole
- * indexes, manifests byte for byte), with the copy engine: one blob tracker
- * for the run so each blob is uploaded once and mounted into other
- * repositories, one limit on blob uploads, `jobs` images at a time. An image
- * whose destination already has its digest (HEAD) is skipped.
+ * indexes, manifests byte for byte), through the one run loop: one blob
+ * tracker so each blob is uploaded once and mounted into other repositories,
+ * one limit on blob uploads, `jobs` images at a time, a final pass for
+ * failures that may pass. An image whose destination already has its digest
+ * (HEAD) is skipped.
  */
 export async function pushStore(store: LayoutStore, images: readonly StoreImage[], options: PushStoreOptions): Promise<PushStoreResult> {
   const session = options.session ?? new OpenSession();
-  const tracker = new BlobTracker();
-  const blobLimiter = new Limiter(options.blobJobs ?? DEFAULT_PUSH_BLOB_JOBS);
-  const stop = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   const source = layoutRepository(store, '');
   const plans = planPush(images, options);
-  const results: PushedImage[] = new Array(plans.length);
   const mappings = new Map<string, RepositoryMapping>();
-
-  const pushOne = async (plan: PushPlan): Promise<PushedImage> => {
-    const entry = plan.image.entry;
-    const base = { name: plan.image.name, source: plan.image.source, digest: entry.digest };
-    if (typeof plan.target === 'string') return { ...base, destination: '', status: 'failed', reason: plan.target, bytes: 0 };
-    const destinationRef = formatReference(plan.target);
-    const record = (): void => {
-      if (plan.sourceRepository === undefined || typeof plan.target === 'string') return;
-      const mirrorRepository = `${plan.target.registry}/${plan.target.repository}`;
-      mappings.set(`${plan.sourceRepository} ${mirrorRepository}`, { sourceRepository: plan.sourceRepository, mirrorRepository });
-    };
-    let destination: ImageTarget | undefined;
-    try {
-      destination = await openImage({ transport: 'docker', ref: plan.target }, { role: 'destination', access: options.access, session, tlsFlag: '--dest-tls-verify', signal });
-      const present = await destination.repository.manifestHead(destination.reference ?? entry.digest, { signal }).catch((error: unknown) => {
-        if (isFerryError(error) && error.code === 'NOT_FOUND') return undefined;
-        throw error;
-      });
-      if (present?.digest === entry.digest) {
-        record();
-        return { ...base, destination: destinationRef, status: 'skipped', bytes: 0 };
-      }
-      const refName = entryRefName(entry);
-      const from: ImageTarget = { repository: source, reference: refName ?? entry.digest, display: `oci:${store.dir}:${refName ?? entry.digest}` };
-      const copied = await copyImage({
-        source: from,
-        destination,
-        instances: { mode: 'all' },
-        preserveDigests: true,
-        limiters: [blobLimiter],
-        tracker,
-        retry: options.retry ?? DEFAULT_RETRY_POLICY,
-        signal,
-        onEvent: options.onEvent,
-      });
-      if (copied.digest !== entry.digest) throw new FerryError('DIGEST_CHANGE', `${destinationRef} received ${copied.digest}, expected ${entry.digest}`);
-      record();
-      return { ...base, destination: destinationRef, status: 'copied', bytes: copied.bytesTransferred };
-    } finally {
-      await destination?.repository.close();
-    }
+  const record = (plan: PushPlan): void => {
+    if (plan.sourceRepository === undefined || typeof plan.target === 'string') return;
+    const mirrorRepository = `${plan.target.registry}/${plan.target.repository}`;
+    mappings.set(`${plan.sourceRepository} ${mirrorRepository}`, { sourceRepository: plan.sourceRepository, mirrorRepository });
   };
 
-  let next = 0;
-  const workers = Array.from({ length: Math.max(1, Math.min(options.jobs ?? DEFAULT_PUSH_JOBS, plans.length)) }, async () => {
-    while (next < plans.length && !signal.aborted) {
-      const i = next++;
-      const plan = plans[i]!;
-      let result: PushedImage;
-      try {
-        result = await pushOne(plan);
-      } catch (error) {
-        if (!isFerryError(error)) throw error;
-        if (stop.signal.aborted && error.code === 'ABORTED') continue;
-        const destination = typeof plan.target === 'string' ? '' : formatReference(plan.target);
-        result = { name: plan.image.name, source: plan.image.source, destination, digest: plan.image.entry.digest, status: 'failed', reason: error.message, bytes: 0 };
-      }
-      results[i] = result;
-      options.onImage?.(result);
-      if (result.status === 'failed' && !options.keepGoing) stop.abort(new FerryError('REGISTRY', `${result.name}: ${result.reason ?? 'failed'}`));
+  const pushOne: CopyOne<PushPlan> = async (plan, run) => {
+    const entry = plan.image.entry;
+    if (typeof plan.target === 'string') throw new FerryError('INVALID_REFERENCE', plan.target);
+    const destination = await openImage({ transport: 'docker', ref: plan.target }, { role: 'destination', access: options.access, session, tlsFlag: '--dest-tls-verify', signal: run.signal });
+    const present = await destination.repository.manifestHead(destination.reference ?? entry.digest, { signal: run.signal }).catch((error: unknown) => {
+      if (isFerryError(error, 'NOT_FOUND')) return undefined;
+      throw error;
+    });
+    if (present?.digest === entry.digest) {
+      record(plan);
+      return { status: 'skipped', digest: entry.digest };
     }
+    const refName = entryRefName(entry);
+    const from: ImageTarget = { repository: source, reference: refName ?? entry.digest, display: `oci:${store.dir}:${refName ?? entry.digest}` };
+    const copied = await copyImage({
+      source: from,
+      destination,
+      instances: { mode: 'all' },
+      preserveDigests: true,
+      limiters: [run.blobLimiter],
+      tracker: run.tracker,
+      retry: options.retry ?? DEFAULT_RETRY_POLICY,
+      signal: run.signal,
+      onEvent: options.onEvent,
+    });
+    const destinationRef = formatReference(plan.target);
+    if (copied.digest !== entry.digest) throw new FerryError('DIGEST_CHANGE', `${destinationRef} received ${copied.digest}, expected ${entry.digest}`);
+    record(plan);
+    return { status: 'copied', digest: copied.digest, bytes: copied.bytesTransferred };
+  };
+
+  const pushed = (r: ImageResult<PushPlan>): PushedImage => ({
+    name: r.item.image.name,
+    source: r.item.image.source,
+    destination: typeof r.item.target === 'string' ? '' : formatReference(r.item.target),
+    digest: r.item.image.entry.digest,
+    // An image the push did not get to is failed, saying why: the push is not complete.
+    status: r.status === 'not-run' ? 'failed' : r.status,
+    ...(r.reason !== undefined ? { reason: r.reason } : {}),
+    bytes: r.bytes,
   });
+  let run: RunImagesResult<PushPlan>;
   try {
-    await Promise.all(workers);
+    run = await runImages(plans, pushOne, {
+      jobs: options.jobs,
+      blobJobs: options.blobJobs,
+      keepGoing: options.keepGoing,
+      signal: options.signal,
+      describe: (plan) => plan.image.name,
+      onEvent: options.onEvent,
+      onResult: (r) => options.onImage?.(pushed(r)),
+    });
   } finally {
     if (!options.session) await session.close();
   }
   throwIfAborted(options.signal);
-  const pushed = plans.map(
-    (p, i) =>
-      results[i] ?? { name: imageName(p.image.entry), source: p.image.source, destination: typeof p.target === 'string' ? '' : formatReference(p.target), digest: p.image.entry.digest, status: 'failed' as const, reason: 'not run: the push stopped at an earlier failure', bytes: 0 },
-  );
-  return { images: pushed, mappings: [...mappings.values()] };
+  return { images: run.results.map(pushed), mappings: [...mappings.values()] };
 }
