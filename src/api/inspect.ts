@@ -1,16 +1,15 @@
 import { FerryError } from '../errors.ts';
 import type { Descriptor } from '../oci/descriptor.ts';
 import type { Digest } from '../oci/digest.ts';
+import { parseImageConfig } from '../oci/image-config.ts';
 import { parseManifest, type RawManifest } from '../oci/manifest.ts';
 import { selectInstances } from '../copy/select-instances.ts';
 import { parseTransportRef } from '../ref/transport-ref.ts';
 import { openImage } from '../transports/open-image.ts';
 import type { AccessOptions } from '../repository/access.ts';
 import type { Repository } from '../repository/repository.ts';
+import { readSmallBlob } from '../repository/read-small-blob.ts';
 import { instanceSelection } from './copy.ts';
-
-/** Configs larger than this are refused when inspecting (real ones are a few KiB). */
-const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 
 export interface InspectOptions {
   access?: AccessOptions | undefined;
@@ -36,23 +35,6 @@ export interface InspectResult {
   Layers: string[];
   LayersData: Array<{ MIMEType: string; Digest: Digest; Size: number; Annotations: Record<string, string> | null }>;
   Env: string[] | null;
-}
-
-interface ImageConfig {
-  created?: string;
-  architecture?: string;
-  variant?: string;
-  os?: string;
-  docker_version?: string;
-  config?: { Labels?: Record<string, string> | null; Env?: string[] | null };
-}
-
-export async function readSmallBlob(repo: Repository, descriptor: Descriptor, limit: number, signal?: AbortSignal): Promise<Buffer> {
-  if (descriptor.size > limit) throw new FerryError('INVALID_MANIFEST', `${repo.display}@${descriptor.digest}: ${descriptor.size} bytes is too large for a config`);
-  const stream = await repo.blobGet(descriptor, { signal });
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /** What `inspect` reads: the top manifest, the image manifest chosen from it, and that image's config. */
@@ -83,7 +65,7 @@ export async function loadImage(reference: string, options: InspectOptions): Pro
       parsed = parseManifest(image.bytes, image.mediaType, `${target.display}@${image.digest}`);
       if (parsed.kind !== 'image') throw new FerryError('UNSUPPORTED', `${target.display}: nested indexes are not supported`);
     }
-    const config = await readSmallBlob(repo, parsed.manifest.config, MAX_CONFIG_BYTES, options.signal);
+    const config = await readSmallBlob(repo, parsed.manifest.config, { signal: options.signal });
     return { display: target.display, name, repository: repo, top, image, config, layers: parsed.manifest.layers };
   } catch (err) {
     await target.repository.close();
@@ -112,12 +94,7 @@ export async function inspectConfig(reference: string, options: InspectOptions =
 export async function inspect(reference: string, options: InspectOptions = {}): Promise<InspectResult> {
   const loaded = await loadImage(reference, options);
   try {
-    let config: ImageConfig;
-    try {
-      config = JSON.parse(loaded.config.toString('utf8')) as ImageConfig;
-    } catch {
-      throw new FerryError('INVALID_MANIFEST', `${loaded.display}: image config is not JSON`);
-    }
+    const config = parseImageConfig(loaded.config, loaded.display);
     // skopeo lists tags for registry images only (a layout's names are not tags of one repository).
     const repoTags = options.noTags || loaded.name === '' ? [] : await loaded.repository.tagList({ signal: options.signal }).catch(() => []);
     return {

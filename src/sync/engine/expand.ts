@@ -1,4 +1,5 @@
 import { FerryError } from '../../errors.ts';
+import { parseImageConfig } from '../../oci/image-config.ts';
 import { parseManifest } from '../../oci/manifest.ts';
 import { currentPlatform, platformMatches } from '../../oci/platform.ts';
 import type { TransportRef } from '../../ref/transport-ref.ts';
@@ -10,7 +11,7 @@ import type { OpenSession } from '../../repository/open-session.ts';
 import { sessionPool } from '../../transports/registry/registry-pool.ts';
 import { openRegistryRepository } from '../../transports/registry/open-registry.ts';
 import { openImage } from '../../transports/open-image.ts';
-import { readSmallBlob } from '../../api/inspect.ts';
+import { readSmallBlob } from '../../repository/read-small-blob.ts';
 import { formatOrigin, type RegistryOptions, type SourceRule, type SyncSpec } from '../config/sync-spec.ts';
 import { destinationsFor, formatTarget, type TargetImage } from '../select/destination.ts';
 import { filterRepositories } from '../select/glob.ts';
@@ -72,7 +73,7 @@ async function createdOf(repo: Repository, tag: string, signal: AbortSignal | un
     parsed = parseManifest(raw.bytes, raw.mediaType, `${repo.display}@${entry.digest}`);
     if (parsed.kind !== 'image') return undefined;
   }
-  const config = JSON.parse((await readSmallBlob(repo, parsed.manifest.config, 8 * 1024 * 1024, signal)).toString('utf8')) as { created?: string };
+  const config = parseImageConfig(await readSmallBlob(repo, parsed.manifest.config, { signal }), `${repo.display}:${tag}`);
   const date = config.created ? new Date(config.created) : undefined;
   return date && !Number.isNaN(date.getTime()) ? date : undefined;
 }
