@@ -1,4 +1,5 @@
 import { FerryError } from '../errors.ts';
+import { isRecord, parseJson } from '../util/json.ts';
 
 /** The fields of an image config ferry reads (`inspect`, "newest by created"); the rest is carried untouched. */
 export interface ImageConfig {
@@ -14,8 +15,6 @@ function fail(where: string, detail: string): never {
   throw new FerryError('INVALID_MANIFEST', `${where}: image config ${detail}`);
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * Parses and checks untrusted config bytes: a JSON object whose fields ferry
  * reads have the types the image spec gives them. `where` names the image.
@@ -23,12 +22,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * @throws FerryError `INVALID_MANIFEST` saying which field is wrong.
  */
 export function parseImageConfig(bytes: Uint8Array, where: string): ImageConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  } catch {
-    fail(where, 'is not JSON');
-  }
+  const json = parseJson(bytes, () => new FerryError('INVALID_MANIFEST', `${where}: image config is not JSON`));
   if (!isRecord(json)) fail(where, 'is not a JSON object');
   for (const field of ['created', 'architecture', 'variant', 'os', 'docker_version'] as const) {
     if (json[field] !== undefined && typeof json[field] !== 'string') fail(where, `field "${field}" is not a string`);

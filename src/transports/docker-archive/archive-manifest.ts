@@ -1,5 +1,6 @@
 import { FerryError } from '../../errors.ts';
 import { isDigest, type Digest } from '../../oci/digest.ts';
+import { isRecord } from '../../util/json.ts';
 
 /**
  * One image of a `docker save` archive's `manifest.json`: paths (inside the
@@ -43,7 +44,8 @@ export function configDiffIds(config: Uint8Array, where: string): Digest[] {
   } catch (error) {
     throw new FerryError('INVALID_MANIFEST', `${where}: image config is not valid JSON`, { cause: error });
   }
-  const ids = ((json as { rootfs?: { diff_ids?: unknown } } | null)?.rootfs)?.diff_ids;
+  const rootfs = isRecord(json) ? json['rootfs'] : undefined;
+  const ids = isRecord(rootfs) ? rootfs['diff_ids'] : undefined;
   if (!Array.isArray(ids) || !ids.every((d): d is Digest => typeof d === 'string' && isDigest(d))) {
     throw new FerryError('INVALID_MANIFEST', `${where}: image config has no valid "rootfs.diff_ids" list`);
   }

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { FerryError } from '../../errors.ts';
+import { isRecord } from '../../util/json.ts';
 import type { Descriptor } from '../../oci/descriptor.ts';
 import { digestAlgorithm, digestOf, isDigest, type Digest } from '../../oci/digest.ts';
 import { MAX_MANIFEST_BYTES, manifestMediaTypeOf, type RawManifest } from '../../oci/manifest.ts';
@@ -25,8 +26,9 @@ export const LAYOUT_CAPABILITIES: Capabilities = Object.freeze({
 /** The manifest's `subject` digest when it is a referrer (it points at another manifest). */
 function subjectOf(bytes: Uint8Array): string | undefined {
   try {
-    const json = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as { subject?: { digest?: unknown } };
-    return typeof json.subject?.digest === 'string' ? json.subject.digest : undefined;
+    const json: unknown = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    const subject = isRecord(json) ? json['subject'] : undefined;
+    return isRecord(subject) && typeof subject['digest'] === 'string' ? subject['digest'] : undefined;
   } catch {
     return undefined;
   }

@@ -7,6 +7,7 @@ import type { Descriptor } from '../../oci/descriptor.ts';
 import { createDigester, digestAlgorithm, digestHex, parseDigest, type Digest } from '../../oci/digest.ts';
 import { ioError, isMissing, writeAll, writeFileDurable } from './layout-fs.ts';
 import { fsyncDir } from '../../util/fsync-dir.ts';
+import { isRecord } from '../../util/json.ts';
 import { withFileLock } from './layout-lock.ts';
 import { LAYOUT_VERSION, emptyLayoutIndex, parseLayoutIndex, serializeLayoutIndex, type LayoutIndex } from './layout-index.ts';
 import { TEMP_DIR_NAME, removeStaleSiblings, removeStaleTemps, tempName } from './layout-temp.ts';
@@ -338,7 +339,8 @@ async function readLayoutVersion(dir: string): Promise<string | undefined> {
   }
   let version: unknown;
   try {
-    version = (JSON.parse(text) as Record<string, unknown>)['imageLayoutVersion'];
+    const json: unknown = JSON.parse(text);
+    version = isRecord(json) ? json['imageLayoutVersion'] : undefined;
   } catch {
     version = undefined;
   }

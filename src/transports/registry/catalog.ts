@@ -1,4 +1,5 @@
 import { FerryError } from '../../errors.ts';
+import { isRecord, parseJson } from '../../util/json.ts';
 import { readBounded, type RegistryClient } from './registry-client.ts';
 import { nextLink } from './registry-repository.ts';
 
@@ -25,8 +26,9 @@ export async function listCatalog(client: RegistryClient, options: { signal?: Ab
         }
         throw err;
       });
-    const body = JSON.parse(await readBounded(res.body, 64 * 1024 * 1024)) as { repositories?: unknown };
-    if (Array.isArray(body.repositories)) repositories.push(...body.repositories.filter((r): r is string => typeof r === 'string'));
+    const body = parseJson(await readBounded(res.body, 64 * 1024 * 1024), () => new FerryError('REGISTRY', `${client.registry}: the repository catalog is not JSON`));
+    const listed = isRecord(body) ? body['repositories'] : undefined;
+    if (Array.isArray(listed)) repositories.push(...listed.filter((r): r is string => typeof r === 'string'));
     path = nextLink(res.headers['link'] as string | undefined, res.url);
   }
   return repositories;

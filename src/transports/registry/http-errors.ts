@@ -1,4 +1,5 @@
 import { FerryError, type ErrorCode, type HttpErrorDetails } from '../../errors.ts';
+import { isRecord } from '../../util/json.ts';
 
 const TLS_CODES = new Set([
   'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN',
@@ -107,18 +108,18 @@ export function transportError(err: unknown, details: HttpErrorDetails, tlsFlag:
   return new FerryError('NETWORK', `request failed: ${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err, http: details, retryable: true });
 }
 
-interface OciErrorBody {
-  errors?: Array<{ code?: string; message?: string; detail?: unknown }>;
-}
-
 /** Builds the error for a registry's non-success response from its status and (already read, bounded) body. */
 export function responseError(status: number, bodyText: string, details: HttpErrorDetails, subject: string): FerryError {
   let ociCode: string | undefined;
   let ociMessage: string | undefined;
   try {
-    const parsed = JSON.parse(bodyText) as OciErrorBody;
-    ociCode = parsed.errors?.[0]?.code;
-    ociMessage = parsed.errors?.[0]?.message;
+    const parsed: unknown = JSON.parse(bodyText);
+    const errors = isRecord(parsed) ? parsed['errors'] : undefined;
+    const first: unknown = Array.isArray(errors) ? errors[0] : undefined;
+    if (isRecord(first)) {
+      if (typeof first['code'] === 'string') ociCode = first['code'];
+      if (typeof first['message'] === 'string') ociMessage = first['message'];
+    }
   } catch {
     // Not JSON: many proxies answer with HTML; the status says enough.
   }

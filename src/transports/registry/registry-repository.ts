@@ -8,6 +8,7 @@ import type {
   BlobGetOptions, BlobPutOptions, BlobPutResult, CallOptions, Capabilities, ManifestPutOptions, Repository,
 } from '../../repository/repository.ts';
 import { verifyingStream } from '../../oci/verify-stream.ts';
+import { isRecord, parseJson } from '../../util/json.ts';
 import { headerValue, readBounded, type RegistryClient, type RegistryResponse } from './registry-client.ts';
 import { resumableDownload } from './resumable-download.ts';
 import { throttled } from './throttle.ts';
@@ -195,16 +196,12 @@ export class RegistryRepository implements Repository {
     for (let page = 0; path !== undefined && page < MAX_TAG_PAGES; page++) {
       const res: RegistryResponse = await this.client.request({ method: 'GET', path, scopes: this.pull(), signal: options.signal, subject: this.display });
       const text = await readBounded(res.body, 64 * 1024 * 1024);
-      let parsed: { tags?: unknown };
-      try {
-        parsed = JSON.parse(text) as { tags?: unknown };
-      } catch {
-        throw new FerryError('REGISTRY', `${this.display}: tag list is not JSON`);
+      const parsed = parseJson(text, () => new FerryError('REGISTRY', `${this.display}: tag list is not JSON`));
+      const listed = isRecord(parsed) ? parsed['tags'] : undefined;
+      if (!isRecord(parsed) || (listed != null && (!Array.isArray(listed) || listed.some((t) => typeof t !== 'string')))) {
+        throw new FerryError('REGISTRY', `${this.display}: tag list has no string array "tags"`);
       }
-      if (parsed.tags !== null && parsed.tags !== undefined) {
-        if (!Array.isArray(parsed.tags) || parsed.tags.some((t) => typeof t !== 'string')) throw new FerryError('REGISTRY', `${this.display}: tag list has no string array "tags"`);
-        tags.push(...(parsed.tags as string[]));
-      }
+      if (Array.isArray(listed)) tags.push(...(listed as string[]));
       path = nextLink(headerValue(res.headers, 'link'), res.url);
     }
     return tags;

@@ -1,6 +1,7 @@
 import { request, type Dispatcher } from 'undici';
 import { abortError, FerryError, type ErrorCode, type HttpErrorDetails } from '../../../errors.ts';
 import { transportError } from '../http-errors.ts';
+import { isRecord } from '../../../util/json.ts';
 import {
   credentialSecret,
   credentialUsername,
@@ -241,10 +242,13 @@ function statusError(answer: Answer, options: FetchTokenOptions): FerryError {
 function serverReason(text: string, secrets: string[]): string | undefined {
   let reason: string | undefined;
   try {
-    const body = JSON.parse(text) as Record<string, unknown>;
-    const first = Array.isArray(body.errors) ? (body.errors[0] as Record<string, unknown> | undefined) : undefined;
-    reason =
-      nonEmptyString(first?.message) ?? nonEmptyString(body.error_description) ?? nonEmptyString(body.details) ?? nonEmptyString(body.error);
+    const body: unknown = JSON.parse(text);
+    if (isRecord(body)) {
+      const errors = body['errors'];
+      const first: unknown = Array.isArray(errors) ? errors[0] : undefined;
+      reason =
+        nonEmptyString(isRecord(first) ? first['message'] : undefined) ?? nonEmptyString(body['error_description']) ?? nonEmptyString(body['details']) ?? nonEmptyString(body['error']);
+    }
   } catch {
     // Not JSON (an HTML error page): the status has to do.
   }
