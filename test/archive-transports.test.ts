@@ -9,6 +9,7 @@ import { isFerryError } from '../src/errors.ts';
 import { requirePeer } from './helpers/peers.ts';
 import { skopeo, skopeoCopy } from './helpers/skopeo.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { tempName } from '../src/util/temp-name.ts';
 import {
   configIdentity, copyWithBrokenSource, ferryCopy, leftoverTemps, rawDigest, rawManifest, sha256, sourceLayout,
 } from './fixtures/transport.ts';
@@ -202,14 +203,16 @@ test('an interrupted write leaves nothing at PATH (and a previous dir image or o
   assert.equal(await exists(join(work, 'aborted.tar')), false);
   assert.deepEqual(await leftoverTemps(join(work, 'aborted.tar')), []);
 
-  // A killed ferry leaves only PATH.tmp-<pid>-…; the next write to PATH removes it (a live writer's stays).
+  // A killed ferry leaves only its temp file beside PATH; the next write to PATH removes it (a live writer's stays),
+  // in this version's names (host, boot, pid, start time) and in the `PATH.tmp-<pid>-<uuid>` of earlier ones.
   const deadPid = spawnSync('true').pid;
-  const stale = join(work, `k.tar.tmp-${deadPid}-stale`);
-  const live = join(work, `k.tar.tmp-${process.pid}-live`);
-  await writeFile(stale, 'partial');
-  await writeFile(live, 'partial');
+  const live = tempName('k.tar');
+  const stale = live.replace(`_${process.pid}_`, `_${deadPid}_`);
+  const legacyStale = `k.tar.tmp-${deadPid}-0b5b0c1e-1d2f-4a3b-9c8d-7e6f5a4b3c2d`;
+  const legacyLive = `k.tar.tmp-${process.pid}-0b5b0c1e-1d2f-4a3b-9c8d-7e6f5a4b3c2d`;
+  for (const name of [live, stale, legacyStale, legacyLive]) await writeFile(join(work, name), 'partial');
   await ferryCopy(src.single, `docker-archive:${work}/k.tar`);
-  assert.deepEqual(await leftoverTemps(join(work, 'k.tar')), [`k.tar.tmp-${process.pid}-live`]);
+  assert.deepEqual(await leftoverTemps(join(work, 'k.tar')), [live, legacyLive].sort());
 
   const archive = join(work, 'prev.tar');
   await ferryCopy(src.multi, `oci-archive:${archive}:m`, { all: true });

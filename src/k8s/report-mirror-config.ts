@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError, throwIfAborted } from '../errors.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 import { repositoryPath } from '../ref/reference.ts';
 import { clusterResources, type ClusterResourceFile, type ClusterResourcesOptions, type RepositoryMapping } from '../mirror/cluster-resources.ts';
 import { readSyncReport, reportReference, type ReportImage } from './sync-report.ts';
@@ -57,14 +57,7 @@ export async function writeMirrorConfig(reportFile: string, options: MirrorConfi
   for (const file of files) {
     throwIfAborted(options.signal);
     const path = join(options.outDir, file.name);
-    const temp = `${path}.ferry-${randomBytes(4).toString('hex')}`;
-    try {
-      await writeFile(temp, file.content);
-      await rename(temp, path);
-    } catch (cause) {
-      await rm(temp, { force: true });
-      throw new FerryError('IO', `cannot write ${path}`, { cause });
-    }
+    await writeFileAtomic(path, file.content, { signal: options.signal });
     paths.push(path);
   }
   return { files, paths, mappings };

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { FerryError, throwIfAborted } from '../errors.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 import { unifiedDiff } from './line-diff.ts';
 import { rewriteText, type FileRewrite, type RewriteRules } from './rewrite.ts';
 import { listResourceFiles } from './resource-files.ts';
@@ -92,17 +92,15 @@ async function copyInto(source: string, target: string): Promise<void> {
   }
 }
 
+/** Replaces `target`, keeping the mode of the file it replaces. */
 async function writeAtomically(target: string, content: string): Promise<void> {
-  const temp = join(dirname(target), `.${basename(target)}.ferry-${randomBytes(4).toString('hex')}`);
   try {
     await mkdir(dirname(target), { recursive: true });
-    const mode = await stat(target).then((s) => s.mode & 0o777, () => 0o644);
-    await writeFile(temp, content, { mode });
-    await rename(temp, target);
   } catch (cause) {
-    await rm(temp, { force: true });
     throw new FerryError('IO', `cannot write ${target}`, { cause });
   }
+  const mode = await stat(target).then((s) => s.mode & 0o777, () => undefined);
+  await writeFileAtomic(target, content, { mode });
 }
 
 /** Per-file summary: each change with its line, object and path, then totals. */

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { IDMS_FILE, ITMS_FILE, clusterResources, type ClusterResourcesOptions, type RepositoryMapping } from './cluster-resources.ts';
-import { writeFileAtomic } from './store/temp-files.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 
 /** The Kubernetes manifests among the cluster resources (registries.conf is a node file, not an API object). */
 const KUBERNETES_FILES = new Set([IDMS_FILE, ITMS_FILE]);

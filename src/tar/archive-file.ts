@@ -1,31 +1,20 @@
-import { randomUUID } from 'node:crypto';
-import { link, readdir, rename, rm, stat } from 'node:fs/promises';
+import { link, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FerryError } from '../errors.ts';
-import { isProcessAlive } from '../util/process-alive.ts';
 import { fsyncDir } from '../util/fsync-dir.ts';
+import { removeStaleTemps, tempName } from '../util/temp-name.ts';
 
-/**
- * A sibling temp path for writing archive `path`: `PATH.tmp-<pid>-<uuid>`.
- * Same directory, so the final rename is atomic; the pid tells whose it is.
- */
+/** A sibling temp path for writing archive `path` (see temp-name.ts): same directory, so the final rename is atomic. */
 export function archiveTempPath(path: string): string {
-  return join(dirname(path), `${basename(path)}.tmp-${process.pid}-${randomUUID()}`);
+  return join(dirname(path), tempName(basename(path)));
 }
 
-
 /**
- * Removes temp archives of `path` left by ferry processes that died (killed
- * mid-copy); those of live processes are being written and stay.
+ * Removes temp archives of `path` whose writers are gone (killed mid-copy);
+ * those of live processes are being written and stay.
  */
 export async function removeStaleArchiveTemps(path: string): Promise<void> {
-  const prefix = `${basename(path)}.tmp-`;
-  const names = await readdir(dirname(path)).catch(() => [] as string[]);
-  for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
-    if (Number.isSafeInteger(pid) && pid > 0 && !isProcessAlive(pid)) await rm(join(dirname(path), name), { force: true });
-  }
+  await removeStaleTemps(dirname(path), { prefix: basename(path) }).catch(() => 0);
 }
 
 /** Size of the file at `path`, undefined when it does not exist; throws when it is not a regular file. */

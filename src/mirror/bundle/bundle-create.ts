@@ -9,7 +9,8 @@ import {
   type BundleBlob, type BundleManifest, type BundlePart,
 } from './bundle-format.ts';
 import { TAR_END_BYTES, tarEntryBytes, writePart } from './bundle-tar.ts';
-import { isDeadTemp, tempFileName, writeFileAtomic } from '../store/temp-files.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { removeStaleTemps, tempName } from '../../util/temp-name.ts';
 import { walkStore } from '../store/store-graph.ts';
 
 /** Without --max-size a bundle is one part; this bounds it anyway so a part fits common file systems and media. */
@@ -75,8 +76,9 @@ async function prepareOutput(dir: string, overwrite: boolean): Promise<void> {
     await rm(join(dir, BUNDLE_FILE), { force: true });
   }
   for (const name of names) {
-    if (PART_RE.test(name) || isDeadTemp(name)) await rm(join(dir, name), { force: true });
+    if (PART_RE.test(name)) await rm(join(dir, name), { force: true });
   }
+  await removeStaleTemps(dir);
 }
 
 /**
@@ -122,7 +124,7 @@ export async function createBundle(store: LayoutStore, out: string, options: Cre
   for (const [i, group] of planParts(blobs, max, warn).entries()) {
     throwIfAborted(signal);
     const name = partName(i + 1);
-    const tmp = join(dir, tempFileName(`.${name}`));
+    const tmp = join(dir, tempName(`.${name}`));
     try {
       const written = await writePart(
         tmp,

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { FerryError } from '../../errors.ts';
 import type { LayoutStore } from '../../transports/layout/index.ts';
 import type { BundleManifest } from './bundle-format.ts';
-import { writeFileAtomic } from '../store/temp-files.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
 
 /**
  * `ferry-bundles.json`, beside a store's index.json: the bundles imported

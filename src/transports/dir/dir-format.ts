@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { FerryError } from '../../errors.ts';
 import { digestAlgorithm, digestHex, parseDigest, type Digest } from '../../oci/digest.ts';
 
@@ -18,8 +17,6 @@ export const DIR_VERSION = 'Directory Transport Version: 1.1\n';
 export const READABLE_VERSIONS: readonly string[] = ['Directory Transport Version: 1.0\n', DIR_VERSION];
 export const VERSION_FILE = 'version';
 export const MANIFEST_FILE = 'manifest.json';
-/** Files ferry stages before renaming them into place; a dead run's leftovers are removed on the next open. */
-export const TEMP_PREFIX = '.ferry-tmp-';
 
 /**
  * The file name of a blob. sha256 blobs are bare hex, as skopeo writes them;
@@ -35,17 +32,6 @@ export function blobFileName(digest: Digest): string {
 /** The file name of an instance manifest of a list: `<hex>.manifest.json`. */
 export function instanceManifestFileName(digest: Digest): string {
   return `${blobFileName(digest)}.manifest.json`;
-}
-
-/** A fresh temp name owned by this process. */
-export function tempFileName(): string {
-  return `${TEMP_PREFIX}${process.pid}-${randomUUID()}`;
-}
-
-/** The pid that made a temp file, or undefined for names that are not ferry temp files. */
-export function tempFileOwner(name: string): number | undefined {
-  const m = new RegExp(`^${TEMP_PREFIX.replace('.', '\\.')}(\\d+)-`).exec(name);
-  return m ? Number(m[1]) : undefined;
 }
 
 /** Checks the `version` file's text; a missing file (undefined) is accepted as skopeo does. */

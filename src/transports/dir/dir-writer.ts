@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,9 +9,10 @@ import type { Descriptor } from '../../oci/descriptor.ts';
 import { digestAlgorithm, digestOf, isDigest, type Digest } from '../../oci/digest.ts';
 import { MAX_MANIFEST_BYTES, manifestBlobs, parseManifest, type RawManifest } from '../../oci/manifest.ts';
 import type { BlobPutResult, CallOptions } from '../../repository/repository.ts';
-import { isProcessAlive } from '../../util/process-alive.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { isTempName, removeStaleTemps, tempName } from '../../util/temp-name.ts';
 import {
-  DIR_VERSION, MANIFEST_FILE, READABLE_VERSIONS, TEMP_PREFIX, VERSION_FILE, blobFileName, instanceManifestFileName, tempFileName, tempFileOwner,
+  DIR_VERSION, MANIFEST_FILE, READABLE_VERSIONS, VERSION_FILE, blobFileName, instanceManifestFileName,
 } from './dir-format.ts';
 
 export interface DirWriterOptions {
@@ -77,11 +78,9 @@ export class DirWriter {
       writer.#createdDir = true;
       names = [];
     }
-    for (const name of names) {
-      const pid = tempFileOwner(name);
-      if (pid !== undefined && !isProcessAlive(pid)) await rm(join(dir, name), { force: true });
-    }
-    const content = names.filter((n) => !n.startsWith(TEMP_PREFIX));
+    // A dead run's leftovers go; live writers' temp files stay (and are not content).
+    await removeStaleTemps(dir);
+    const content = names.filter((n) => !isTempName(n));
     if (content.length > 0 && !(await isDirImage(dir))) {
       throw new FerryError('INVALID_CONFIG', `${where}: ${dir} is not empty and is not an image directory (no ${VERSION_FILE} file of a known version); refusing to overwrite it`, {
         hint: 'write to an empty or missing directory, or to one a previous dir: copy made',
@@ -105,7 +104,7 @@ export class DirWriter {
       return 'exists';
     }
     const name = blobFileName(descriptor.digest);
-    const tmp = join(this.dir, tempFileName());
+    const tmp = join(this.dir, tempName());
     try {
       await pipeline(
         data,
@@ -180,7 +179,7 @@ export class DirWriter {
     this.#committed = true;
     // The new image is in place; what the replaced one left behind goes.
     for (const name of await readdir(this.dir)) {
-      if (keep.has(name) || name.startsWith(TEMP_PREFIX)) continue;
+      if (keep.has(name) || isTempName(name)) continue;
       const path = join(this.dir, name);
       if ((await stat(path).catch(() => undefined))?.isFile()) await unlink(path).catch(() => undefined);
     }
@@ -194,19 +193,10 @@ export class DirWriter {
   }
 
   async #writeFileAtomic(name: string, bytes: Uint8Array): Promise<void> {
-    const tmp = join(this.dir, tempFileName());
     try {
-      const fh = await open(tmp, 'wx');
-      try {
-        await fh.writeFile(bytes);
-        if (this.fsync) await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, join(this.dir, name));
+      await writeFileAtomic(join(this.dir, name), bytes, { fsync: this.fsync });
     } catch (error) {
-      await rm(tmp, { force: true });
-      throw new FerryError('IO', `${this.where}: cannot write ${name}: ${(error as Error).message}`, { cause: error });
+      throw new FerryError('IO', `${this.where}: ${(error as Error).message}`, { cause: error });
     }
   }
 }

@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { FerryError } from '../../errors.ts';
 
 /** Small file-system helpers of the layout store. */
@@ -9,16 +9,6 @@ export async function writeAll(fh: FileHandle, buf: Uint8Array, position?: numbe
   while (offset < buf.byteLength) {
     const { bytesWritten } = await fh.write(buf, offset, buf.byteLength - offset, position === undefined ? null : position + offset);
     offset += bytesWritten;
-  }
-}
-
-export async function writeFileDurable(path: string, text: string, sync: boolean): Promise<void> {
-  const fh = await open(path, 'wx');
-  try {
-    await fh.writeFile(text);
-    if (sync) await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 

@@ -1,9 +1,10 @@
-import { hostname } from 'node:os';
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FerryError, abortError, throwIfAborted } from '../../errors.ts';
 import { isProcessAlive } from '../../util/process-alive.ts';
-import { tempName } from './layout-temp.ts';
+import { tempName, tempOwnerState } from '../../util/temp-name.ts';
 
 /** How long a writer waits for another process's index lock before giving up: index updates take milliseconds, so a minute means something is stuck. */
 export const LOCK_TIMEOUT_MS = 60_000;
@@ -108,7 +109,10 @@ async function readHolder(lockPath: string): Promise<Holder | undefined> {
 
 function isStale(h: Holder): boolean {
   if (h.content === '') return h.ageMs > EMPTY_LOCK_STALE_MS;
-  if (h.host !== hostname()) return h.ageMs > FOREIGN_LOCK_STALE_MS;
+  // The token is a temp name: it says host, boot, pid and start time, so a reused pid (PID 1 in containers) is not mistaken for the holder.
+  const state = tempOwnerState(h.content.split(' ')[2] ?? '');
+  if (state === 'foreign' || (state === undefined && h.host !== hostname())) return h.ageMs > FOREIGN_LOCK_STALE_MS;
+  if (state !== undefined) return state === 'gone';
   return !isProcessAlive(h.pid);
 }
 
@@ -118,7 +122,7 @@ function isStale(h: Holder): boolean {
  * live lock taken in between is put back with link(), which cannot overwrite.
  */
 async function breakStale(lockPath: string, staleContent: string): Promise<void> {
-  const aside = `${lockPath}.${tempName('.stale')}`;
+  const aside = join(dirname(lockPath), tempName(basename(lockPath), '.stale'));
   try {
     await rename(lockPath, aside);
   } catch {

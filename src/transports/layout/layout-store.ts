@@ -5,12 +5,14 @@ import type { Readable } from 'node:stream';
 import { FerryError, abortError, throwIfAborted } from '../../errors.ts';
 import type { Descriptor } from '../../oci/descriptor.ts';
 import { createDigester, digestAlgorithm, digestHex, parseDigest, type Digest } from '../../oci/digest.ts';
-import { ioError, isMissing, writeAll, writeFileDurable } from './layout-fs.ts';
+import { ioError, isMissing, writeAll } from './layout-fs.ts';
 import { fsyncDir } from '../../util/fsync-dir.ts';
 import { isRecord } from '../../util/json.ts';
 import { withFileLock } from './layout-lock.ts';
 import { LAYOUT_VERSION, emptyLayoutIndex, parseLayoutIndex, serializeLayoutIndex, type LayoutIndex } from './layout-index.ts';
-import { TEMP_DIR_NAME, removeStaleSiblings, removeStaleTemps, tempName } from './layout-temp.ts';
+import { TEMP_DIR_NAME } from './layout-temp.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { removeStaleTemps, tempName } from '../../util/temp-name.ts';
 
 /** Default cap of {@link LayoutStore.readBlob}: manifests and configs are small; anything bigger must be streamed. */
 export const DEFAULT_READ_LIMIT = 16 * 1024 * 1024;
@@ -180,7 +182,7 @@ export class LayoutStore {
   /** A new temp file path in {@link tempDir} for a caller that writes and verifies itself (server uploads). */
   async tempPath(suffix = ''): Promise<string> {
     await this.#ensureDir(this.tempDir);
-    return join(this.tempDir, tempName(suffix));
+    return join(this.tempDir, tempName('', suffix));
   }
 
   /**
@@ -265,14 +267,13 @@ export class LayoutStore {
   }
 
   async #writeIndex(index: LayoutIndex): Promise<void> {
-    const tmp = await this.tempPath('.index.json');
-    try {
-      await writeFileDurable(tmp, serializeLayoutIndex(index), this.fsync);
-      await rename(tmp, join(this.realDir, INDEX_FILE));
-      if (this.fsync) await fsyncDir(this.realDir);
-    } finally {
-      await rm(tmp, { force: true });
-    }
+    await this.#writeFile(INDEX_FILE, serializeLayoutIndex(index));
+  }
+
+  /** Replaces a file of the layout's root atomically, staged in the temp dir so a crash leaves nothing in the root. */
+  async #writeFile(name: string, text: string): Promise<void> {
+    await this.#ensureDir(this.tempDir);
+    await writeFileAtomic(join(this.realDir, name), text, { fsync: this.fsync, tempDir: this.tempDir });
   }
 
   async #ensureDir(dir: string): Promise<void> {
@@ -294,9 +295,7 @@ export class LayoutStore {
       await mkdir(join(this.realDir, 'blobs', 'sha256'), { recursive: true });
       await this.#writeIndex(emptyLayoutIndex());
       // Written last: its presence marks a complete layout.
-      const tmp = await this.tempPath('.oci-layout');
-      await writeFileDurable(tmp, JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION }), this.fsync);
-      await rename(tmp, join(this.realDir, LAYOUT_FILE));
+      await this.#writeFile(LAYOUT_FILE, JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION }));
     }, options);
   }
 }
@@ -324,7 +323,7 @@ export async function openLayoutStore(dir: string, options: OpenLayoutStoreOptio
   }
   // Best effort: a read-only mount can still be read.
   await removeStaleTemps(store.tempDir).catch(() => 0);
-  await removeStaleSiblings(store.realDir, `${LOCK_FILE}.`).catch(() => undefined);
+  await removeStaleTemps(store.realDir, { prefix: LOCK_FILE }).catch(() => 0);
   return store;
 }
 

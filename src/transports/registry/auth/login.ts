@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { access, constants, mkdir, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { access, constants, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { FerryError, throwIfAborted } from '../../../errors.ts';
 import { encodeBasicAuth, readAuthFile, type AuthFileContent } from './auth-file-format.ts';
 import { authKeyHost, normalizeAuthKey } from './auth-key.ts';
 import { authFileCandidates, primaryAuthFiles, type AuthFileLocationOptions } from './auth-paths.ts';
+import { writeFileAtomic } from '../../../util/atomic-write.ts';
 
 /** Auth files hold passwords: only the owner may read them. */
 const FILE_MODE = 0o600;
@@ -138,23 +138,7 @@ async function firstWritable(candidates: string[], signal: AbortSignal | undefin
   });
 }
 
-/** Replaces `path` with `document` atomically: a private temp file in the same directory, fsync, rename. */
+/** Replaces `path` with `document` atomically, as a private file (see util/atomic-write.ts). */
 async function writeAuthFile(path: string, document: Record<string, unknown>, signal: AbortSignal | undefined): Promise<void> {
-  throwIfAborted(signal);
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const handle = await open(temp, 'wx', FILE_MODE);
-    try {
-      await handle.writeFile(`${JSON.stringify(document, null, '\t')}\n`, 'utf8');
-      // open() applies the umask; the mode is set again in case the umask is unusual.
-      await handle.chmod(FILE_MODE);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => {});
-    throw new FerryError('IO', `cannot write auth file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
+  await writeFileAtomic(path, `${JSON.stringify(document, null, '\t')}\n`, { mode: FILE_MODE, signal });
 }

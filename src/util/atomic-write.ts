@@ -1,0 +1,47 @@
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { FerryError, throwIfAborted } from '../errors.ts';
+import { fsyncDir } from './fsync-dir.ts';
+import { tempName } from './temp-name.ts';
+
+export interface AtomicWriteOptions {
+  /** Flush the file and its directory entry to disk (default true; throwaway stores may skip it). */
+  fsync?: boolean | undefined;
+  /** Mode of the new file (default 0o644, less the umask). */
+  mode?: number | undefined;
+  /** Where the temp file goes (default beside `path`; it must be on the same file system). */
+  tempDir?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Replaces `path` with `data` atomically and durably: a temp file (see
+ * temp-name.ts) written and fsync'ed, renamed over `path`, then the directory
+ * fsync'ed. Readers see the old content or the new, never a part; on failure
+ * `path` is untouched and the temp file removed.
+ *
+ * @throws FerryError `IO` naming `path`.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  throwIfAborted(options.signal);
+  const fsync = options.fsync ?? true;
+  const mode = options.mode ?? 0o644;
+  const tmp = join(options.tempDir ?? dirname(path), tempName(`.${basename(path)}`));
+  try {
+    const fh = await open(tmp, 'wx', mode);
+    try {
+      await fh.writeFile(data);
+      // open() applies the umask; an explicit mode is meant as given (private files stay private under odd umasks).
+      if (options.mode !== undefined) await fh.chmod(mode);
+      if (fsync) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+    if (fsync) await fsyncDir(dirname(path));
+  } catch (error) {
+    await rm(tmp, { force: true });
+    if (error instanceof FerryError) throw error;
+    throw new FerryError('IO', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+  }
+}
