@@ -9,7 +9,7 @@ import { readBundleManifest } from '../src/mirror/bundle/bundle-format.ts';
 import { readBundleHistory } from '../src/mirror/bundle/bundle-history.ts';
 import { importBundle } from '../src/mirror/bundle/bundle-import.ts';
 import { verifyBundle } from '../src/mirror/bundle/bundle-verify.ts';
-import { walkStore } from '../src/mirror/store/store-graph.ts';
+import { walkStore } from '../src/transports/layout/layout-graph.ts';
 import { openLayoutStore } from '../src/transports/layout/index.ts';
 import { explain, runFerry } from './helpers/ferry-cli.ts';
 import { tempDir } from './helpers/tmp.ts';

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
 import { readBundleManifest } from '../src/mirror/bundle/bundle-format.ts';
-import { walkStore } from '../src/mirror/store/store-graph.ts';
+import { walkStore } from '../src/transports/layout/layout-graph.ts';
 import { syntheticStore, type SyntheticImageSpec } from '../src/testing/synthetic.ts';
 import { openLayoutStore } from '../src/transports/layout/index.ts';
 import { trackChild } from './helpers/cleanup.ts';

@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import type { Descriptor } from '../src/oci/descriptor.ts';
 import { planPush } from '../src/mirror/mirror-push.ts';
 import { verifyStore } from '../src/mirror/store/store-verify.ts';
-import type { StoreImage } from '../src/mirror/store/store-graph.ts';
+import type { StoreImage } from '../src/transports/layout/layout-graph.ts';
 import type { LayoutStore } from '../src/transports/layout/index.ts';
 import { explain, runFerry } from './helpers/ferry-cli.ts';
 import { requirePeer, startRegistry } from './helpers/registry.ts';

@@ -3,8 +3,8 @@ export { verifyStore, hashStoredBlob, DEFAULT_VERIFY_CONCURRENCY } from './store
 export type { StoreProblem, VerifyStoreOptions, VerifyStoreResult } from './store/store-verify.ts';
 export { repairStore, replaceBlob } from './store/store-repair.ts';
 export type { RepairStoreOptions, RepairStoreResult } from './store/store-repair.ts';
-export { walkStore, imageName } from './store/store-graph.ts';
-export type { StoreGraph, StoreImage, GraphNode, GraphProblem, BlobRole } from './store/store-graph.ts';
+export { walkStore, imageName } from '../transports/layout/layout-graph.ts';
+export type { StoreGraph, StoreImage, GraphNode, GraphProblem, BlobRole } from '../transports/layout/layout-graph.ts';
 export { gcStore } from './store/store-gc.ts';
 export type { GcStoreOptions, GcStoreResult } from './store/store-gc.ts';
 export { createBundle, bundleSize, DEFAULT_MAX_PART_SIZE } from './bundle/bundle-create.ts';

@@ -13,7 +13,7 @@ import type { AccessOptions } from '../repository/access.ts';
 import { OpenSession } from '../repository/open-session.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../util/retry.ts';
 import type { RepositoryMapping } from './cluster-resources.ts';
-import type { StoreImage } from './store/store-graph.ts';
+import type { StoreImage } from '../transports/layout/layout-graph.ts';
 
 export interface PushStoreOptions {
   /** Target registry host (`mirror.internal:5000`). */

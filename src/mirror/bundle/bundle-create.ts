@@ -11,7 +11,7 @@ import {
 import { TAR_END_BYTES, tarEntryBytes, writePart } from './bundle-tar.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { removeStaleTemps, tempName } from '../../util/temp-name.ts';
-import { walkStore } from '../store/store-graph.ts';
+import { walkStore } from '../../transports/layout/layout-graph.ts';
 
 /** Without --max-size a bundle is one part; this bounds it anyway so a part fits common file systems and media. */
 export const DEFAULT_MAX_PART_SIZE = 4 * 1024 ** 4;

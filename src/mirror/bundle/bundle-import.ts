@@ -7,7 +7,7 @@ import { entryRefName, entryRepository, type LayoutStore } from '../../transport
 import { entryOfBundleImage, readBundleManifest, type BundleBlob, type BundleManifest } from './bundle-format.ts';
 import { readBundleHistory, recordImportedBundle } from './bundle-history.ts';
 import { readPart } from './bundle-tar.ts';
-import { walkStore } from '../store/store-graph.ts';
+import { walkStore } from '../../transports/layout/layout-graph.ts';
 
 export interface ImportBundleOptions {
   signal?: AbortSignal | undefined;

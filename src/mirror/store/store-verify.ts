@@ -3,7 +3,7 @@ import type { Descriptor } from '../../oci/descriptor.ts';
 import { createDigester, digestAlgorithm, isDigest, type Digest } from '../../oci/digest.ts';
 import type { LayoutStore } from '../../transports/layout/index.ts';
 import { mapLimited } from '../../util/pool.ts';
-import { walkStore, type BlobRole, type StoreGraph } from './store-graph.ts';
+import { walkStore, type BlobRole, type StoreGraph } from '../../transports/layout/layout-graph.ts';
 
 /** Blobs hashed at once: hashing is CPU-bound, and two streams already keep a disk busy. */
 export const DEFAULT_VERIFY_CONCURRENCY = 2;

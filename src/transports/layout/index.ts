@@ -8,3 +8,5 @@ export {
 export { referencedBlobs, collectGarbage, GC_GRACE_MS } from './layout-gc.ts';
 export type { ReferencedSet, CollectGarbageOptions } from './layout-gc.ts';
 export type { LayoutIndex } from './layout-index.ts';
+export { walkStore, imageName } from './layout-graph.ts';
+export type { StoreGraph, StoreImage, GraphNode, GraphProblem, BlobRole, WalkOptions } from './layout-graph.ts';

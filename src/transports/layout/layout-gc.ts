@@ -1,50 +1,30 @@
 import { stat } from 'node:fs/promises';
 import { FerryError, throwIfAborted } from '../../errors.ts';
-import type { Descriptor } from '../../oci/descriptor.ts';
 import type { Digest } from '../../oci/digest.ts';
-import { MAX_MANIFEST_BYTES, parseManifest } from '../../oci/manifest.ts';
-import { isIndexMediaType, isImageMediaType } from '../../oci/media-types.ts';
+import { walkStore } from './layout-graph.ts';
 import type { LayoutStore } from './layout-store.ts';
 
 /** Blobs younger than this are never collected: a writer puts blobs before the manifest and index entry that reference them. */
 export const GC_GRACE_MS = 60 * 60_000;
 
 export interface ReferencedSet {
-  /** Every blob reachable from index.json: manifests, children, configs, layers. */
+  /** Every blob reachable from index.json: manifests, children, configs, layers, referrers' subjects. */
   referenced: Set<Digest>;
   /** Reachable digests whose blob is not in the store (an incomplete or damaged layout). */
   missing: Set<Digest>;
 }
 
-/** Walks index.json → manifests → children/config/layers and returns every reachable digest. */
+/**
+ * Every digest reachable from index.json (see {@link walkStore}). An
+ * unreadable manifest stops the walk with its error: its children would
+ * otherwise look unreferenced, and a collector must never guess.
+ */
 export async function referencedBlobs(store: LayoutStore, options: { signal?: AbortSignal | undefined } = {}): Promise<ReferencedSet> {
-  const referenced = new Set<Digest>();
-  const missing = new Set<Digest>();
-  const queue: Descriptor[] = [...(await store.listEntries())];
-  while (queue.length > 0) {
-    throwIfAborted(options.signal);
-    const d = queue.pop()!;
-    if (referenced.has(d.digest)) continue;
-    referenced.add(d.digest);
-    if (!isIndexMediaType(d.mediaType) && !isImageMediaType(d.mediaType)) continue;
-    let bytes: Uint8Array;
-    try {
-      bytes = await store.readBlob(d.digest, { maxBytes: MAX_MANIFEST_BYTES });
-    } catch (error) {
-      if (error instanceof FerryError && error.code === 'NOT_FOUND') {
-        missing.add(d.digest);
-        continue;
-      }
-      throw error;
-    }
-    const parsed = parseManifest(bytes, d.mediaType, `oci:${store.dir}@${d.digest}`);
-    if (parsed.kind === 'index') queue.push(...parsed.index.manifests);
-    else queue.push(parsed.manifest.config, ...parsed.manifest.layers);
-  }
-  for (const digest of referenced) {
-    if (!missing.has(digest) && !(await store.hasBlob(digest))) missing.add(digest);
-  }
-  return { referenced, missing };
+  const graph = await walkStore(store, options);
+  const invalid = graph.problems.find((p) => p.kind === 'invalid-manifest');
+  if (invalid) throw new FerryError('INVALID_MANIFEST', invalid.detail);
+  const missing = new Set(graph.problems.filter((p) => p.kind === 'missing').map((p) => p.digest));
+  return { referenced: new Set(graph.nodes.keys()), missing };
 }
 
 export interface CollectGarbageOptions {

@@ -151,3 +151,18 @@ test('garbage collection keeps what index.json reaches', async (t) => {
   assert.deepEqual(await collectGarbage(store), [sha256(orphan)]);
   assert.equal((await store.listBlobs()).length, image.blobs.length + 1);
 });
+
+test('garbage collection refuses to guess past a manifest it cannot read', async (t) => {
+  const store = await openLayoutStore(await tempDir('layout', t), { create: true });
+  const repo = layoutRepository(store, 'ns/app');
+  const image = await makeImage({ seed: 'gc-unreadable' });
+  for (const b of image.blobs) await repo.blobPut(b.descriptor, Readable.from([b.bytes]));
+  // An index entry whose bytes are not a manifest: what it may reference cannot be known, so nothing may look unreferenced.
+  const junk = Buffer.from('{"not": "a manifest"}');
+  await store.writeBlobBytes(junk, sha256(junk));
+  await store.updateIndex((entries) => withTaggedEntry(entries, { mediaType: MediaType.ociManifest, digest: sha256(junk), size: junk.byteLength }, 'ns/app:broken'));
+  const old = new Date(Date.now() - 2 * 3600_000);
+  for (const digest of await store.listBlobs()) await utimes(store.blobPath(digest), old, old);
+  await assert.rejects(collectGarbage(store), (e) => isFerryError(e, 'INVALID_MANIFEST') && e.message.includes(sha256(junk)));
+  assert.equal((await store.listBlobs()).length, image.blobs.length + 1, 'nothing was deleted');
+});

@@ -3,7 +3,8 @@ import { ANNOTATION_SOURCE, type Descriptor } from '../../oci/descriptor.ts';
 import type { Digest } from '../../oci/digest.ts';
 import { MAX_MANIFEST_BYTES, parseManifest } from '../../oci/manifest.ts';
 import { isImageMediaType, isIndexMediaType } from '../../oci/media-types.ts';
-import { entryRefName, entryRepository, type LayoutStore } from '../../transports/layout/index.ts';
+import { entryRefName, entryRepository } from './layout-names.ts';
+import type { LayoutStore } from './layout-store.ts';
 
 /** What a stored blob is to the image that reaches it (a referrer's subject is an index or manifest). */
 export type BlobRole = 'index' | 'manifest' | 'config' | 'layer';
@@ -71,8 +72,9 @@ function roleOf(mediaType: string, fallback: BlobRole): BlobRole {
 }
 
 /**
- * Walks every image of a store (index.json → indexes → manifests → configs
- * and layers, plus each referrer's `subject`) and records which images reach
+ * The one walk over a store's graph (verify, bundles and garbage collection
+ * all read it): every image of a store (index.json → indexes → manifests →
+ * configs and layers, plus each referrer's `subject`), recording which images reach
  * which digest. Manifests are read once each (they are small); blobs are only
  * stat'ed. Missing content, sizes that differ from what a descriptor claims
  * and manifests that do not parse are returned as problems. A subject is
