@@ -33,7 +33,7 @@ test('mirror configs: skopeo YAML and ferry YAML are told apart by content; ferr
   assert.equal(f.format, 'ferry');
   const to = withDestination(f.spec, { kind: 'registry', registry: 'mirror:5000', prefix: 'm', flatten: 1 });
   assert.deepEqual(to.sources[0]!.destinations.map((d) => ({ location: d.location, path: d.path, naming: d.naming, suffix: d.suffix })), [
-    { location: { transport: 'docker', registry: 'mirror:5000' }, path: 'm', naming: { mode: 'flatten', level: 1 }, suffix: undefined },
+    { location: { transport: 'docker', root: 'mirror:5000' }, path: 'm', naming: { mode: 'flatten', level: 1 }, suffix: undefined },
   ]);
   const bad = join(dir, 'bad.yaml');
   await writeFile(bad, 'sync:\n  - from: registry.example.com/team/app\n    tgas: [1]\n');

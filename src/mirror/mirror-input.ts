@@ -94,9 +94,9 @@ export function withDestination(spec: SyncSpec, target: MirrorTarget): SyncSpec 
     sources: spec.sources.map((rule) => {
       const destination: Destination =
         target.kind === 'store'
-          ? { location: { transport: 'oci', layout: target.layout }, path: '', naming: { mode: 'flatten', level: 0 }, origin: rule.origin }
+          ? { location: { transport: 'oci', root: target.layout }, path: '', naming: { mode: 'flatten', level: 0 }, origin: rule.origin }
           : {
-              location: { transport: 'docker', registry: target.registry },
+              location: { transport: 'docker', root: target.registry },
               path: target.prefix,
               naming: { mode: 'flatten', level: target.flatten ?? 0 },
               ...(target.options ? { options: target.options } : {}),

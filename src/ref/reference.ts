@@ -151,6 +151,11 @@ function checkRepository(input: string, repository: string): void {
   }
 }
 
+/** Whether `tag` is a valid tag: up to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`. */
+export function isValidTag(tag: string): boolean {
+  return TAG_RE.test(tag);
+}
+
 /** The same reference with tag `latest` when it has neither tag nor digest (docker's pull default). */
 export function withDefaultTag(ref: ImageReference): ImageReference {
   if (ref.tag !== undefined || ref.digest !== undefined) return ref;

@@ -2,6 +2,7 @@ import { FerryError } from '../errors.ts';
 import type { CopyEventListener } from '../copy/events.ts';
 import type { AccessOptions } from '../repository/access.ts';
 import { OpenSession } from '../repository/open-session.ts';
+import { destinationNaming } from '../transports/transport-table.ts';
 import { retryPolicy } from '../util/retry.ts';
 import { formatOrigin, type Destination, type RegistryOptions, type SyncSpec } from './config/sync-spec.ts';
 import { findDestinationConflicts } from './select/conflicts.ts';
@@ -119,7 +120,7 @@ export async function sync(spec: SyncSpec, options: SyncOptions = {}): Promise<S
 
 /** A rule's destination for reports, before any image is named (`docker://host/path`, `oci:/dir`). */
 function describeDestination(d: Destination): string {
-  const where = d.location.transport === 'docker' ? `docker://${d.location.registry}` : d.location.transport === 'oci' ? `oci:${d.location.layout}` : `dir:${d.location.directory}`;
+  const where = destinationNaming(d.location.transport).describe(d.location.root);
   return d.path === '' ? where : `${where}/${d.path}`;
 }
 

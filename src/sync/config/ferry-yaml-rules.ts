@@ -204,10 +204,10 @@ function parseOneTo(yf: YamlFile, node: Node): ParsedDestination {
   const flatten0 = { mode: 'flatten', level: 0 } as const;
   if (!isMapping(yf, node)) {
     const text = readString(yf, node, 'to');
-    if (text.startsWith('oci:')) return { location: { transport: 'oci', layout: nonEmpty(origin, text.slice(4)) }, path: '', naming: flatten0, origin, explicitTag: false };
+    if (text.startsWith('oci:')) return { location: { transport: 'oci', root: nonEmpty(origin, text.slice(4)) }, path: '', naming: flatten0, origin, explicitTag: false };
     const split = splitRegistryPath(text.replace(/^docker:\/\//, ''));
     if ('problem' in split) throw configError(origin, `invalid to "${text}": ${split.problem}`);
-    return { location: { transport: 'docker', registry: split.registry }, path: split.path, naming: flatten0, origin, explicitTag: false };
+    return { location: { transport: 'docker', root: split.registry }, path: split.path, naming: flatten0, origin, explicitTag: false };
   }
   const fields = readMap(yf, node, 'to');
   checkKeys(yf, fields, TO_KEYS, 'to');
@@ -226,10 +226,10 @@ function parseOneTo(yf: YamlFile, node: Node): ParsedDestination {
     const text = readString(yf, registry.value, 'to.registry', { at: registry.line });
     const split = splitRegistryPath(text);
     if ('problem' in split) throw nodeError(yf, registry.value, `invalid to.registry "${text}": ${split.problem}`);
-    location = { transport: 'docker', registry: split.registry };
+    location = { transport: 'docker', root: split.registry };
     prefix = split.path;
   } else {
-    location = { transport: 'oci', layout: readString(yf, oci!.value, 'to.oci', { at: oci!.line }) };
+    location = { transport: 'oci', root: readString(yf, oci!.value, 'to.oci', { at: oci!.line }) };
   }
   const ns = namespace ? readString(yf, namespace.value, 'to.namespace', { allowEmpty: true, at: namespace.line }).replace(/^\/+|\/+$/g, '') : '';
   if (repository) {

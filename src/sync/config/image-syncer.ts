@@ -173,7 +173,7 @@ function parseDestination(text: string, tags: TagSelector, many: boolean, origin
     throw configError(origin, `destination "${text}" has a tag, but the source selects several tags`, 'leave the tag out so each image keeps its own');
   }
   return {
-    location: { transport: 'docker', registry: ref.registry },
+    location: { transport: 'docker', root: ref.registry },
     path: ref.repository,
     naming: { mode: 'explicit', tag: ref.tag },
     origin,

@@ -110,7 +110,7 @@ function parseDestination(text: string, wildcard: boolean, origin: Origin): Dest
   if (wildcard && ref.tag !== undefined) {
     throw configError(origin, `destination "${text}" has a tag, but the source has a wildcard tag`, 'leave the tag out so each image keeps its own');
   }
-  return { location: { transport: 'docker', registry: ref.registry }, path: ref.repository, naming: { mode: 'explicit', tag: ref.tag }, origin };
+  return { location: { transport: 'docker', root: ref.registry }, path: ref.repository, naming: { mode: 'explicit', tag: ref.tag }, origin };
 }
 
 /** oc's rule: each destination tag may only be specified once. */
@@ -120,7 +120,7 @@ function checkWrittenOnce(rule: SourceRule, src: string, written: Map<string, { 
     if (d.location.transport !== 'docker') continue;
     const tag = d.naming.mode === 'explicit' ? (d.naming.tag ?? tags?.tags[0]) : undefined;
     if (tag === undefined) continue;
-    const key = formatReference(parseReference(`${d.location.registry}/${d.path}:${tag}`));
+    const key = formatReference(parseReference(`${d.location.root}/${d.path}:${tag}`));
     const before = written.get(key);
     if (before !== undefined && before.source !== src) {
       throw configError(origin, `destination ${key} is already written by ${before.source} (line ${before.line})`, 'each destination tag may be specified only once');

@@ -1,4 +1,5 @@
 import { FerryError } from '../../errors.ts';
+import type { SyncDestinationTransport } from '../../transports/transport-table.ts';
 import { parseReference, type ImageReference } from '../../ref/reference.ts';
 import { checkRule } from './check-rule.ts';
 import { allTags, explicitTags } from './image-items.ts';
@@ -33,8 +34,8 @@ export interface SkopeoSyncFlags {
   dest?: SkopeoSideFlags | undefined;
 }
 
-/** skopeo's `--dest` transports, plus ferry's `oci` (an OCI layout directory). */
-export type SkopeoDestTransport = 'docker' | 'oci' | 'dir';
+/** skopeo's `--dest` transports (those of the transport table a sync can write to, ferry's `oci` included). */
+export type SkopeoDestTransport = SyncDestinationTransport;
 
 /** The destination half of a `skopeo sync` command line. */
 export interface SkopeoTarget {
@@ -104,10 +105,10 @@ export function skopeoDestination(target: SkopeoTarget, flags: SkopeoSyncFlags, 
     const text = target.destination.replace(/^docker:\/\//, '');
     const split = splitRegistryPath(text);
     if ('problem' in split) throw usage(`invalid docker DESTINATION "${target.destination}": ${split.problem}`, 'expected REGISTRY[/PATH], e.g. registry.example.com/mirror');
-    return { location: { transport: 'docker', registry: split.registry }, path: split.path, ...base, options: sideOptions(flags.dest, 'dest', flags.authfile) };
+    return { location: { transport: 'docker', root: split.registry }, path: split.path, ...base, options: sideOptions(flags.dest, 'dest', flags.authfile) };
   }
-  if (target.transport === 'oci') return { location: { transport: 'oci', layout: target.destination.replace(/^oci:/, '') }, path: '', ...base };
-  return { location: { transport: 'dir', directory: target.destination.replace(/^dir:/, '') }, path: '', ...base };
+  const prefix = `${target.transport}:`;
+  return { location: { transport: target.transport, root: target.destination.startsWith(prefix) ? target.destination.slice(prefix.length) : target.destination }, path: '', ...base };
 }
 
 /** skopeo's platform choice: the running system's image, or every image with `--all`. */

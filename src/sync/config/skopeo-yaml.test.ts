@@ -60,7 +60,7 @@ quay.io:
   assert.equal(spec.sources[5]!.sourceOptions?.credentials, undefined);
   assert.deepEqual(hub.platforms, { kind: 'system' });
   assert.equal(hub.destinations[0]!.origin.line, 9);
-  assert.deepEqual(hub.destinations[0]!.location, { transport: 'docker', registry: 'mirror.example.com' });
+  assert.deepEqual(hub.destinations[0]!.location, { transport: 'docker', root: 'mirror.example.com' });
   assert.equal(hub.destinations[0]!.path, 'hub');
   // The password is in the spec, but no printout of it shows it.
   assert.equal(JSON.stringify(spec).includes('hunter2'), false);
@@ -140,9 +140,9 @@ test('--src docker takes a repository, repo:tag or repo@digest', () => {
 test('--src oci reads a layout; --dest oci and dir are directories', () => {
   const spec = skopeoLayoutSource('/srv/layout', { transport: 'oci', destination: '/srv/out' });
   assert.deepEqual(spec.sources[0]!.source, { kind: 'oci-layout', path: '/srv/layout' });
-  assert.deepEqual(spec.sources[0]!.destinations[0]!.location, { transport: 'oci', layout: '/srv/out' });
+  assert.deepEqual(spec.sources[0]!.destinations[0]!.location, { transport: 'oci', root: '/srv/out' });
   const dir = skopeoLayoutSource('oci:/srv/layout', { transport: 'dir', destination: '/media/usb' });
-  assert.deepEqual(dir.sources[0]!.destinations[0]!.location, { transport: 'dir', directory: '/media/usb' });
+  assert.deepEqual(dir.sources[0]!.destinations[0]!.location, { transport: 'dir', root: '/media/usb' });
 });
 
 test('skopeo credential flags', () => {

@@ -1,3 +1,4 @@
+import type { SyncDestinationTransport } from '../../transports/transport-table.ts';
 import type { Digest } from '../../oci/digest.ts';
 import type { PlatformSelector } from '../../oci/platform.ts';
 import type { Secret } from './secret.ts';
@@ -192,12 +193,16 @@ export interface Destination {
   origin: Origin;
 }
 
-export type DestinationLocation =
-  | { transport: 'docker'; registry: string }
-  /** An OCI image layout directory; images are named by `org.opencontainers.image.ref.name`. */
-  | { transport: 'oci'; layout: string }
-  /** skopeo's `dir:` format, one directory per image under this one. */
-  | { transport: 'dir'; directory: string };
+/**
+ * A destination storage: a transport of the transport table that can take
+ * many images, and its root — a registry host (`docker`), an OCI layout
+ * directory whose images are named by `org.opencontainers.image.ref.name`
+ * (`oci`), a directory with one skopeo `dir:` image per name under it (`dir`).
+ */
+export interface DestinationLocation {
+  transport: SyncDestinationTransport;
+  root: string;
+}
 
 /**
  * How the destination repository and tag are derived from the source image.

@@ -50,17 +50,6 @@ export interface ExpandContext {
 /** Parallel repository listings while expanding (tags, catalog). */
 const EXPAND_CONCURRENCY = 8;
 
-function targetRef(target: TargetImage): TransportRef {
-  switch (target.transport) {
-    case 'docker':
-      return { transport: 'docker', ref: target.ref };
-    case 'oci':
-      return { transport: 'oci', path: target.layout, name: target.name };
-    case 'dir':
-      return { transport: 'dir', path: target.path };
-  }
-}
-
 /** The creation time of a tag's image (for "newest N by created"). */
 async function createdOf(repo: Repository, tag: string, signal: AbortSignal | undefined): Promise<Date | undefined> {
   let raw = await repo.manifestGet(tag, { signal });
@@ -86,7 +75,7 @@ function withTargets(ctx: ExpandContext, rule: SourceRule, image: SourceImage, s
       target.transport === 'docker'
         ? ctx.accessCache.access(mergeOptions(resolveRegistryOptions(ctx.spec.registries, target.ref.registry, target.ref.repository, dest.options), ctx.destinationOverrides))
         : undefined;
-    return { target, ref: targetRef(target), display: formatTarget(target), access };
+    return { target, ref: target, display: formatTarget(target), access };
   });
   return { rule, image, source, sourceAccess, targets };
 }

@@ -10,7 +10,7 @@ const DIGEST = `sha256:${'0'.repeat(64)}` as const;
 const origin = { file: 'sync.yaml', line: 7 };
 
 function dest(registry: string, path: string, naming: Naming, suffix?: string): Destination {
-  return { location: { transport: 'docker', registry }, path, naming, suffix, origin };
+  return { location: { transport: 'docker', root: registry }, path, naming, suffix, origin };
 }
 
 function name(d: Destination, image: SourceImage): string {
@@ -79,12 +79,12 @@ test('explicit naming: the repository is given; the tag too, or it is kept', () 
 });
 
 test('OCI layout and dir destinations', () => {
-  const oci: Destination = { location: { transport: 'oci', layout: '/srv/layout' }, path: '', naming: { mode: 'skopeo', scoped: true }, origin };
+  const oci: Destination = { location: { transport: 'oci', root: '/srv/layout' }, path: '', naming: { mode: 'skopeo', scoped: true }, origin };
   const target = destinationFor(oci, { registry: 'docker.io', repository: 'library/busybox', tag: '1.36' });
-  assert.deepEqual(target, { transport: 'oci', layout: '/srv/layout', name: 'docker.io/library/busybox:1.36', repository: 'docker.io/library/busybox', tag: '1.36', digest: undefined });
+  assert.deepEqual(target, { transport: 'oci', path: '/srv/layout', name: 'docker.io/library/busybox:1.36' });
   const flat: Destination = { ...oci, path: 'mirror', naming: { mode: 'flatten', level: -1 } };
   assert.equal(formatTarget(destinationFor(flat, { registry: 'docker.io', repository: 'library/busybox', tag: '1.36' })), 'oci:/srv/layout:mirror/busybox:1.36');
-  const dir: Destination = { location: { transport: 'dir', directory: '/media/usb' }, path: '', naming: { mode: 'skopeo', scoped: false }, origin };
+  const dir: Destination = { location: { transport: 'dir', root: '/media/usb' }, path: '', naming: { mode: 'skopeo', scoped: false }, origin };
   assert.equal(formatTarget(destinationFor(dir, { registry: 'quay.io', repository: 'a/b', tag: '1' })), 'dir:/media/usb/b:1');
   // skopeo names layout sources by their ref.name.
   assert.equal(formatTarget(destinationFor(dir, { repository: 'ns/app', tag: '1.0', refName: 'ns/app:1.0' })), 'dir:/media/usb/app:1.0');

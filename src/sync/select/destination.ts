@@ -1,19 +1,13 @@
 import { posix } from 'node:path';
 import { FerryError } from '../../errors.ts';
-import type { Digest } from '../../oci/digest.ts';
-import { formatReference, parseReference, type ImageReference } from '../../ref/reference.ts';
+import type { TransportRefOf } from '../../ref/transport-ref.ts';
+import { destinationNaming, type SyncDestinationTransport } from '../../transports/transport-table.ts';
 import { formatOrigin, type Destination, type SourceRule } from '../config/sync-spec.ts';
 import { flattenRepository } from './flatten.ts';
 import type { SourceImage } from './source-image.ts';
 
-/** Where one source image is written. */
-export type TargetImage =
-  | { transport: 'docker'; ref: ImageReference }
-  /** `name` is the `org.opencontainers.image.ref.name` to write (`repository:tag`, or `repository@digest`). */
-  | { transport: 'oci'; layout: string; name: string; repository: string; tag?: string | undefined; digest?: Digest | undefined }
-  | { transport: 'dir'; path: string };
-
-const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** Where one source image is written: a reference of a destination transport (an OCI layout's `name` is the ref.name to write). */
+export type TargetImage = TransportRefOf<SyncDestinationTransport>;
 
 /** The targets of an image for every destination of its rule, in order. */
 export function destinationsFor(rule: SourceRule, image: SourceImage): TargetImage[] {
@@ -80,42 +74,15 @@ function skopeoSuffix(image: SourceImage, scoped: boolean): string {
   return scoped ? full : posix.basename(full);
 }
 
-/** Turns `repository[:tag|@digest]` (relative to the location) into a target, validating it. */
+/** Turns `repository[:tag|@digest]` (relative to the location) into a target, validating it with the destination's naming. */
 function fromName(dest: Destination, name: string, source: string, scopedPort: boolean): TargetImage {
-  const where = formatOrigin(dest.origin);
-  const loc = dest.location;
-  if (loc.transport === 'docker') {
-    const text = `${loc.registry}/${name}`;
-    try {
-      return { transport: 'docker', ref: parseReference(text) };
-    } catch (error) {
-      const why = error instanceof FerryError ? error.message.replace(/^invalid image reference "[^"]*": /, '') : String(error);
-      throw new FerryError('INVALID_CONFIG', `${where}: destination "${text}" for ${source} is not a valid image reference: ${why}`, {
-        hint: scopedPort
-          ? 'with --scoped the source registry, port included, becomes part of the path, which skopeo rejects too; drop --scoped or use ferry YAML with a namespace and flatten'
-          : 'check the destination path, naming and suffix',
-        cause: error,
-      });
-    }
-  }
-  const split = splitName(name);
-  if (split.tag !== undefined && !TAG_RE.test(split.tag)) {
-    throw new FerryError('INVALID_CONFIG', `${where}: destination tag "${split.tag}" for ${source} is not a valid tag`, {
-      hint: 'tags are up to 128 letters, digits, "_", "." and "-", not starting with "." or "-"',
-    });
-  }
-  if (loc.transport === 'oci') {
-    return { transport: 'oci', layout: loc.layout, name, repository: split.repository, tag: split.tag, digest: split.digest };
-  }
-  return { transport: 'dir', path: posix.join(loc.directory, name) };
-}
-
-function splitName(name: string): { repository: string; tag?: string; digest?: Digest } {
-  const at = name.indexOf('@');
-  if (at !== -1) return { repository: name.slice(0, at), digest: name.slice(at + 1) as Digest };
-  const colon = name.lastIndexOf(':');
-  if (colon > name.lastIndexOf('/')) return { repository: name.slice(0, colon), tag: name.slice(colon + 1) };
-  return { repository: name };
+  const named = destinationNaming(dest.location.transport).name(dest.location.root, name);
+  if (!('problem' in named)) return named;
+  throw new FerryError('INVALID_CONFIG', `${formatOrigin(dest.origin)}: destination ${named.subject} for ${source} ${named.problem}`, {
+    hint: scopedPort
+      ? 'with --scoped the source registry, port included, becomes part of the path, which skopeo rejects too; drop --scoped or use ferry YAML with a namespace and flatten'
+      : named.hint,
+  });
 }
 
 function describeImage(image: SourceImage): string {
@@ -126,12 +93,5 @@ function describeImage(image: SourceImage): string {
 
 /** A target as text for plans and reports: `docker://REF`, `oci:LAYOUT:NAME`, `dir:PATH`. */
 export function formatTarget(target: TargetImage): string {
-  switch (target.transport) {
-    case 'docker':
-      return `docker://${formatReference(target.ref)}`;
-    case 'oci':
-      return `oci:${target.layout}:${target.name}`;
-    case 'dir':
-      return `dir:${target.path}`;
-  }
+  return destinationNaming(target.transport).display(target);
 }

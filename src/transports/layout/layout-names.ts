@@ -1,4 +1,7 @@
 import { ANNOTATION_REF_NAME, type Descriptor } from '../../oci/descriptor.ts';
+import { isValidTag } from '../../ref/reference.ts';
+
+export { isValidTag };
 
 /**
  * Annotation ferry puts on index.json entries that have no ref name: the
@@ -9,7 +12,6 @@ export const ANNOTATION_REPOSITORY = 'io.ferry.repository';
 
 // Distribution's grammar: path components of lowercase alphanumerics joined by separators.
 const REPOSITORY_RE = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
-const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 // OCI image-layout ref.name grammar (components joined by - . _ : @ / + and --).
 const REF_NAME_RE = /^[A-Za-z0-9]+(?:(?:[-._:@/+]|--)[A-Za-z0-9]+)*$/;
 /** Same limit as distribution: longer repository names are refused. */
@@ -17,10 +19,6 @@ export const MAX_REPOSITORY_LENGTH = 255;
 
 export function isValidRepository(name: string): boolean {
   return name.length > 0 && name.length <= MAX_REPOSITORY_LENGTH && REPOSITORY_RE.test(name);
-}
-
-export function isValidTag(tag: string): boolean {
-  return TAG_RE.test(tag);
 }
 
 /** Whether a bare layout name (`oci:/path:NAME`) is a valid OCI ref name. */

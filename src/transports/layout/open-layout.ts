@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { OpenSession } from '../../repository/open-session.ts';
 import type { Opener } from '../../repository/opener.ts';
+import { layoutNaming } from './layout-naming.ts';
 import { layoutRepository } from './layout-repository.ts';
 import { openLayoutStore, type LayoutStore } from './layout-store.ts';
 
@@ -17,5 +18,5 @@ export function openSessionLayout(path: string, options: { role: 'source' | 'des
 /** Opens `oci:PATH[:NAME]` (see {@link openSessionLayout}). */
 export const openLayout: Opener<'oci'> = async (ref, options) => {
   const store = await openSessionLayout(ref.path, options);
-  return { repository: layoutRepository(store, ''), reference: ref.name, display: `oci:${ref.path}${ref.name === undefined ? '' : `:${ref.name}`}` };
+  return { repository: layoutRepository(store, ''), reference: ref.name, display: layoutNaming.display(ref) };
 };

@@ -1,8 +1,8 @@
 import type { AccessOptions } from '../../repository/access.ts';
 import type { Opener } from '../../repository/opener.ts';
-import { formatReference } from '../../ref/reference.ts';
 import { RegistryPool, sessionPool } from './registry-pool.ts';
 import { RegistryRepository } from './registry-repository.ts';
+import { registryNaming } from './registry-naming.ts';
 
 /**
  * One repository of a registry, with the client `pool` shares for this
@@ -31,5 +31,5 @@ export const openRegistry: Opener<'docker'> = async (ref, options) => {
     repo = new RegistryRepository(client, repository, { ownsClient: true });
   }
   const reference = options.role === 'source' ? (digest ?? tag ?? 'latest') : (tag ?? digest ?? 'latest');
-  return { repository: repo, reference, display: `docker://${formatReference(ref.ref)}` };
+  return { repository: repo, reference, display: registryNaming.display(ref) };
 };
