@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { verifyingStream } from '../../oci/verify-stream.ts';
 import { FerryError } from '../../errors.ts';
 import type { Descriptor } from '../../oci/descriptor.ts';
-import { digestHex, isDigest, type Digest } from '../../oci/digest.ts';
+import { digestHex, digestOf, isDigest, type Digest } from '../../oci/digest.ts';
 import { parseManifest, type RawManifest } from '../../oci/manifest.ts';
 import { MediaType } from '../../oci/media-types.ts';
 import { formatReference, parseReference, repositoryPath, withDefaultTag } from '../../ref/reference.ts';
@@ -130,6 +130,9 @@ export class DockerArchiveWriter {
 
   /** Records the image: every blob it names must have been written; the config's diff_ids must match the layers. */
   manifestPut(reference: string, manifest: RawManifest): void {
+    if (isDigest(reference) && digestOf(manifest.bytes) !== reference) {
+      throw new FerryError('DIGEST_MISMATCH', `${this.where}: manifest bytes do not hash to ${reference}`);
+    }
     const parsed = parseManifest(manifest.bytes, manifest.mediaType, this.where);
     if (parsed.kind !== 'image') throw new FerryError('UNSUPPORTED', `${this.where}: a docker-archive holds one image, not a list`);
     const config = this.#written.get(parsed.manifest.config.digest);

@@ -245,8 +245,12 @@ export class RegistryClient {
     }
   }
 
-  async close(): Promise<void> {
-    await this.agent.close();
+  #closing: Promise<void> | undefined;
+
+  /** Closes the connections; closing again is harmless. */
+  close(): Promise<void> {
+    this.#closing ??= this.agent.close();
+    return this.#closing;
   }
 }
 

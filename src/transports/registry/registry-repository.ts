@@ -112,15 +112,23 @@ export class RegistryRepository implements Repository {
   async blobPut(descriptor: Descriptor, data: Readable, options: BlobPutOptions = {}): Promise<BlobPutResult> {
     const paced = this.client.bandwidth ? pipeThrough(data, throttled(this.client.bandwidth, options.signal)) : data;
     const verified = pipeThrough(paced, verifyingStream(descriptor, { where: `${this.display}@${descriptor.digest}` }));
-    await uploadBlob({
-      client: this.client,
-      uploadPath: this.path('blobs/uploads'),
-      scopes: this.push(),
-      descriptor,
-      data: verified,
-      subject: `${this.display}@${descriptor.digest}`,
-      signal: options.signal,
-    });
+    // A small blob can be read and found wrong before the upload starts to send it: keep that verdict, it is the failure.
+    let refused: unknown;
+    verified.on('error', (error) => (refused ??= error));
+    try {
+      await uploadBlob({
+        client: this.client,
+        uploadPath: this.path('blobs/uploads'),
+        scopes: this.push(),
+        descriptor,
+        data: verified,
+        subject: `${this.display}@${descriptor.digest}`,
+        signal: options.signal,
+      });
+    } catch (error) {
+      throw refused instanceof FerryError ? refused : error;
+    }
+    if (refused !== undefined) throw refused;
     return 'uploaded';
   }
 
