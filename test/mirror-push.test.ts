@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import type { Descriptor } from '../src/oci/descriptor.ts';
-import { planPush } from '../src/mirror/mirror-push.ts';
+import { planPush, pushStore } from '../src/mirror/mirror-push.ts';
 import { verifyStore } from '../src/mirror/store/store-verify.ts';
 import type { StoreImage } from '../src/transports/layout/layout-graph.ts';
 import type { LayoutStore } from '../src/transports/layout/index.ts';
@@ -13,6 +13,7 @@ import { requirePeer, startRegistry } from './helpers/registry.ts';
 import { skopeoInspectDigest } from './helpers/skopeo.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { FAKE_SOURCE, addReferrer, seedStore, sharedSpecs } from './fixtures/mirror.ts';
+import { catalog } from './fixtures/sync.ts';
 
 /** A referrer of the manifest `repository:tag` names, as a registry or `ferry copy` would leave it. */
 async function addReferrerTo(store: LayoutStore, repository: string, tag: string): Promise<Descriptor> {
@@ -89,4 +90,26 @@ test('verify checks referrers\' subjects; disk to mirror pushes images and refer
   const refused = await runFerry(['mirror', '--from-dir', dir, '--to', `docker://${registry.host}/other`, '--dest-tls-verify=false']);
   assert.equal(refused.code, 1, explain(refused));
   assert.match(refused.stderr, /is damaged: .*nothing was pushed/);
+});
+
+test('a push that stops at a failure blames that image only and reports the rest as not run; --keep-going pushes the rest', { skip: requirePeer('docker-registry') }, async (t) => {
+  const root = await tempDir('mirror-push-stop', t);
+  const store = await seedStore(join(root, 'store'), sharedSpecs());
+  // First in line: a record named `latest`, with no repository and no source, which cannot be named at the mirror.
+  const app1 = (await store.listEntries()).find((e) => e.annotations?.['org.opencontainers.image.ref.name'] === 'team/app:1')!;
+  await store.updateIndex((entries) => [{ ...app1, annotations: { 'org.opencontainers.image.ref.name': 'latest' } }, ...entries]);
+  const images = (await verifyStore(store)).graph.images;
+  const registry = await startRegistry({ t });
+  const options = { registry: registry.host, prefix: 'm', access: { tlsVerify: false }, jobs: 1 };
+
+  const stopped = await pushStore(store, images, options);
+  assert.deepEqual(stopped.images.map((i) => [i.name, i.status]), [['latest', 'failed'], ['team/app:1', 'failed'], ['team/app:2', 'failed'], ['team/tool:1', 'failed']]);
+  assert.match(stopped.images[0]!.reason ?? '', /names no repository/);
+  for (const image of stopped.images.slice(1)) assert.equal(image.reason, 'not run: stopped at the failure of latest', image.name);
+  assert.deepEqual(await catalog(registry.url), [], 'nothing was pushed after the failure');
+
+  const reported: string[] = [];
+  const going = await pushStore(store, images, { ...options, keepGoing: true, onImage: (i) => reported.push(i.name) });
+  assert.deepEqual(going.images.map((i) => i.status), ['failed', 'copied', 'copied', 'copied']);
+  assert.deepEqual(reported.sort(), ['latest', 'team/app:1', 'team/app:2', 'team/tool:1'], 'each image reported once');
 });
