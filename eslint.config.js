@@ -15,6 +15,7 @@ const FLOORS = [
   ['repository'],
   ['transports', 'testing'],
   ['copy', 'server'],
+  ['signature'],
   ['api'],
   ['sync'],
   ['mirror'],

@@ -9,15 +9,21 @@ import type { Repository } from './repository.ts';
 export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 
 /**
- * Reads a small blob (an image config) whole, with its digest and size
- * verified. One whose descriptor claims more than `limit` bytes is refused
- * before anything is read.
+ * Reads a small blob (an image config, signature data) whole, with its
+ * digest and size verified. One whose descriptor claims more than `limit`
+ * bytes (`what` names it in the error) is refused before anything is read.
  *
  * @throws FerryError `INVALID_MANIFEST` when too large; `DIGEST_MISMATCH` or `SIZE_MISMATCH` when the bytes do not match.
  */
-export async function readSmallBlob(repo: Repository, descriptor: Descriptor, options: { limit?: number | undefined; signal?: AbortSignal | undefined } = {}): Promise<Buffer> {
+export async function readSmallBlob(
+  repo: Repository,
+  descriptor: Descriptor,
+  options: { limit?: number | undefined; what?: string | undefined; signal?: AbortSignal | undefined } = {},
+): Promise<Buffer> {
   const limit = options.limit ?? MAX_CONFIG_BYTES;
-  if (descriptor.size > limit) throw new FerryError('INVALID_MANIFEST', `${repo.display}@${descriptor.digest}: ${descriptor.size} bytes is too large for a config`);
+  if (descriptor.size > limit) {
+    throw new FerryError('INVALID_MANIFEST', `${repo.display}@${descriptor.digest}: ${descriptor.size} bytes, over the ${limit}-byte limit for ${options.what ?? 'a config'}`);
+  }
   const chunks: Buffer[] = [];
   const collect = new Writable({
     write(chunk: Buffer, _encoding, callback) {

@@ -115,7 +115,7 @@ function lex(action: RawAction, name: string): Token[] {
     if (field !== undefined) tokens.push({ t: 'field', name: field.slice(1), spaced: afterSpace });
     else if (variable !== undefined) tokens.push({ t: 'variable', name: variable });
     else if (dot !== undefined) tokens.push({ t: 'dot' });
-    else if (quoted !== undefined) tokens.push({ t: 'string', value: JSON.parse(goEscapes(quoted, name, action.source)) as string });
+    else if (quoted !== undefined) tokens.push({ t: 'string', value: String(JSON.parse(goEscapes(quoted, name, action.source))) });
     else if (raw !== undefined) tokens.push({ t: 'string', value: raw.slice(1, -1) });
     else if (number !== undefined) {
       const value = Number(number.replace(/_/g, ''));

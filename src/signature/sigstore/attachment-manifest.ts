@@ -5,7 +5,7 @@ import { digestAlgorithm, digestHex, digestOf, type Digest } from '../../oci/dig
 import { parseManifest, type RawManifest } from '../../oci/manifest.ts';
 import { MediaType } from '../../oci/media-types.ts';
 import type { Repository } from '../../repository/repository.ts';
-import { readAtMost } from '../../util/read-at-most.ts';
+import { readSmallBlob } from '../../repository/read-small-blob.ts';
 import { MAX_SIGNATURE_BYTES } from '../simple-signing/payload.ts';
 import type { SigstoreSignature } from './sigstore-signature.ts';
 
@@ -26,16 +26,6 @@ export function attachmentTags(digest: Digest): string[] {
   return (['.sig', '.att', '.sbom', ''] as const).map((s) => attachmentTag(digest, s));
 }
 
-/** Reads a small blob whole, checking size and digest. */
-export async function readSmallBlob(repo: Repository, descriptor: Descriptor, limit: number, signal: AbortSignal | undefined): Promise<Buffer> {
-  if (descriptor.size > limit) throw new FerryError('INVALID_MANIFEST', `${repo.display}@${descriptor.digest}: ${descriptor.size} bytes, over the ${limit}-byte limit for signature data`);
-  const data = await readAtMost(await repo.blobGet(descriptor, { signal }), descriptor.size);
-  if (data === undefined || data.length !== descriptor.size || digestOf(data, digestAlgorithm(descriptor.digest)) !== descriptor.digest) {
-    throw new FerryError('DIGEST_MISMATCH', `${repo.display}@${descriptor.digest}: content does not match its descriptor`);
-  }
-  return data;
-}
-
 /** A `.sig` manifest and the signatures its layers hold. */
 export interface SigstoreAttachment {
   manifest: RawManifest;
@@ -51,7 +41,7 @@ export async function readSigstoreAttachment(repo: Repository, reference: string
   if (parsed.kind !== 'image') throw new FerryError('INVALID_MANIFEST', `${repo.display}:${reference}: a signature manifest must be an image manifest, not an index`);
   const signatures: SigstoreSignature[] = [];
   for (const layer of parsed.manifest.layers) {
-    const payload = await readSmallBlob(repo, layer, MAX_SIGNATURE_BYTES, signal);
+    const payload = await readSmallBlob(repo, layer, { limit: MAX_SIGNATURE_BYTES, what: 'signature data', signal });
     signatures.push({ mimeType: layer.mediaType, payload, annotations: { ...layer.annotations } });
   }
   return { manifest, parsed: parsed.manifest, signatures };
@@ -77,7 +67,7 @@ async function existingConfig(repo: Repository, existing: SigstoreAttachment | u
   const fresh: AttachmentConfig = { architecture: '', os: '', config: {}, rootfs: { type: 'layers', diff_ids: [] } };
   if (existing === undefined) return fresh;
   try {
-    const json = JSON.parse((await readSmallBlob(repo, existing.parsed.config, MAX_SIGNATURE_BYTES, signal)).toString('utf8')) as unknown;
+    const json: unknown = JSON.parse((await readSmallBlob(repo, existing.parsed.config, { limit: MAX_SIGNATURE_BYTES, what: 'signature data', signal })).toString('utf8'));
     if (typeof json !== 'object' || json === null) return fresh;
     const config = json as AttachmentConfig;
     const diffIds = (config.rootfs as { diff_ids?: unknown } | undefined)?.diff_ids;

@@ -5,7 +5,8 @@ import { parseManifest } from '../../oci/manifest.ts';
 import type { Repository } from '../../repository/repository.ts';
 import { MAX_SIGNATURE_BYTES } from '../simple-signing/payload.ts';
 import type { BundleSignature } from '../signature-types.ts';
-import { readSmallBlob } from './attachment-manifest.ts';
+import { readSmallBlob } from '../../repository/read-small-blob.ts';
+import { isRecord } from '../../util/json.ts';
 
 /**
  * cosign v3 signatures: a sigstore bundle (JSON) stored as an OCI 1.1
@@ -33,7 +34,7 @@ export async function readBundles(repo: Repository, digest: Digest, signal: Abor
     const parsed = parseManifest(raw.bytes, raw.mediaType, `${repo.display}@${referrer.digest}`);
     if (parsed.kind !== 'image') continue;
     for (const layer of parsed.manifest.layers.filter((l) => l.mediaType.startsWith(BUNDLE_PREFIX))) {
-      out.push({ bundle: await readSmallBlob(repo, layer, MAX_SIGNATURE_BYTES, signal), location: `${repo.display}@${referrer.digest}` });
+      out.push({ bundle: await readSmallBlob(repo, layer, { limit: MAX_SIGNATURE_BYTES, what: 'signature data', signal }), location: `${repo.display}@${referrer.digest}` });
     }
   }
   return out;
@@ -57,9 +58,9 @@ function verifyWithAny(data: Uint8Array, signature: Uint8Array, keys: readonly K
 }
 
 function subjectMatches(statement: unknown, digest: Digest): boolean {
-  const subjects = (statement as { subject?: unknown } | null)?.subject;
+  const subjects = isRecord(statement) ? statement['subject'] : undefined;
   if (!Array.isArray(subjects)) return false;
-  return subjects.some((s: { digest?: Record<string, unknown> } | null) => s?.digest?.[digestAlgorithm(digest)] === digestHex(digest));
+  return subjects.some((s: unknown) => isRecord(s) && isRecord(s['digest']) && s['digest'][digestAlgorithm(digest)] === digestHex(digest));
 }
 
 /** The outcome of checking one bundle against the trusted keys. */
@@ -67,18 +68,19 @@ export type BundleVerification = { ok: true; key: number } | { ok: false; reason
 
 /** Verifies a bundle's signature with the keys and that it is about `manifestDigest` (bytes `manifest`). */
 export function verifyBundle(bundle: Uint8Array, manifestDigest: Digest, manifest: Uint8Array, keys: readonly KeyObject[]): BundleVerification {
-  let json: { dsseEnvelope?: { payload?: unknown; payloadType?: unknown; signatures?: Array<{ sig?: unknown }> }; messageSignature?: { signature?: unknown; messageDigest?: { digest?: unknown } } };
+  let json: unknown;
   try {
-    json = JSON.parse(Buffer.from(bundle).toString('utf8')) as typeof json;
+    json = JSON.parse(Buffer.from(bundle).toString('utf8'));
   } catch {
     return { ok: false, reason: 'the bundle is not JSON' };
   }
-  const dsse = json.dsseEnvelope;
-  if (dsse && typeof dsse.payload === 'string' && typeof dsse.payloadType === 'string' && Array.isArray(dsse.signatures)) {
-    const payload = Buffer.from(dsse.payload, 'base64');
-    const sig = dsse.signatures[0]?.sig;
+  const dsse = isRecord(json) && isRecord(json['dsseEnvelope']) ? json['dsseEnvelope'] : undefined;
+  if (dsse && typeof dsse['payload'] === 'string' && typeof dsse['payloadType'] === 'string' && Array.isArray(dsse['signatures'])) {
+    const payload = Buffer.from(dsse['payload'], 'base64');
+    const first: unknown = dsse['signatures'][0];
+    const sig = isRecord(first) ? first['sig'] : undefined;
     if (typeof sig !== 'string') return { ok: false, reason: 'the DSSE envelope has no signature' };
-    const key = verifyWithAny(dssePae(dsse.payloadType, payload), Buffer.from(sig, 'base64'), keys);
+    const key = verifyWithAny(dssePae(dsse['payloadType'], payload), Buffer.from(sig, 'base64'), keys);
     if (key < 0) return { ok: false, reason: 'the bundle signature does not verify with a trusted key' };
     let statement: unknown;
     try {
@@ -88,11 +90,12 @@ export function verifyBundle(bundle: Uint8Array, manifestDigest: Digest, manifes
     }
     return subjectMatches(statement, manifestDigest) ? { ok: true, key } : { ok: false, reason: `the signed statement is not about ${manifestDigest}` };
   }
-  const message = json.messageSignature;
-  if (message && typeof message.signature === 'string') {
+  const message = isRecord(json) && isRecord(json['messageSignature']) ? json['messageSignature'] : undefined;
+  if (message && typeof message['signature'] === 'string') {
     const hashed = createHash('sha256').update(manifest).digest('base64');
-    if (message.messageDigest?.digest !== hashed) return { ok: false, reason: `the bundle signs another artifact than ${manifestDigest}` };
-    const key = verifyWithAny(manifest, Buffer.from(message.signature, 'base64'), keys);
+    const messageDigest = message['messageDigest'];
+    if (!isRecord(messageDigest) || messageDigest['digest'] !== hashed) return { ok: false, reason: `the bundle signs another artifact than ${manifestDigest}` };
+    const key = verifyWithAny(manifest, Buffer.from(message['signature'], 'base64'), keys);
     return key < 0 ? { ok: false, reason: 'the bundle signature does not verify with a trusted key' } : { ok: true, key };
   }
   return { ok: false, reason: 'the bundle holds neither a DSSE envelope nor a message signature' };

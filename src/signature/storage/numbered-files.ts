@@ -1,6 +1,7 @@
-import { mkdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FerryError } from '../../errors.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { MAX_SIGNATURE_BYTES } from '../simple-signing/payload.ts';
 
 /**
@@ -34,9 +35,7 @@ export async function writeNumberedFiles(pathOf: (n: number) => string, blobs: r
     for (const [i, blob] of blobs.entries()) {
       const path = pathOf(i + 1);
       await mkdir(dirname(path), { recursive: true });
-      const tmp = `${path}.tmp-${process.pid}`;
-      await writeFile(tmp, blob, { mode: 0o644 });
-      await rename(tmp, path);
+      await writeFileAtomic(path, blob);
     }
     for (let n = blobs.length + 1; n <= MAX_SIGNATURES; n++) {
       try {
@@ -47,7 +46,6 @@ export async function writeNumberedFiles(pathOf: (n: number) => string, blobs: r
       }
     }
   } catch (error) {
-    await Promise.all(blobs.map((_, i) => rm(`${pathOf(i + 1)}.tmp-${process.pid}`, { force: true })));
     throw new FerryError('IO', `cannot write signatures to ${dirname(pathOf(1))}: ${(error as Error).message}`, { cause: error });
   }
 }

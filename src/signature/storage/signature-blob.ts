@@ -1,4 +1,5 @@
 import type { SigstoreSignature } from '../sigstore/sigstore-signature.ts';
+import { isRecord } from '../../util/json.ts';
 
 /**
  * containers/image's on-disk form of one signature (`dir:` signature files,
@@ -29,13 +30,16 @@ export function decodeSignatureBlob(blob: Uint8Array): DecodedSignature {
   if (format === 'simple-signing') return { kind: 'simple-signing', blob: data };
   if (format !== SIGSTORE_FORMAT) return { kind: 'unknown', why: `unsupported signature format "${format}"` };
   try {
-    const json = JSON.parse(Buffer.from(data).toString('utf8')) as { mimeType?: unknown; payload?: unknown; annotations?: unknown };
-    if (typeof json.mimeType !== 'string' || typeof json.payload !== 'string') return { kind: 'unknown', why: 'sigstore-json without mimeType or payload' };
+    const json: unknown = JSON.parse(Buffer.from(data).toString('utf8'));
+    const mimeType = isRecord(json) ? json['mimeType'] : undefined;
+    const payload = isRecord(json) ? json['payload'] : undefined;
+    if (typeof mimeType !== 'string' || typeof payload !== 'string') return { kind: 'unknown', why: 'sigstore-json without mimeType or payload' };
     const annotations: Record<string, string> = {};
-    if (typeof json.annotations === 'object' && json.annotations !== null) {
-      for (const [k, v] of Object.entries(json.annotations)) if (typeof v === 'string') annotations[k] = v;
+    const stored = isRecord(json) ? json['annotations'] : undefined;
+    if (isRecord(stored)) {
+      for (const [k, v] of Object.entries(stored)) if (typeof v === 'string') annotations[k] = v;
     }
-    return { kind: 'sigstore', signature: { mimeType: json.mimeType, payload: Buffer.from(json.payload, 'base64'), annotations } };
+    return { kind: 'sigstore', signature: { mimeType, payload: Buffer.from(payload, 'base64'), annotations } };
   } catch {
     return { kind: 'unknown', why: 'sigstore-json that is not JSON' };
   }

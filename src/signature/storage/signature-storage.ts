@@ -1,6 +1,7 @@
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '../../errors.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { digestAlgorithm, digestHex, digestOf, type Digest } from '../../oci/digest.ts';
 import { lookasideBase, useSigstoreAttachments, type RegistriesD } from '../lookaside/registries-d.ts';
 import { readLookaside, writeLookaside } from '../lookaside/lookaside.ts';
@@ -128,10 +129,7 @@ export class SignatureStorage {
         const dir = layoutSignatureDir(location.dir, digest);
         await mkdir(dir, { recursive: true });
         for (const blob of blobs) {
-          const path = join(dir, `${digestHex(digestOf(blob))}.signature`);
-          const tmp = `${path}.tmp-${process.pid}`;
-          await writeFile(tmp, blob, { mode: 0o644 });
-          await rename(tmp, path);
+          await writeFileAtomic(join(dir, `${digestHex(digestOf(blob))}.signature`), blob, { signal });
         }
         return `file://${dir}`;
       }

@@ -40,7 +40,7 @@ function isConfigMediaType(mediaType: string): boolean {
 
 /**
  * Writes one image as a `docker save` tar, streaming each blob into
- * `PATH.tmp-…` as it arrives: the config as `<hex>.json`, each layer
+ * `PATH.ferry-tmp-…` as it arrives: the config as `<hex>.json`, each layer
  * decompressed (gzip, zstd) as `<diff_id hex>.tar`, the compressed digest
  * verified on the way. {@link commit} appends `manifest.json` and
  * `repositories` and moves the file to PATH; until then PATH is untouched.

@@ -14,7 +14,7 @@ export const OCI_ARCHIVE_CAPABILITIES: Capabilities = Object.freeze({ ...LAYOUT_
 /**
  * Opens an `oci-archive` for writing: the image is built as an OCI layout in
  * a temp dir under os.tmpdir() through the layout store; {@link Repository.commit}
- * tars it into `PATH.tmp-…` and renames that over PATH (an existing archive
+ * tars it into `PATH.ferry-tmp-…` and renames that over PATH (an existing archive
  * is replaced, as skopeo does). Until commit PATH is untouched; close removes
  * the temp dir and any unfinished temp archive.
  */
