@@ -1,5 +1,6 @@
 export { TarFileWriter, type TarEntryOptions } from './tar-file-writer.ts';
-export { indexTar, lookupTarFile, type TarIndexEntry } from './tar-index.ts';
+export { indexTar, lookupTarFile, stageTar, type TarIndexEntry } from './tar-index.ts';
+export { TarStreamWriter } from './tar-stream-writer.ts';
 export { extractTarSafely, type ExtractOptions } from './safe-extract.ts';
 export { safeEntryPath, resolveInArchive } from './entry-path.ts';
 export { sniffCompression, sniffFile, decompressor, readFileRange, type Compression } from './compression.ts';

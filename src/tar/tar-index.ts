@@ -1,5 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { Transform, type Readable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { FerryError, abortError } from '../errors.ts';
 import { resolveInArchive } from './entry-path.ts';
@@ -27,6 +28,54 @@ const MAX_LINK_HOPS = 16;
  * (`..`, absolute) are dropped: they can never be looked up.
  */
 export async function indexTar(path: string, options: { signal?: AbortSignal | undefined; where: string }): Promise<Map<string, TarIndexEntry>> {
+  const { extract, entries } = indexingExtract();
+  try {
+    await pipeline(createReadStream(path), extract, options.signal ? { signal: options.signal } : {});
+  } catch (error) {
+    throw indexError(error, options);
+  }
+  return entries;
+}
+
+/**
+ * Writes a tar arriving as a stream (a daemon's `docker save`) to the new file
+ * `path` and indexes it in the same pass, so the archive is read once, not
+ * written and then read again. On failure the partial file stays for the
+ * caller to remove with its directory.
+ */
+export async function stageTar(source: Readable, path: string, options: { signal?: AbortSignal | undefined; where: string }): Promise<Map<string, TarIndexEntry>> {
+  const { extract, entries } = indexingExtract();
+  const tee = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      // Both consumers set the pace: the file below, the index here.
+      if (extract.write(chunk)) callback(null, chunk);
+      else extract.once('drain', () => callback(null, chunk));
+    },
+    flush(callback) {
+      // Done once the extractor has seen the archive's end: a truncated tar fails here, not later.
+      finished(extract).then(() => callback(), callback);
+      extract.end(() => undefined);
+    },
+  });
+  extract.on('error', (error) => tee.destroy(error));
+  let sourceError: Error | undefined;
+  source.once('error', (error) => {
+    sourceError = error;
+  });
+  try {
+    await pipeline(source, tee, createWriteStream(path, { flags: 'wx' }), options.signal ? { signal: options.signal } : {});
+  } catch (error) {
+    extract.destroy();
+    if (sourceError && !options.signal?.aborted && !(sourceError instanceof FerryError)) {
+      throw new FerryError('NETWORK', `${options.where}: the archive stream broke off (${sourceError.message})`, { cause: sourceError, retryable: true });
+    }
+    throw indexError(sourceError ?? error, options);
+  }
+  return entries;
+}
+
+/** A tar extractor that records where each entry's data lies and reads none of it into memory. */
+function indexingExtract(): { extract: tar.Extract; entries: Map<string, TarIndexEntry> } {
   const entries = new Map<string, TarIndexEntry>();
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
@@ -38,13 +87,13 @@ export async function indexTar(path: string, options: { signal?: AbortSignal | u
     stream.on('end', () => next());
     stream.resume();
   });
-  try {
-    await pipeline(createReadStream(path), extract, options.signal ? { signal: options.signal } : {});
-  } catch (error) {
-    if (options.signal?.aborted) throw abortError(options.signal);
-    throw new FerryError('CORRUPT', `${options.where}: not a readable tar archive (${(error as Error).message})`, { cause: error });
-  }
-  return entries;
+  return { extract, entries };
+}
+
+function indexError(error: unknown, options: { signal?: AbortSignal | undefined; where: string }): FerryError {
+  if (options.signal?.aborted) return abortError(options.signal);
+  if (error instanceof FerryError) return error;
+  return new FerryError('CORRUPT', `${options.where}: not a readable tar archive (${(error as Error).message})`, { cause: error });
 }
 
 /**

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FerryError, abortError, throwIfAborted } from '../../errors.ts';
-import { decompressor, indexTar, lookupTarFile, sniffFile, type TarIndexEntry } from '../../tar/index.ts';
+import { decompressor, indexTar, lookupTarFile, sniffFile, stageTar, type TarIndexEntry } from '../../tar/index.ts';
 import { parseArchiveManifest, type ArchiveImageEntry } from './archive-manifest.ts';
 
 /** manifest.json and configs are small; anything larger is not a docker-archive we should trust into memory. */
@@ -57,15 +57,37 @@ export class ArchiveFileReader {
           throw new FerryError('CORRUPT', `${where}: cannot decompress the ${compression} archive (${(error as Error).message})`, { cause: error });
         }
       }
-      const entries = await indexTar(tarPath, { where, signal });
-      const reader = new ArchiveFileReader(where, tarPath, entries, [], tempDir);
-      const manifest = await reader.readSmallFile('manifest.json');
-      const images = parseArchiveManifest(manifest, where);
-      return new ArchiveFileReader(where, tarPath, entries, images, tempDir);
+      return await ArchiveFileReader.#withManifest(where, tarPath, await indexTar(tarPath, { where, signal }), tempDir);
     } catch (error) {
       if (tempDir) await rm(tempDir, { recursive: true, force: true });
       throw error;
     }
+  }
+
+  /**
+   * Reads a `docker save` tar that arrives as a stream (a daemon's export):
+   * it is written to a temp file under os.tmpdir() and indexed in the same
+   * pass, then read in place like a file; {@link close} removes it. The
+   * stream must be an uncompressed tar, as daemons send it.
+   */
+  static async fromStream(source: Readable, options: { where: string; signal?: AbortSignal | undefined }): Promise<ArchiveFileReader> {
+    const { where, signal } = options;
+    throwIfAborted(signal);
+    const tempDir = await mkdtemp(join(tmpdir(), 'ferry-docker-archive-'));
+    try {
+      const tarPath = join(tempDir, 'archive.tar');
+      return await ArchiveFileReader.#withManifest(where, tarPath, await stageTar(source, tarPath, { where, signal }), tempDir);
+    } catch (error) {
+      source.destroy();
+      await rm(tempDir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  static async #withManifest(where: string, tarPath: string, entries: Map<string, TarIndexEntry>, tempDir: string | undefined): Promise<ArchiveFileReader> {
+    const reader = new ArchiveFileReader(where, tarPath, entries, [], tempDir);
+    const manifest = await reader.readSmallFile('manifest.json');
+    return new ArchiveFileReader(where, tarPath, entries, parseArchiveManifest(manifest, where), tempDir);
   }
 
   /** The regular file at `name` (symlinks and hard links followed); NOT_FOUND when the archive has none. */

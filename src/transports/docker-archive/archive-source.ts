@@ -18,6 +18,17 @@ export interface ArchiveSourceOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** How a transport that hands out `docker save` tars (a daemon) presents one as its own. */
+export interface ArchiveReaderSourceOptions extends ArchiveSourceOptions {
+  /** Identity of the storage the image comes from; default the tar file. */
+  storageId?: string | undefined;
+  capabilities?: Capabilities | undefined;
+  /** Tags of the image's repository; default those its RepoTags name. */
+  tagList?: ((options: CallOptions) => Promise<string[]>) | undefined;
+  /** What {@link Repository.close} does; default it closes the archive. */
+  close?: (() => Promise<void>) | undefined;
+}
+
 const SOURCE_CAPABILITIES: Capabilities = DOCKER_ARCHIVE_CAPABILITIES;
 
 /**
@@ -26,15 +37,19 @@ const SOURCE_CAPABILITIES: Capabilities = DOCKER_ARCHIVE_CAPABILITIES;
  * schema 2 manifest. The manifest is built on first use and cached.
  */
 export async function openArchiveSource(path: string, options: ArchiveSourceOptions): Promise<Repository> {
-  const { display } = options;
-  const archive = await ArchiveFileReader.open(path, { where: display, signal: options.signal });
-  let selected;
+  const archive = await ArchiveFileReader.open(path, { where: options.display, signal: options.signal });
   try {
-    selected = selectArchiveImage(archive.images, { ref: options.ref, index: options.index }, display);
+    return archiveReaderSource(archive, options);
   } catch (error) {
     await archive.close();
     throw error;
   }
+}
+
+/** One image of an archive already open, as a read-only Repository; throws when the selection names none. */
+export function archiveReaderSource(archive: ArchiveFileReader, options: ArchiveReaderSourceOptions): Repository {
+  const { display } = options;
+  const selected = selectArchiveImage(archive.images, { ref: options.ref, index: options.index }, display);
   let loaded: Promise<ArchiveImage> | undefined;
   const image = (opts: CallOptions = {}): Promise<ArchiveImage> => {
     throwIfAborted(opts.signal);
@@ -56,9 +71,9 @@ export async function openArchiveSource(path: string, options: ArchiveSourceOpti
 
   return {
     display,
-    storageId: `docker-archive:${archive.tarPath}`,
+    storageId: options.storageId ?? `docker-archive:${archive.tarPath}`,
     repository: '',
-    capabilities: SOURCE_CAPABILITIES,
+    capabilities: options.capabilities ?? SOURCE_CAPABILITIES,
     async blobHead(digest, opts) {
       return (await image(opts)).blobs.get(digest)?.size;
     },
@@ -82,7 +97,8 @@ export async function openArchiveSource(path: string, options: ArchiveSourceOpti
       return m;
     },
     manifestPut: async () => readOnly(),
-    async tagList() {
+    async tagList(opts = {}) {
+      if (options.tagList) return options.tagList(opts);
       const tags = new Set<string>();
       for (const t of selected.RepoTags) {
         try {
@@ -95,7 +111,7 @@ export async function openArchiveSource(path: string, options: ArchiveSourceOpti
       return [...tags].sort();
     },
     async close() {
-      await archive.close();
+      await (options.close ?? (() => archive.close()))();
     },
   };
 }

@@ -8,9 +8,9 @@ import { parseManifest, type RawManifest } from '../../oci/manifest.ts';
 import { MediaType } from '../../oci/media-types.ts';
 import { formatReference, parseReference, repositoryPath, withDefaultTag } from '../../ref/reference.ts';
 import type { BlobPutResult, CallOptions, Capabilities } from '../../repository/repository.ts';
-import { TarFileWriter, archiveTempPath, existingFileSize, publishArchive, removeStaleArchiveTemps } from '../../tar/index.ts';
+import { TarFileWriter, TarStreamWriter, archiveTempPath, existingFileSize, publishArchive, removeStaleArchiveTemps } from '../../tar/index.ts';
 import { configDiffIds } from './archive-manifest.ts';
-import { decompressingIterable } from './layer-content.ts';
+import { decompressingIterable, withDiffId } from './layer-content.ts';
 
 /**
  * A docker-archive holds one image with its config and uncompressed layers:
@@ -38,25 +38,42 @@ function isConfigMediaType(mediaType: string): boolean {
   return mediaType === MediaType.dockerConfig || mediaType === MediaType.ociConfig || /[+.]json$/.test(mediaType);
 }
 
+/** Where the archive goes: a file moved into place at commit, or a stream read by someone else (a daemon's load). */
+type Sink =
+  | { kind: 'file'; path: string; tar: Promise<TarFileWriter> | undefined }
+  | { kind: 'stream'; tar: TarStreamWriter; started: boolean; onStart: ((archive: Readable) => void) | undefined };
+
 /**
- * Writes one image as a `docker save` tar, streaming each blob into
- * `PATH.ferry-tmp-…` as it arrives: the config as `<hex>.json`, each layer
- * decompressed (gzip, zstd) as `<diff_id hex>.tar`, the compressed digest
- * verified on the way. {@link commit} appends `manifest.json` and
+ * Writes one image as a `docker save` tar, streaming each blob as it arrives.
+ *
+ * To a file ({@link open}): into `PATH.ferry-tmp-…`, the config as `<hex>.json`,
+ * each layer decompressed (gzip, zstd) as `<diff_id hex>.tar`, the compressed
+ * digest verified on the way. {@link commit} appends `manifest.json` and
  * `repositories` and moves the file to PATH; until then PATH is untouched.
  * Like skopeo it refuses to replace an existing non-empty archive.
+ *
+ * To a stream ({@link toStream}): nothing touches the disk, so every entry's
+ * size must be known up front and layers travel as they come (compressed or
+ * not: `docker load` and Podman decompress them); their diff_ids are still
+ * computed on the way and checked against the config before `manifest.json`
+ * is written. A failure in the middle of a blob breaks the stream, and a
+ * reader that never sees `manifest.json` loads nothing.
  */
 export class DockerArchiveWriter {
-  readonly path: string;
   readonly where: string;
-  #tar: Promise<TarFileWriter> | undefined;
+  readonly #sink: Sink;
   readonly #written = new Map<Digest, Written & { size: number }>();
   #image: { config: string; layers: string[]; repoTags: string[]; topDiffId: Digest | undefined } | undefined;
   #committed = false;
 
-  private constructor(path: string, where: string) {
-    this.path = path;
+  private constructor(sink: Sink, where: string) {
+    this.#sink = sink;
     this.where = where;
+  }
+
+  /** The archive file this writer makes; undefined for a stream. */
+  get path(): string | undefined {
+    return this.#sink.kind === 'file' ? this.#sink.path : undefined;
   }
 
   static async open(path: string, where: string): Promise<DockerArchiveWriter> {
@@ -67,13 +84,34 @@ export class DockerArchiveWriter {
       });
     }
     await removeStaleArchiveTemps(path);
-    return new DockerArchiveWriter(path, where);
+    return new DockerArchiveWriter({ kind: 'file', path, tar: undefined }, where);
   }
 
-  /** The temp archive, created on the first write so a copy that fails early leaves no file at all. */
-  #archive(): Promise<TarFileWriter> {
-    this.#tar ??= TarFileWriter.create(archiveTempPath(this.path));
-    return this.#tar;
+  /**
+   * A writer whose archive is a stream. `onStart` receives it when the first
+   * blob is written, so a copy that fails before that never starts a load.
+   */
+  static toStream(where: string, onStart?: (archive: Readable) => void): DockerArchiveWriter {
+    return new DockerArchiveWriter({ kind: 'stream', tar: new TarStreamWriter(), started: false, onStart }, where);
+  }
+
+  /** The archive's bytes, for a stream writer. */
+  get stream(): Readable | undefined {
+    return this.#sink.kind === 'stream' ? this.#sink.tar.stream : undefined;
+  }
+
+  /** The file archive, created on the first write so a copy that fails early leaves no file at all. */
+  #fileTar(sink: Extract<Sink, { kind: 'file' }>): Promise<TarFileWriter> {
+    sink.tar ??= TarFileWriter.create(archiveTempPath(sink.path));
+    return sink.tar;
+  }
+
+  #streamTar(sink: Extract<Sink, { kind: 'stream' }>): TarStreamWriter {
+    if (!sink.started) {
+      sink.started = true;
+      sink.onStart?.(sink.tar.stream);
+    }
+    return sink.tar;
   }
 
   blobHead(digest: Digest): number | undefined {
@@ -85,19 +123,19 @@ export class DockerArchiveWriter {
       data.destroy();
       return 'exists';
     }
-    const tar = await this.#archive();
     const verifier = verifyingStream(descriptor, { where: `${this.where}: blob ${descriptor.digest}` });
     data.on('error', (err) => verifier.destroy(err));
     const verified = data.pipe(verifier);
     try {
-      return await this.#append(tar, descriptor, verified, options);
+      return await this.#append(descriptor, verified, options);
     } finally {
-      // On failure the tar was cut back; stop whatever still streams.
+      // On failure the tar was cut back (file) or broken (stream); stop whatever still streams.
       if (!verifier.readableEnded) verifier.destroy();
     }
   }
 
-  async #append(tar: TarFileWriter, descriptor: Descriptor, verified: Readable, options: CallOptions): Promise<BlobPutResult> {
+  async #append(descriptor: Descriptor, verified: Readable, options: CallOptions): Promise<BlobPutResult> {
+    const sink = this.#sink;
     if (isConfigMediaType(descriptor.mediaType)) {
       const name = `${digestHex(descriptor.digest)}.json`;
       const keep = descriptor.size <= MAX_CONFIG_BYTES ? [] as Buffer[] : undefined;
@@ -107,8 +145,17 @@ export class DockerArchiveWriter {
           yield chunk;
         }
       };
-      await tar.addStream(kept(), () => name, { signal: options.signal });
+      if (sink.kind === 'file') await (await this.#fileTar(sink)).addStream(kept(), () => name, { signal: options.signal });
+      else await this.#streamTar(sink).addKnownFile(name, descriptor.size, kept(), { signal: options.signal });
       this.#written.set(descriptor.digest, { kind: 'config', name, bytes: keep && Buffer.concat(keep), size: descriptor.size });
+      return 'uploaded';
+    }
+    if (sink.kind === 'stream') {
+      // Layers travel as they come; only their content is hashed (on a side branch) for the diff_id check.
+      const { data, diffId } = withDiffId(verified);
+      const name = `${digestHex(descriptor.digest)}.tar`;
+      await this.#streamTar(sink).addKnownFile(name, descriptor.size, data, { signal: options.signal });
+      this.#written.set(descriptor.digest, { kind: 'layer', name, diffId: await diffId(), size: descriptor.size });
       return 'uploaded';
     }
     const hash = createHash('sha256');
@@ -123,7 +170,7 @@ export class DockerArchiveWriter {
       diffId = `sha256:${hash.digest('hex')}`;
       return `${digestHex(diffId)}.tar`;
     };
-    await tar.addStream(content(), name, { signal: options.signal });
+    await (await this.#fileTar(sink)).addStream(content(), name, { signal: options.signal });
     this.#written.set(descriptor.digest, { kind: 'layer', name: `${digestHex(diffId!)}.tar`, diffId: diffId!, size: descriptor.size });
     return 'uploaded';
   }
@@ -157,11 +204,12 @@ export class DockerArchiveWriter {
     this.#image = { config: config.name, layers: layers.map((l) => l.name), repoTags, topDiffId: layers.at(-1)?.diffId };
   }
 
-  /** Ends the tar with manifest.json and repositories and moves it to PATH. */
+  /** Ends the tar with manifest.json and repositories and moves it to PATH (or ends the stream). */
   async commit(options: CallOptions = {}): Promise<void> {
     const image = this.#image;
     if (!image) throw new FerryError('USAGE', `${this.where}: nothing to commit, no manifest was written`);
-    const tar = await this.#archive();
+    const sink = this.#sink;
+    const tar = sink.kind === 'file' ? await this.#fileTar(sink) : this.#streamTar(sink);
     const manifest = [{ Config: image.config, RepoTags: image.repoTags, Layers: image.layers }];
     await tar.addBytes('manifest.json', Buffer.from(JSON.stringify(manifest)), options);
     if (image.repoTags.length > 0 && image.topDiffId) {
@@ -174,14 +222,19 @@ export class DockerArchiveWriter {
       await tar.addBytes('repositories', Buffer.from(JSON.stringify(repositories)), options);
     }
     await tar.finish();
-    await publishArchive(tar.path, this.path, { replace: false, where: this.where });
+    if (sink.kind === 'file') await publishArchive((tar as TarFileWriter).path, sink.path, { replace: false, where: this.where });
     this.#committed = true;
   }
 
-  /** Deletes the unfinished temp archive. */
+  /** Deletes the unfinished temp archive, or cuts the stream short so its reader loads nothing. */
   async discard(): Promise<void> {
     if (this.#committed) return;
-    const tar = await this.#tar?.catch(() => undefined);
+    const sink = this.#sink;
+    if (sink.kind === 'stream') {
+      sink.tar.destroy(new FerryError('ABORTED', `${this.where}: the copy stopped before the image was complete`));
+      return;
+    }
+    const tar = await sink.tar?.catch(() => undefined);
     await tar?.discard();
   }
 }

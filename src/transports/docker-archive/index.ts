@@ -8,7 +8,8 @@ import type { Opener } from '../../repository/opener.ts';
 import { openArchiveSource } from './archive-source.ts';
 import { DOCKER_ARCHIVE_CAPABILITIES, DockerArchiveWriter } from './archive-writer.ts';
 
-export { openArchiveSource, type ArchiveSourceOptions } from './archive-source.ts';
+export { archiveReaderSource, openArchiveSource, type ArchiveReaderSourceOptions, type ArchiveSourceOptions } from './archive-source.ts';
+export { ArchiveFileReader } from './archive-file-reader.ts';
 export { DockerArchiveWriter, DOCKER_ARCHIVE_CAPABILITIES } from './archive-writer.ts';
 export { DOCKER_LAYER_TAR } from './archive-image.ts';
 
@@ -19,7 +20,7 @@ export function archiveDestination(writer: DockerArchiveWriter, display: string)
   };
   return {
     display,
-    storageId: `docker-archive:${writer.path}`,
+    storageId: `docker-archive:${writer.path ?? display}`,
     repository: '',
     capabilities: DOCKER_ARCHIVE_CAPABILITIES,
     async blobHead(digest) {
