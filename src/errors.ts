@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'TLS' // certificate verification or handshake failure
   | 'NETWORK' // connection refused, reset, timed out
   | 'REGISTRY' // any other registry error response
+  | 'DAEMON' // an error answer from a local container engine (Docker daemon, Podman service)
   | 'TOO_MANY_REQUESTS' // rate limited, after retries
   | 'UNSUPPORTED' // an operation the transport or registry does not support
   | 'DIGEST_CHANGE' // --preserve-digests refused an operation that rewrites a manifest

@@ -44,6 +44,25 @@ describe('parseTransportRef: valid forms', () => {
     ],
     ['docker-archive:/a.tar:@1', { transport: 'docker-archive', path: '/a.tar', index: 1 }, 'docker-archive:/a.tar:@1'],
     ['docker-archive:/a.tar:@0', { transport: 'docker-archive', path: '/a.tar', index: 0 }, 'docker-archive:/a.tar:@0'],
+    ['docker-daemon:app:1.0', { transport: 'docker-daemon', ref: { registry: 'docker.io', repository: 'library/app', tag: '1.0' } }, 'docker-daemon:app:1.0'],
+    // docker's commands read a bare name as :latest; skopeo would refuse it.
+    ['docker-daemon:quay.io/ns/app', { transport: 'docker-daemon', ref: { registry: 'quay.io', repository: 'ns/app', tag: 'latest' } }, 'docker-daemon:quay.io/ns/app:latest'],
+    [`docker-daemon:localhost:5000/app@${SHA}`, { transport: 'docker-daemon', ref: { registry: 'localhost:5000', repository: 'app', digest: SHA } }, `docker-daemon:localhost:5000/app@${SHA}`],
+    [`docker-daemon:${SHA}`, { transport: 'docker-daemon', id: SHA }, `docker-daemon:${SHA}`],
+    ['containers-storage:app', { transport: 'containers-storage', ref: { registry: 'docker.io', repository: 'library/app', tag: 'latest' } }, 'containers-storage:app:latest'],
+    ['containers-storage:localhost/app:2', { transport: 'containers-storage', ref: { registry: 'localhost', repository: 'app', tag: '2' } }, 'containers-storage:localhost/app:2'],
+    [`containers-storage:${'c'.repeat(64)}`, { transport: 'containers-storage', id: 'c'.repeat(64) }, `containers-storage:${'c'.repeat(64)}`],
+    [
+      `containers-storage:[vfs@/var/s+/run/s:vfs.ignore_chown_errors=true]quay.io/ns/app:1@${SHA}@${'d'.repeat(64)}`,
+      {
+        transport: 'containers-storage',
+        store: { driver: 'vfs', root: '/var/s', runRoot: '/run/s', options: ['vfs.ignore_chown_errors=true'] },
+        ref: { registry: 'quay.io', repository: 'ns/app', tag: '1', digest: SHA },
+        id: 'd'.repeat(64),
+      },
+      `containers-storage:[vfs@/var/s+/run/s:vfs.ignore_chown_errors=true]quay.io/ns/app:1@${SHA}@${'d'.repeat(64)}`,
+    ],
+    [`containers-storage:[/var/s]@${'d'.repeat(64)}`, { transport: 'containers-storage', store: { root: '/var/s' }, id: 'd'.repeat(64) }, `containers-storage:[/var/s]@${'d'.repeat(64)}`],
   ];
   for (const [input, expected, formatted] of cases) {
     it(input.length > 70 ? `${input.slice(0, 70)}…` : input, () => {
@@ -63,7 +82,19 @@ describe('parseTransportRef: errors', () => {
     ['foo:bar', /unknown transport "foo"/, /supported transports:.*oci-archive:.*dir:.*docker-archive:/],
     ['localhost:5000/app', /unknown transport "localhost"/, /did you mean docker:\/\/localhost:5000\/app\?/],
     ['DOCKER://nginx', /unknown transport "DOCKER"/, /supported transports/],
-    ['docker-daemon:nginx:latest', /transport "docker-daemon" is not supported by ferry/, /supported transports/],
+    ['ostree:/repo', /transport "ostree" is not supported by ferry/, /supported transports:.*docker-daemon:.*containers-storage:/],
+    ['docker-daemon:', /image reference is empty/, /docker-daemon:app:1\.0/],
+    ['docker-daemon:sha256:abc', /all 64 hex digits/, /image ID/],
+    [`docker-daemon:app:1@${SHA}`, /both a tag and a digest/, /docker-daemon:/],
+    ['docker-daemon:App', /must be lowercase/, /docker-daemon:/],
+    ['containers-storage:', /image reference is empty/, /containers-storage:app:1\.0/],
+    ['containers-storage:[vfs@/x', /not closed/, /containers-storage:/],
+    ['containers-storage:[vfs@rel]app', /"rel" must be an absolute path/, /containers-storage:/],
+    ['containers-storage:[/x+run]app', /"run" must be an absolute path/, /containers-storage:/],
+    ['containers-storage:[]app', /empty/, /containers-storage:/],
+    ['containers-storage:[@/x]app', /DRIVER@ROOT/, /containers-storage:/],
+    ['containers-storage:app@abc', /neither a digest nor a full 64-hex image ID/, /containers-storage:/],
+    ['containers-storage:[/x]', /image reference is empty/, /containers-storage:/],
     ['docker:nginx', /needs "\/\/" after "docker:"/, /^write docker:\/\/nginx$/],
     ['docker:/nginx', /needs "\/\/"/, /^write docker:\/\/nginx$/],
     ['oci:', /PATH is empty/, /^e\.g\. oci:\//],
@@ -126,8 +157,7 @@ describe('formatTransportRef', () => {
 });
 
 it('TRANSPORTS lists every supported transport', () => {
-  assert.deepEqual([...TRANSPORTS].sort(), ['dir', 'docker', 'docker-archive', 'oci', 'oci-archive']);
-  for (const name of TRANSPORTS) {
-    assert.doesNotThrow(() => parseTransportRef(name === 'docker' ? 'docker://x' : `${name}:/p`));
-  }
+  assert.deepEqual([...TRANSPORTS].sort(), ['containers-storage', 'dir', 'docker', 'docker-archive', 'docker-daemon', 'oci', 'oci-archive']);
+  const example = (name: string): string => (name === 'docker' ? 'docker://x' : name === 'docker-daemon' || name === 'containers-storage' ? `${name}:x:1` : `${name}:/p`);
+  for (const name of TRANSPORTS) assert.doesNotThrow(() => parseTransportRef(example(name)));
 });

@@ -1,4 +1,6 @@
 import { FerryError } from '../errors.ts';
+import { formatStorageImage, parseStorageImage, type StorageImage } from './containers-storage-ref.ts';
+import { formatDockerDaemonImage, parseDockerDaemonImage, type DockerDaemonImage } from './docker-daemon-ref.ts';
 import { familiarString, parseReference, withDefaultTag, type ImageReference } from './reference.ts';
 
 /**
@@ -10,14 +12,20 @@ import { familiarString, parseReference, withDefaultTag, type ImageReference } f
  * - `dir:PATH` — skopeo's directory format (PATH may hold colons);
  * - `docker-archive:PATH[:REF]` or `docker-archive:PATH:@N` — a `docker save`
  *   tar; REF (tagged, `latest` by default) or the N-th image (0-based) selects
- *   an image when reading, REF names it when writing.
+ *   an image when reading, REF names it when writing;
+ * - `docker-daemon:NAME[:TAG]` or `docker-daemon:sha256:ID` — an image in a
+ *   Docker daemon (see {@link DockerDaemonImage});
+ * - `containers-storage:[STORE]NAME[:TAG]` or `containers-storage:ID` — an
+ *   image in Podman's / Buildah's / CRI-O's storage (see {@link StorageImage}).
  */
 export type TransportRef =
   | { transport: 'docker'; ref: ImageReference }
   | { transport: 'oci'; path: string; name?: string | undefined }
   | { transport: 'oci-archive'; path: string; name?: string | undefined }
   | { transport: 'dir'; path: string }
-  | { transport: 'docker-archive'; path: string; ref?: ImageReference | undefined; index?: number | undefined };
+  | { transport: 'docker-archive'; path: string; ref?: ImageReference | undefined; index?: number | undefined }
+  | ({ transport: 'docker-daemon' } & DockerDaemonImage)
+  | ({ transport: 'containers-storage' } & StorageImage);
 
 /** A transport's name, as written before the colon. */
 export type TransportName = TransportRef['transport'];
@@ -26,18 +34,19 @@ export type TransportName = TransportRef['transport'];
 export type TransportRefOf<K extends TransportName> = Extract<TransportRef, { transport: K }>;
 
 /** The transport names ferry accepts, in the order help texts list them. */
-export const TRANSPORTS: readonly TransportName[] = Object.freeze(['docker', 'oci', 'oci-archive', 'dir', 'docker-archive']);
+export const TRANSPORTS: readonly TransportName[] = Object.freeze(['docker', 'oci', 'oci-archive', 'dir', 'docker-archive', 'docker-daemon', 'containers-storage']);
 
 // skopeo knows these but ferry does not move images through them; saying so
 // beats "unknown transport" for users coming from skopeo.
-const SKOPEO_ONLY = new Set(['containers-storage', 'docker-daemon', 'sif', 'tarball', 'ostree']);
+const SKOPEO_ONLY = new Set(['sif', 'tarball', 'ostree']);
 
 // OCI image-layout ref.name grammar (annotation org.opencontainers.image.ref.name).
 const OCI_COMPONENT = '[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*';
 const OCI_REF_NAME_RE = new RegExp(`^${OCI_COMPONENT}(?:/${OCI_COMPONENT})*$`);
 
 const SUPPORTED_HINT =
-  'supported transports: docker://REF, oci:PATH[:NAME], oci-archive:PATH[:NAME], dir:PATH, docker-archive:PATH[:REF|:@N]; ' +
+  'supported transports: docker://REF, oci:PATH[:NAME], oci-archive:PATH[:NAME], dir:PATH, docker-archive:PATH[:REF|:@N], ' +
+  'docker-daemon:NAME[:TAG], containers-storage:[STORE]NAME[:TAG]; ' +
   'e.g. docker://quay.io/ns/app:1.0 or oci:/srv/layout:app:1.0';
 
 // One example per transport, shown when its own syntax is broken.
@@ -91,6 +100,10 @@ export function parseTransportRef(input: string): TransportRef {
       return { transport: 'dir', path: rest };
     case 'docker-archive':
       return parseDockerArchive(input, rest);
+    case 'docker-daemon':
+      return { transport: 'docker-daemon', ...parseDockerDaemonImage(rest) };
+    case 'containers-storage':
+      return { transport: 'containers-storage', ...parseStorageImage(rest) };
     default:
       if (SKOPEO_ONLY.has(transport)) throw invalid(input, `transport "${transport}" is not supported by ferry`);
       throw invalid(input, `unknown transport "${transport}"`, guessHint(input));
@@ -159,6 +172,10 @@ export function formatTransportRef(t: TransportRef): string {
       if (t.index !== undefined) return `${head}:@${t.index}`;
       return head;
     }
+    case 'docker-daemon':
+      return `docker-daemon:${formatDockerDaemonImage(t)}`;
+    case 'containers-storage':
+      return `containers-storage:${formatStorageImage(t)}`;
   }
 }
 

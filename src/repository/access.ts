@@ -28,4 +28,6 @@ export interface AccessOptions {
   /** Cap on blob bytes per second to or from this registry; 0 or undefined: none. */
   bandwidth?: number | undefined;
   env?: NodeJS.ProcessEnv | undefined;
+  /** The Docker daemon for `docker-daemon:` references (`--src-daemon-host`), e.g. unix:///var/run/docker.sock. */
+  daemonHost?: string | undefined;
 }

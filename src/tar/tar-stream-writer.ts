@@ -20,18 +20,29 @@ export class TarStreamWriter {
   #queue: Promise<void> = Promise.resolve();
   #broken: Error | undefined;
   #ended = false;
+  #breaking = false;
+  #readerGone = false;
 
   constructor() {
     this.stream = this.#out;
-    // The reader may go away (the daemon refused the upload); later writes report why instead of hanging.
-    this.#out.on('error', (error) => {
-      this.#broken ??= error;
-    });
+    // The reader may go away (the daemon refused the upload); later writes report it instead of waiting for ever.
+    const gone = (error?: Error): void => {
+      if (this.#breaking || (this.#ended && this.#out.writableFinished)) return;
+      this.#readerGone = true;
+      this.#broken ??= new FerryError('IO', `the reader of the tar stream went away${error ? ` (${error.message})` : ''}`, { cause: error });
+    };
+    this.#out.on('error', gone);
+    this.#out.on('close', () => gone());
   }
 
   /** Whether the archive was cut short; no entry can be added any more. */
   get broken(): Error | undefined {
     return this.#broken;
+  }
+
+  /** Whether it was the reader, not this writer, that ended the stream early. */
+  get readerGone(): boolean {
+    return this.#readerGone;
   }
 
   /** Adds a small file held in memory. */
@@ -93,6 +104,7 @@ export class TarStreamWriter {
 
   #break(reason: Error): void {
     this.#broken ??= reason;
+    this.#breaking = true;
     this.#out.destroy(reason);
   }
 
@@ -105,7 +117,6 @@ export class TarStreamWriter {
         this.#out.off('drain', done);
         this.#out.off('close', done);
         if (this.#broken) reject(this.#broken);
-        else if (this.#out.destroyed) reject(new FerryError('IO', 'the reader of the tar stream went away'));
         else resolve();
       };
       this.#out.on('drain', done);

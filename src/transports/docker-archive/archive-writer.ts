@@ -63,7 +63,7 @@ export class DockerArchiveWriter {
   readonly where: string;
   readonly #sink: Sink;
   readonly #written = new Map<Digest, Written & { size: number }>();
-  #image: { config: string; layers: string[]; repoTags: string[]; topDiffId: Digest | undefined } | undefined;
+  #image: { config: string; configDigest: Digest; layers: string[]; repoTags: string[]; topDiffId: Digest | undefined } | undefined;
   #committed = false;
 
   private constructor(sink: Sink, where: string) {
@@ -98,6 +98,16 @@ export class DockerArchiveWriter {
   /** The archive's bytes, for a stream writer. */
   get stream(): Readable | undefined {
     return this.#sink.kind === 'stream' ? this.#sink.tar.stream : undefined;
+  }
+
+  /** For a stream writer: whether its reader (not this writer) ended the stream early, e.g. a load that failed. */
+  get readerGone(): boolean {
+    return this.#sink.kind === 'stream' && this.#sink.tar.readerGone;
+  }
+
+  /** Digest of the config of the image recorded by {@link manifestPut}, i.e. the image ID a daemon gives it. */
+  get configDigest(): Digest | undefined {
+    return this.#image?.configDigest;
   }
 
   /** The file archive, created on the first write so a copy that fails early leaves no file at all. */
@@ -201,7 +211,7 @@ export class DockerArchiveWriter {
       }
     }
     const repoTags = isDigest(reference) ? [] : [formatReference(withDefaultTag(parseReference(reference)))];
-    this.#image = { config: config.name, layers: layers.map((l) => l.name), repoTags, topDiffId: layers.at(-1)?.diffId };
+    this.#image = { config: config.name, configDigest: parsed.manifest.config.digest, layers: layers.map((l) => l.name), repoTags, topDiffId: layers.at(-1)?.diffId };
   }
 
   /** Ends the tar with manifest.json and repositories and moves it to PATH (or ends the stream). */

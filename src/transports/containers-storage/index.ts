@@ -1,0 +1,84 @@
+import { FerryError } from '../../errors.ts';
+import { formatStorageSpec, type StorageImage } from '../../ref/containers-storage-ref.ts';
+import { familiarString, formatReference } from '../../ref/reference.ts';
+import { formatTransportRef } from '../../ref/transport-ref.ts';
+import type { ImageTarget } from '../../repository/repository.ts';
+import { engineFor, openEngineDestination, openEngineSource, parseEngineHost, type LocalEngineOpenOptions } from '../docker-daemon/index.ts';
+import { PODMAN, PodmanEngine } from './podman-engine.ts';
+import { startPodmanService } from './podman-service.ts';
+
+export { PodmanEngine } from './podman-engine.ts';
+export { findProgram, startPodmanService, storeFlags, type PodmanService } from './podman-service.ts';
+
+/**
+ * The Podman service for a store: the one `CONTAINER_HOST` names, else a
+ * private `podman system service` ferry starts on the store and stops with
+ * the engine.
+ */
+async function podmanEngine(image: StorageImage, options: LocalEngineOpenOptions, display: string): Promise<PodmanEngine> {
+  const env = options.env ?? process.env;
+  const remote = env['CONTAINER_HOST'];
+  const spec = formatStorageSpec(image.store);
+  if (remote !== undefined && remote !== '') {
+    if (spec !== '') {
+      throw new FerryError('USAGE', `${display}: a store ${spec} cannot be used with CONTAINER_HOST, whose service has its own store`, {
+        hint: 'unset CONTAINER_HOST to let ferry start a service on that store, or drop the [...] part',
+      });
+    }
+    const endpoint = await parseEngineHost(remote, { source: 'CONTAINER_HOST', signal: options.signal });
+    return new PodmanEngine(endpoint, { storageId: `containers-storage:${endpoint.display}` });
+  }
+  const service = await startPodmanService({ store: image.store, env, product: PODMAN, signal: options.signal });
+  return new PodmanEngine(service.endpoint, {
+    storageId: `containers-storage:${spec === '' ? 'default' : spec}`,
+    where: spec === '' ? 'the default containers-storage store (storage.conf), through podman' : `the containers-storage store ${spec}, through podman`,
+    onClose: service.stop,
+  });
+}
+
+function notFoundHint(image: StorageImage): string {
+  if (!image.ref) return 'podman images --no-trunc lists the full image IDs';
+  const hint = 'podman images lists what the store has';
+  // Short names mean docker.io here (as in skopeo), but Podman names what it builds localhost/NAME.
+  if (image.ref.registry !== 'docker.io') return hint;
+  return `${hint}; an image Podman built is named localhost/NAME, e.g. containers-storage:${familiarString({ ...image.ref, registry: 'localhost', repository: image.ref.repository.replace(/^library\//, '') })}`;
+}
+
+/**
+ * Opens `containers-storage:[STORE]NAME[:TAG]` or `containers-storage:ID`.
+ * ferry does not read or write the store's files itself: it goes through
+ * Podman's API service (see {@link podmanEngine}), so locking, drivers and
+ * layer formats are Podman's, and what is written is what `podman images`
+ * lists. A destination needs a name; the image keeps it fully qualified
+ * (`docker.io/library/app:1`, as skopeo names it).
+ */
+export async function openContainersStorage(image: StorageImage, options: LocalEngineOpenOptions): Promise<ImageTarget> {
+  const display = formatTransportRef({ transport: 'containers-storage', ...image });
+  if (options.role === 'destination' && (image.ref === undefined || image.ref.digest !== undefined || image.id !== undefined)) {
+    throw new FerryError('INVALID_REFERENCE', `${display}: a containers-storage destination needs a name with a tag and no ID, e.g. containers-storage:app:1.0`, {
+      hint: 'an image ID or digest names an image that already exists',
+    });
+  }
+  const key = `containers-storage engine ${options.env?.['CONTAINER_HOST'] ?? process.env['CONTAINER_HOST'] ?? ''} ${formatStorageSpec(image.store)}`;
+  const { engine, release } = await engineFor(key, () => podmanEngine(image, options, display), options.session);
+  try {
+    await engine.ping(options.signal);
+    if (options.role === 'source') {
+      const repository = await openEngineSource(engine, {
+        display,
+        nameOrId: image.id !== undefined ? `sha256:${image.id}` : formatReference(image.ref!),
+        repository: image.ref,
+        session: options.session,
+        onClose: release,
+        notFoundHint: notFoundHint(image),
+        signal: options.signal,
+      });
+      return { repository, reference: undefined, display };
+    }
+    const name = formatReference(image.ref!);
+    return { repository: openEngineDestination(engine, { display, name, onClose: release, signal: options.signal }), reference: name, display };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}

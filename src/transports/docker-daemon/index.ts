@@ -1,0 +1,82 @@
+import { FerryError } from '../../errors.ts';
+import type { DockerDaemonImage } from '../../ref/docker-daemon-ref.ts';
+import { formatReference, repositoryPath } from '../../ref/reference.ts';
+import { formatTransportRef } from '../../ref/transport-ref.ts';
+import type { ImageTarget } from '../../repository/repository.ts';
+import { DockerEngine } from './docker-engine.ts';
+import { openEngineDestination } from './engine-destination.ts';
+import { dockerEndpoint } from './engine-endpoint.ts';
+import { openEngineSource } from './engine-source.ts';
+import type { ImageEngine, SharedResources } from './image-engine.ts';
+
+export { ENGINE_CAPABILITIES } from './engine-capabilities.ts';
+export { EngineClient, parseJson, readSmall, type EngineProduct } from './engine-client.ts';
+export { DEFAULT_DOCKER_HOST, dockerEndpoint, parseEngineHost, type EngineEndpoint } from './engine-endpoint.ts';
+export { openEngineDestination } from './engine-destination.ts';
+export { openEngineSource } from './engine-source.ts';
+export { tagsOf, type EngineImage, type ImageEngine, type SharedResources } from './image-engine.ts';
+
+export interface LocalEngineOpenOptions {
+  role: 'source' | 'destination';
+  /** `--src-daemon-host` / `--dest-daemon-host`; else `DOCKER_HOST`, else the default socket. */
+  daemonHost?: string | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
+  /** Run-wide resources: one engine connection and one staged export per image. */
+  session?: SharedResources | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** An engine shared through the session, or one the opened repository owns and closes. */
+export async function engineFor(
+  key: string,
+  create: () => Promise<ImageEngine>,
+  session: SharedResources | undefined,
+): Promise<{ engine: ImageEngine; release: () => Promise<void> }> {
+  if (session) {
+    const engine = await session.shared(key, create, async (made) => {
+      await (await made.catch(() => undefined))?.close();
+    });
+    return { engine, release: async () => undefined };
+  }
+  const engine = await create();
+  return { engine, release: () => engine.close() };
+}
+
+/**
+ * Opens `docker-daemon:NAME[:TAG]` or `docker-daemon:sha256:ID` through the
+ * Docker Engine API. A source is exported (`docker save`); a destination is
+ * loaded (`docker load`) and needs a tagged name.
+ */
+export async function openDockerDaemon(image: DockerDaemonImage, options: LocalEngineOpenOptions): Promise<ImageTarget> {
+  const display = formatTransportRef({ transport: 'docker-daemon', ...image });
+  if (options.role === 'destination' && (image.ref === undefined || image.ref.digest !== undefined)) {
+    throw new FerryError('INVALID_REFERENCE', `${display}: a docker-daemon destination needs a name with a tag, e.g. docker-daemon:app:1.0`, {
+      hint: 'docker load names images by tag; an image ID or digest names an image that already exists',
+    });
+  }
+  const flag = options.role === 'source' ? '--src-daemon-host' : '--dest-daemon-host';
+  const endpoint = await dockerEndpoint({ host: options.daemonHost, env: options.env, flag, signal: options.signal });
+  const { engine, release } = await engineFor(`docker-daemon engine ${endpoint.display}`, async () => new DockerEngine(endpoint), options.session);
+  try {
+    await engine.ping(options.signal);
+    if (options.role === 'source') {
+      const repository = await openEngineSource(engine, {
+        display,
+        nameOrId: image.id ?? formatReference(image.ref!),
+        repository: image.ref,
+        session: options.session,
+        onClose: release,
+        notFoundHint: image.ref
+          ? `docker images ${repositoryPath(image.ref)} lists what the daemon has; build or pull it first`
+          : 'docker images --no-trunc lists the full image IDs',
+        signal: options.signal,
+      });
+      return { repository, reference: undefined, display };
+    }
+    const name = formatReference(image.ref!);
+    return { repository: openEngineDestination(engine, { display, name, onClose: release, signal: options.signal }), reference: name, display };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
