@@ -51,7 +51,9 @@ export interface InspectedImage {
 
 export async function loadImage(reference: string, options: InspectOptions): Promise<InspectedImage> {
   const ref = parseTransportRef(reference);
-  const name = ref.transport === 'docker' ? `${ref.ref.registry}/${ref.ref.repository}` : '';
+  // skopeo names the repository of every transport that holds a docker reference: registries and the local engines.
+  const named = ref.transport === 'docker' || ref.transport === 'docker-daemon' || ref.transport === 'containers-storage' ? ref.ref : undefined;
+  const name = named ? `${named.registry}/${named.repository}` : '';
   const target = await openImage(ref, { role: 'source', access: options.access, signal: options.signal });
   try {
     const repo = target.repository;
@@ -96,7 +98,7 @@ export async function inspect(reference: string, options: InspectOptions = {}): 
   try {
     const config = parseImageConfig(loaded.config, loaded.display);
     // skopeo lists tags for registry images only (a layout's names are not tags of one repository).
-    const repoTags = options.noTags || loaded.name === '' ? [] : await loaded.repository.tagList({ signal: options.signal }).catch(() => []);
+    const repoTags = options.noTags || !loaded.display.startsWith('docker://') ? [] : await loaded.repository.tagList({ signal: options.signal }).catch(() => []);
     return {
       ...(loaded.name !== '' ? { Name: loaded.name } : {}),
       Digest: loaded.top.digest,

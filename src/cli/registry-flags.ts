@@ -38,6 +38,12 @@ export function addAccessFlags(command: Command, side: 'src' | 'dest' | ''): Com
     .addOption(new Option(`--${p}tls-verify [BOOL]`, `verify TLS certificates of ${what}; false also allows plain HTTP`).argParser(parseBool(`--${p}tls-verify`)));
 }
 
+/** `--src-daemon-host` / `--dest-daemon-host` (`--daemon-host` on single-image commands), as skopeo names them. */
+export function addDaemonHostFlag(command: Command, side: 'src' | 'dest' | ''): Command {
+  const p = side === '' ? '' : `${side}-`;
+  return command.addOption(new Option(`--${p}daemon-host <URL>`, `Docker daemon for docker-daemon: references${side === '' ? '' : ` on the ${side === 'src' ? 'source' : 'destination'} side`} (default: DOCKER_HOST, else unix:///var/run/docker.sock)`));
+}
+
 function camel(s: string): string {
   return s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
@@ -61,6 +67,8 @@ export function accessFrom(opts: Record<string, unknown>, side: 'src' | 'dest' |
   if (certDir !== undefined) access.certDir = certDir;
   const verify = get<boolean>('tls-verify');
   if (verify !== undefined) access.tlsVerify = verify;
+  const daemonHost = get<string>('daemon-host');
+  if (daemonHost !== undefined) access.daemonHost = daemonHost;
   const authFile = get<string>('authfile') ?? common.authFile;
   if (authFile !== undefined) access.authFile = authFile;
   if (common.retryTimes !== undefined) access.retry = retryPolicy(common.retryTimes);

@@ -65,19 +65,25 @@ function parseStore(input: string, spec: string): StorageSpec {
 }
 
 /**
+ * Splits a leading `[STORE]` off what follows `containers-storage:`.
+ * @throws FerryError `INVALID_REFERENCE` for an unclosed or malformed store specification.
+ */
+export function splitStorageSpec(text: string): { store?: StorageSpec | undefined; rest: string } {
+  if (!text.startsWith('[')) return { rest: text };
+  const close = text.indexOf(']');
+  if (close === -1) throw invalid(text, 'the store specification "[" is not closed with "]"');
+  return { store: parseStore(text, text.slice(1, close)), rest: text.slice(close + 1) };
+}
+
+/**
  * Parses what follows `containers-storage:`.
  * @throws FerryError `INVALID_REFERENCE` for an empty reference, an unclosed or
  * malformed store specification, relative store paths, or a malformed name or ID.
  */
 export function parseStorageImage(text: string): StorageImage {
-  let rest = text;
-  let store: StorageSpec | undefined;
-  if (rest.startsWith('[')) {
-    const close = rest.indexOf(']');
-    if (close === -1) throw invalid(text, 'the store specification "[" is not closed with "]"');
-    store = parseStore(text, rest.slice(1, close));
-    rest = rest.slice(close + 1);
-  }
+  const split = splitStorageSpec(text);
+  const { store } = split;
+  let rest = split.rest;
   if (rest === '') throw invalid(text, 'the image reference is empty');
   let id: string | undefined;
   const lastAt = rest.lastIndexOf('@');

@@ -3,7 +3,9 @@ import type { DestinationNaming } from '../repository/destination-naming.ts';
 import type { Opener } from '../repository/opener.ts';
 import { dirNaming } from './dir/dir-naming.ts';
 import { openDir } from './dir/index.ts';
+import { openContainersStorage } from './containers-storage/index.ts';
 import { openDockerArchive } from './docker-archive/index.ts';
+import { openDockerDaemon } from './docker-daemon/index.ts';
 import { layoutNaming } from './layout/layout-naming.ts';
 import { openLayout } from './layout/open-layout.ts';
 import { openOciArchive } from './oci-archive/index.ts';
@@ -22,6 +24,8 @@ const TABLE = {
   'oci-archive': { open: openOciArchive },
   dir: { open: openDir, destinations: dirNaming },
   'docker-archive': { open: openDockerArchive },
+  'docker-daemon': { open: openDockerDaemon },
+  'containers-storage': { open: openContainersStorage },
 } satisfies { readonly [K in TransportName]: TransportEntry<K> };
 
 /**

@@ -16,6 +16,10 @@ const INSTALL_HINT: Record<string, string> = {
   gpg: 'apt-get install gnupg',
   gpgconf: 'apt-get install gnupg',
   gpgv: 'apt-get install gpgv',
+  dockerd: 'apt-get install docker.io',
+  docker: 'apt-get install docker.io',
+  podman: 'apt-get install podman',
+  setpriv: 'apt-get install util-linux',
 };
 
 const found = new Map<string, string | undefined>();

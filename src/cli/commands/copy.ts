@@ -5,14 +5,14 @@ import { FerryError } from '../../errors.ts';
 import { parseTransportRef } from '../../ref/transport-ref.ts';
 import type { CommandContext } from '../context.ts';
 import { ProgressRenderer, formatBytes } from '../progress.ts';
-import { accessFrom, addAccessFlags, parsePositiveInt } from '../registry-flags.ts';
+import { accessFrom, addAccessFlags, addDaemonHostFlag, parsePositiveInt } from '../registry-flags.ts';
 import { addSigningFlags, signatureOptionsFrom } from '../signature-flags.ts';
 import { describeSignaturesWritten } from '../signature-output.ts';
 
 export function copyCommand(program: Command, ctx: CommandContext): void {
   const cmd = program
     .command('copy')
-    .description('Copy an image from SOURCE to DESTINATION (transports: docker://, oci:, dir:, docker-archive:, oci-archive:)')
+    .description('Copy an image from SOURCE to DESTINATION (transports: docker://, oci:, dir:, docker-archive:, oci-archive:, docker-daemon:, containers-storage:)')
     .argument('<source>', 'e.g. docker://registry.example/app:1.0')
     .argument('<destination>', 'e.g. oci:/srv/mirror:app:1.0')
     .option('-a, --all', 'copy every instance of a multi-platform image')
@@ -25,6 +25,8 @@ export function copyCommand(program: Command, ctx: CommandContext): void {
     .option('-q, --quiet', 'print nothing but errors');
   addAccessFlags(cmd, 'src');
   addAccessFlags(cmd, 'dest');
+  addDaemonHostFlag(cmd, 'src');
+  addDaemonHostFlag(cmd, 'dest');
   addSigningFlags(cmd);
   cmd.action(async (source: string, destination: string, opts: Record<string, unknown>, command: Command) => {
     if (opts['all'] && opts['platform']) throw new FerryError('USAGE', '--all and --platform are mutually exclusive');

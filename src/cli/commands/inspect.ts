@@ -3,7 +3,7 @@ import { inspect, inspectConfig, inspectRaw } from '../../api/inspect.ts';
 import { formatInspect } from '../../api/inspect-format.ts';
 import { FerryError } from '../../errors.ts';
 import type { CommandContext } from '../context.ts';
-import { accessFrom, addAccessFlags, parsePositiveInt } from '../registry-flags.ts';
+import { accessFrom, addAccessFlags, addDaemonHostFlag, parsePositiveInt } from '../registry-flags.ts';
 import { Option } from 'commander';
 
 export function inspectCommand(program: Command, ctx: CommandContext): void {
@@ -19,6 +19,7 @@ export function inspectCommand(program: Command, ctx: CommandContext): void {
     .option('--authfile <FILE>', 'auth file to read credentials from')
     .addOption(new Option('--retry-times <N>', 'retries on network errors, 5xx and 429').argParser(parsePositiveInt('--retry-times')));
   addAccessFlags(cmd, '');
+  addDaemonHostFlag(cmd, '');
   cmd.action(async (image: string, opts: Record<string, unknown>) => {
     const access = accessFrom(opts, '', { authFile: opts['authfile'] as string | undefined, retryTimes: opts['retryTimes'] as number | undefined });
     const base = { access, signal: ctx.signal, platform: opts['platform'] as string | undefined };

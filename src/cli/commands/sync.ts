@@ -5,7 +5,7 @@ import { parsePlatform } from '../../oci/platform.ts';
 import type { CommandContext } from '../context.ts';
 import { EXIT } from '../output.ts';
 import { ProgressRenderer, formatBytes } from '../progress.ts';
-import { addAccessFlags, parsePositiveInt, skopeoSideFlags } from '../registry-flags.ts';
+import { addAccessFlags, addDaemonHostFlag, parsePositiveInt, skopeoSideFlags } from '../registry-flags.ts';
 
 
 async function writeAtomic(path: string, text: string): Promise<void> {
@@ -18,9 +18,9 @@ export function syncCommand(program: Command, ctx: CommandContext): void {
   const cmd = program
     .command('sync')
     .description('Copy many images at once: skopeo sync, image-syncer, `oc image mirror` and ferry inputs, one deduplicated parallel plan')
-    .argument('[source]', 'with --src: a repository (docker), a sync YAML file (yaml) or an OCI layout (oci)')
+    .argument('[source]', 'with --src: a repository (docker, docker-daemon, containers-storage), a sync YAML file (yaml) or an OCI layout (oci)')
     .argument('[destination]', 'with --dest: REGISTRY[/PATH] (docker) or a directory (oci, dir)')
-    .addOption(new Option('--src <transport>', 'skopeo-style source kind').choices(['docker', 'yaml', 'oci']))
+    .addOption(new Option('--src <transport>', 'skopeo-style source kind').choices(['docker', 'yaml', 'oci', 'docker-daemon', 'containers-storage']))
     .addOption(new Option('-d, --dest <transport>', 'skopeo-style destination kind').choices(['docker', 'oci', 'dir']))
     .option('--images <FILE>', 'image-syncer images file (JSON or YAML)')
     .option('--auth <FILE>', 'image-syncer auth file, with --images')
@@ -41,6 +41,7 @@ export function syncCommand(program: Command, ctx: CommandContext): void {
     .option('--authfile <FILE>', 'auth file to read credentials from');
   addAccessFlags(cmd, 'src');
   addAccessFlags(cmd, 'dest');
+  addDaemonHostFlag(cmd, 'src');
   cmd.action(async (source: string | undefined, destination: string | undefined, opts: Record<string, unknown>) => {
     // Loaded here so other commands never pay for YAML parsing and the sync engine.
     const { loadSyncInput } = await import('../../sync/config/load.ts');
@@ -70,8 +71,15 @@ export function syncCommand(program: Command, ctx: CommandContext): void {
       }
       const dest = { transport: opts['dest'] as 'docker' | 'oci' | 'dir', destination };
       const kind = opts['src'] as string;
+      const daemonHost = opts['srcDaemonHost'] as string | undefined;
       spec = await loadSyncInput(
-        kind === 'yaml' ? { kind: 'skopeo-yaml', path: source, dest, flags } : kind === 'oci' ? { kind: 'oci', path: source, dest, flags } : { kind: 'docker', source, dest, flags },
+        kind === 'yaml'
+          ? { kind: 'skopeo-yaml', path: source, dest, flags }
+          : kind === 'oci'
+            ? { kind: 'oci', path: source, dest, flags }
+            : kind === 'docker-daemon' || kind === 'containers-storage'
+              ? { kind: 'engine', transport: kind, source, daemonHost, dest, flags }
+              : { kind: 'docker', source, dest, flags },
         { signal: ctx.signal },
       );
     } else {

@@ -8,7 +8,7 @@ import type { SourceRule } from './sync-spec.ts';
  * flattening) are reported before anything is copied.
  */
 export function checkRule(rule: SourceRule): void {
-  if (rule.source.kind !== 'repository') return;
+  if (rule.source.kind !== 'repository' && rule.source.kind !== 'engine') return;
   const { registry, repository } = rule.source;
   const images =
     rule.tags.kind === 'explicit'

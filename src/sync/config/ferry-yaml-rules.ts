@@ -7,6 +7,7 @@ import { versionRangeProblem } from '../select/semver-match.ts';
 import { allTags, explicitTags, parseRepository, parseTagOrDigest } from './image-items.ts';
 import { looksLikeRegistry, normalizeRegistry, splitRegistryPath } from './registry-options.ts';
 import type { ConfigWarning, Destination, FlattenLevel, Origin, PlatformFilter, Source, TagFilter, TagSelector } from './sync-spec.ts';
+import { splitStorageSpec, type StorageSpec } from '../../ref/containers-storage-ref.ts';
 import {
   checkKeys,
   configError,
@@ -39,6 +40,7 @@ export function parseFrom(yf: YamlFile, node: Node | null, at: number, warnings:
   if (!isMapping(yf, node)) {
     const text = readString(yf, node, 'from');
     if (text.startsWith('oci:')) return [layoutFromString(yf, node, text)];
+    if (text.startsWith('docker-daemon:') || text.startsWith('containers-storage:')) return [engineFromString(yf, node, text)];
     const clean = text.replace(/^docker:\/\//, '');
     if (!isGlob(clean)) {
       const split = splitRegistryPath(clean);
@@ -117,6 +119,21 @@ function layoutFromString(yf: YamlFile, node: Node | null, text: string): Source
   if (path === '') throw nodeError(yf, node, `invalid from "${text}": the layout path is empty`);
   if (repository !== undefined) checkLayoutRepository(yf, node, repository);
   return { kind: 'oci-layout', path, repository };
+}
+
+/** `docker-daemon:REPO` or `containers-storage:[STORE]REPO`: every tag (before `tags:` filters) of one repository of a local engine. */
+function engineFromString(yf: YamlFile, node: Node | null, text: string): Source {
+  const transport = text.startsWith('docker-daemon:') ? 'docker-daemon' : 'containers-storage';
+  let rest = text.slice(transport.length + 1);
+  let store: StorageSpec | undefined;
+  try {
+    if (transport === 'containers-storage') ({ store, rest } = splitStorageSpec(rest));
+  } catch (error) {
+    throw nodeError(yf, node, error instanceof FerryError ? error.message : String(error));
+  }
+  const ref = parseRepository(rest);
+  if (typeof ref === 'string') throw nodeError(yf, node, `invalid from "${text}": ${ref}`, `name a repository; pick tags with tags:, e.g. from: ${transport}:app`);
+  return { kind: 'engine', transport, registry: ref.registry, repository: ref.repository, ...(store ? { store } : {}) };
 }
 
 function checkLayoutRepository(yf: YamlFile, node: Node | null, repository: string): void {

@@ -4,7 +4,7 @@ import type { Environment } from './env-expand.ts';
 import { parseFerryYaml } from './ferry-yaml.ts';
 import { parseImageSyncer } from './image-syncer.ts';
 import { parseOcMapping } from './oc-mapping.ts';
-import { skopeoDockerSource, skopeoLayoutSource, type SkopeoSyncFlags, type SkopeoTarget } from './skopeo-cli.ts';
+import { skopeoDockerSource, skopeoEngineSource, skopeoLayoutSource, type SkopeoSyncFlags, type SkopeoTarget } from './skopeo-cli.ts';
 import { parseSkopeoYaml } from './skopeo-yaml.ts';
 import type { PlatformFilter, SyncSpec } from './sync-spec.ts';
 
@@ -18,6 +18,8 @@ export type SyncInput =
   | { kind: 'skopeo-yaml'; path: string; text?: string | undefined; dest: SkopeoTarget; flags?: SkopeoSyncFlags | undefined }
   /** `--src docker SOURCE DEST`: a repository (all tags) or one image. */
   | { kind: 'docker'; source: string; dest: SkopeoTarget; flags?: SkopeoSyncFlags | undefined }
+  /** `--src docker-daemon|containers-storage SOURCE DEST`: a repository (all tags) or one image of a local engine. */
+  | { kind: 'engine'; transport: 'docker-daemon' | 'containers-storage'; source: string; daemonHost?: string | undefined; dest: SkopeoTarget; flags?: SkopeoSyncFlags | undefined }
   /** `--src oci PATH DEST`: every image of an OCI layout. */
   | { kind: 'oci'; path: string; dest: SkopeoTarget; flags?: SkopeoSyncFlags | undefined }
   /** `--images FILE [--auth FILE]`: image-syncer's files (JSON or YAML). */
@@ -55,6 +57,8 @@ export async function loadSyncInput(input: SyncInput, options: LoadSyncInputOpti
       return skopeoDockerSource(input.source, input.dest, input.flags);
     case 'oci':
       return skopeoLayoutSource(input.path, input.dest, input.flags);
+    case 'engine':
+      return skopeoEngineSource(input.transport, input.source, input.dest, input.flags, input.daemonHost);
     case 'images': {
       const text = input.text ?? (await readConfig(input.path, 'images file', signal));
       const authText =

@@ -5,7 +5,8 @@ import { checkRule } from './check-rule.ts';
 import { allTags, explicitTags } from './image-items.ts';
 import { splitRegistryPath } from './registry-options.ts';
 import { Secret } from './secret.ts';
-import { COMMAND_LINE, type Credentials, type Destination, type Origin, type PlatformFilter, type RegistryOptions, type SourceRule, type SyncSpec } from './sync-spec.ts';
+import { COMMAND_LINE, type Credentials, type Destination, type EngineSource, type Origin, type PlatformFilter, type RegistryOptions, type SourceRule, type SyncSpec } from './sync-spec.ts';
+import { splitStorageSpec, type StorageSpec } from '../../ref/containers-storage-ref.ts';
 
 /** skopeo's per-side flags: `--src-creds`, `--dest-tls-verify`, … */
 export interface SkopeoSideFlags {
@@ -157,5 +158,35 @@ export function skopeoLayoutSource(path: string, target: SkopeoTarget, flags: Sk
     destinations: [skopeoDestination(target, flags)],
     origin: CLI,
   };
+  return { sources: [rule], registries: [], defaults: {}, warnings: [] };
+}
+
+/**
+ * `--src docker-daemon|containers-storage SOURCE`: a repository of a local
+ * engine (every tag the engine has) or one image (`repo:tag`, `repo@digest`);
+ * for containers-storage SOURCE may start with the store, `[vfs@/ROOT+/RUNROOT]app`.
+ * Not in skopeo sync, which reads only registries and directories.
+ * @throws FerryError `USAGE` for a malformed SOURCE.
+ */
+export function skopeoEngineSource(transport: EngineSource['transport'], source: string, target: SkopeoTarget, flags: SkopeoSyncFlags = {}, daemonHost?: string): SyncSpec {
+  let text = source.startsWith(`${transport}:`) ? source.slice(transport.length + 1) : source;
+  let store: StorageSpec | undefined;
+  let ref: ImageReference;
+  try {
+    if (transport === 'containers-storage') ({ store, rest: text } = splitStorageSpec(text));
+    ref = parseReference(text);
+  } catch (error) {
+    throw usage(`invalid ${transport} SOURCE: ${error instanceof FerryError ? error.message : String(error)}`, `expected REPOSITORY or REPOSITORY:TAG, e.g. ${transport === 'docker-daemon' ? 'app' : '[vfs@/var/lib/containers/storage]localhost/app'}`);
+  }
+  if (ref.tag !== undefined && ref.digest !== undefined) throw usage(`${transport} SOURCE "${source}" has both a tag and a digest; give one`);
+  const tags = ref.tag !== undefined ? explicitTags([{ tag: ref.tag }]) : ref.digest !== undefined ? explicitTags([{ digest: ref.digest }]) : allTags();
+  const rule: SourceRule = {
+    source: { kind: 'engine', transport, registry: ref.registry, repository: ref.repository, ...(daemonHost !== undefined ? { daemonHost } : {}), ...(store ? { store } : {}) },
+    tags,
+    platforms: skopeoPlatforms(flags),
+    destinations: [skopeoDestination(target, flags)],
+    origin: CLI,
+  };
+  checkRule(rule);
   return { sources: [rule], registries: [], defaults: {}, warnings: [] };
 }

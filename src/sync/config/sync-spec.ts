@@ -1,6 +1,7 @@
 import type { SyncDestinationTransport } from '../../transports/transport-table.ts';
 import type { Digest } from '../../oci/digest.ts';
 import type { PlatformSelector } from '../../oci/platform.ts';
+import type { StorageSpec } from '../../ref/containers-storage-ref.ts';
 import type { Secret } from './secret.ts';
 
 /**
@@ -70,7 +71,7 @@ export interface SourceRule {
 }
 
 /** Where images come from. */
-export type Source = RepositorySource | CatalogSource | LayoutSource;
+export type Source = RepositorySource | CatalogSource | LayoutSource | EngineSource;
 
 /** One repository on a registry. */
 export interface RepositorySource {
@@ -113,6 +114,23 @@ export interface LayoutSource {
   path: string;
   /** Only images of this repository; also the repository of bare-tag names. */
   repository?: string | undefined;
+}
+
+/**
+ * One repository of images built on this machine: in a Docker daemon
+ * (`docker-daemon:`) or in containers/storage (`containers-storage:`, through
+ * Podman). Its tags are listed from the engine; every image is one platform.
+ */
+export interface EngineSource {
+  kind: 'engine';
+  transport: 'docker-daemon' | 'containers-storage';
+  /** Normalised like registry sources: `docker.io`, `localhost` (what Podman names its own builds). */
+  registry: string;
+  repository: string;
+  /** The daemon (`--src-daemon-host`); default DOCKER_HOST, else the local socket. */
+  daemonHost?: string | undefined;
+  /** The containers-storage store (`[DRIVER@ROOT+RUNROOT]`); default storage.conf's. */
+  store?: StorageSpec | undefined;
 }
 
 /**

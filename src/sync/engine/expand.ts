@@ -12,7 +12,10 @@ import { sessionPool } from '../../transports/registry/registry-pool.ts';
 import { openRegistryRepository } from '../../transports/registry/open-registry.ts';
 import { openImage } from '../../transports/open-image.ts';
 import { readSmallBlob } from '../../repository/read-small-blob.ts';
-import { formatOrigin, type RegistryOptions, type SourceRule, type SyncSpec } from '../config/sync-spec.ts';
+import { formatOrigin, type EngineSource, type RegistryOptions, type SourceRule, type SyncSpec } from '../config/sync-spec.ts';
+import { formatStorageSpec } from '../../ref/containers-storage-ref.ts';
+import { listContainersStorageTags } from '../../transports/containers-storage/index.ts';
+import { listDockerDaemonTags } from '../../transports/docker-daemon/index.ts';
 import { destinationsFor, formatTarget, type TargetImage } from '../select/destination.ts';
 import { filterRepositories } from '../select/glob.ts';
 import { needsTagList, selectTags } from '../select/select-tags.ts';
@@ -93,6 +96,25 @@ async function expandRepository(ctx: ExpandContext, rule: SourceRule, registry: 
   );
 }
 
+/** The tags of a repository in a local engine, picked like registry tags; each image is opened through its transport. */
+async function expandEngine(ctx: ExpandContext, rule: SourceRule, src: EngineSource): Promise<ExpandedImage[]> {
+  const { registry, repository } = src;
+  const repo = { registry, repository };
+  const options = { daemonHost: src.daemonHost, session: ctx.session, signal: ctx.signal };
+  const listed = needsTagList(rule.tags)
+    ? await (src.transport === 'docker-daemon' ? listDockerDaemonTags(repo, options) : listContainersStorageTags(src.store, repo, options))
+    : [];
+  // Creation times would need every image exported; "newest by created" orders by name instead of failing.
+  const tags = await selectTags(listed, rule.tags, { createdOf: async () => undefined, signal: ctx.signal });
+  const digests = rule.tags.kind === 'explicit' ? rule.tags.digests : [];
+  const images: SourceImage[] = [...tags.map((tag) => ({ registry, repository, tag })), ...digests.map((digest) => ({ registry, repository, digest }))];
+  return images.map((image) => {
+    const ref = { registry, repository, ...(image.tag ? { tag: image.tag } : {}), ...(image.digest ? { digest: image.digest } : {}) };
+    const source: TransportRef = src.transport === 'docker-daemon' ? { transport: 'docker-daemon', ref } : { transport: 'containers-storage', store: src.store, ref };
+    return withTargets(ctx, rule, image, source, src.daemonHost !== undefined ? { daemonHost: src.daemonHost } : undefined);
+  });
+}
+
 async function expandLayout(ctx: ExpandContext, rule: SourceRule, path: string, repository: string | undefined): Promise<ExpandedImage[]> {
   const { repository: repo } = await openImage({ transport: 'oci', path }, { role: 'source', session: ctx.session, signal: ctx.signal });
   const names = await repo.tagList({ signal: ctx.signal });
@@ -144,6 +166,9 @@ export async function expandSpec(ctx: ExpandContext): Promise<ExpandedImage[]> {
       jobs.push(wrap(formatReference({ registry: src.registry, repository: src.repository }), () => expandRepository(ctx, rule, src.registry, src.repository)));
     } else if (src.kind === 'oci-layout') {
       jobs.push(wrap(`oci:${src.path}`, () => expandLayout(ctx, rule, src.path, src.repository)));
+    } else if (src.kind === 'engine') {
+      const where = `${src.transport}:${src.store ? formatStorageSpec(src.store) : ''}${formatReference({ registry: src.registry, repository: src.repository })}`;
+      jobs.push(wrap(where, () => expandEngine(ctx, rule, src)));
     } else {
       jobs.push(
         wrap(`catalog of ${src.registry}`, async () => {

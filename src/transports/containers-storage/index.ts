@@ -1,9 +1,10 @@
 import { FerryError } from '../../errors.ts';
-import { formatStorageSpec, type StorageImage } from '../../ref/containers-storage-ref.ts';
-import { familiarString, formatReference } from '../../ref/reference.ts';
+import { formatStorageSpec, type StorageImage, type StorageSpec } from '../../ref/containers-storage-ref.ts';
+import { familiarString, formatReference, type ImageReference } from '../../ref/reference.ts';
 import { formatTransportRef } from '../../ref/transport-ref.ts';
+import type { Opener } from '../../repository/opener.ts';
 import type { ImageTarget } from '../../repository/repository.ts';
-import { engineFor, openEngineDestination, openEngineSource, parseEngineHost, type LocalEngineOpenOptions } from '../docker-daemon/index.ts';
+import { engineFor, openEngineDestination, openEngineSource, parseEngineHost, type ImageEngine, type LocalEngineOpenOptions } from '../docker-daemon/index.ts';
 import { PODMAN, PodmanEngine } from './podman-engine.ts';
 import { startPodmanService } from './podman-service.ts';
 
@@ -15,10 +16,10 @@ export { findProgram, startPodmanService, storeFlags, type PodmanService } from 
  * private `podman system service` ferry starts on the store and stops with
  * the engine.
  */
-async function podmanEngine(image: StorageImage, options: LocalEngineOpenOptions, display: string): Promise<PodmanEngine> {
+async function podmanEngine(store: StorageSpec | undefined, options: Omit<LocalEngineOpenOptions, 'role'>, display: string): Promise<PodmanEngine> {
   const env = options.env ?? process.env;
   const remote = env['CONTAINER_HOST'];
-  const spec = formatStorageSpec(image.store);
+  const spec = formatStorageSpec(store);
   if (remote !== undefined && remote !== '') {
     if (spec !== '') {
       throw new FerryError('USAGE', `${display}: a store ${spec} cannot be used with CONTAINER_HOST, whose service has its own store`, {
@@ -28,12 +29,28 @@ async function podmanEngine(image: StorageImage, options: LocalEngineOpenOptions
     const endpoint = await parseEngineHost(remote, { source: 'CONTAINER_HOST', signal: options.signal });
     return new PodmanEngine(endpoint, { storageId: `containers-storage:${endpoint.display}` });
   }
-  const service = await startPodmanService({ store: image.store, env, product: PODMAN, signal: options.signal });
+  const service = await startPodmanService({ store, env, product: PODMAN, signal: options.signal });
   return new PodmanEngine(service.endpoint, {
     storageId: `containers-storage:${spec === '' ? 'default' : spec}`,
     where: spec === '' ? 'the default containers-storage store (storage.conf), through podman' : `the containers-storage store ${spec}, through podman`,
     onClose: service.stop,
   });
+}
+
+/** The engine for a store, shared through the session when there is one (one Podman service per store and run). */
+function storageEngine(store: StorageSpec | undefined, options: Omit<LocalEngineOpenOptions, 'role'>, display: string): Promise<{ engine: ImageEngine; release: () => Promise<void> }> {
+  const key = `containers-storage engine ${(options.env ?? process.env)['CONTAINER_HOST'] ?? ''} ${formatStorageSpec(store)}`;
+  return engineFor(key, () => podmanEngine(store, options, display), options.session);
+}
+
+/** The tags of one repository among the store's images (sync lists them to pick images). */
+export async function listContainersStorageTags(store: StorageSpec | undefined, repository: ImageReference, options: Omit<LocalEngineOpenOptions, 'role'>): Promise<string[]> {
+  const { engine, release } = await storageEngine(store, options, `containers-storage:${formatStorageSpec(store)}${familiarString(repository)}`);
+  try {
+    return await engine.tags(repository, options.signal);
+  } finally {
+    await release();
+  }
 }
 
 function notFoundHint(image: StorageImage): string {
@@ -52,15 +69,17 @@ function notFoundHint(image: StorageImage): string {
  * lists. A destination needs a name; the image keeps it fully qualified
  * (`docker.io/library/app:1`, as skopeo names it).
  */
-export async function openContainersStorage(image: StorageImage, options: LocalEngineOpenOptions): Promise<ImageTarget> {
+export const openContainersStorage: Opener<'containers-storage'> = (image, options) =>
+  openStorageImage(image, { role: options.role, env: options.access?.env, session: options.session, signal: options.signal });
+
+async function openStorageImage(image: StorageImage, options: LocalEngineOpenOptions): Promise<ImageTarget> {
   const display = formatTransportRef({ transport: 'containers-storage', ...image });
   if (options.role === 'destination' && (image.ref === undefined || image.ref.digest !== undefined || image.id !== undefined)) {
     throw new FerryError('INVALID_REFERENCE', `${display}: a containers-storage destination needs a name with a tag and no ID, e.g. containers-storage:app:1.0`, {
       hint: 'an image ID or digest names an image that already exists',
     });
   }
-  const key = `containers-storage engine ${options.env?.['CONTAINER_HOST'] ?? process.env['CONTAINER_HOST'] ?? ''} ${formatStorageSpec(image.store)}`;
-  const { engine, release } = await engineFor(key, () => podmanEngine(image, options, display), options.session);
+  const { engine, release } = await storageEngine(image.store, options, display);
   try {
     await engine.ping(options.signal);
     if (options.role === 'source') {

@@ -1,7 +1,8 @@
 import { FerryError } from '../../errors.ts';
 import type { DockerDaemonImage } from '../../ref/docker-daemon-ref.ts';
-import { formatReference, repositoryPath } from '../../ref/reference.ts';
+import { formatReference, repositoryPath, type ImageReference } from '../../ref/reference.ts';
 import { formatTransportRef } from '../../ref/transport-ref.ts';
+import type { Opener } from '../../repository/opener.ts';
 import type { ImageTarget } from '../../repository/repository.ts';
 import { DockerEngine } from './docker-engine.ts';
 import { openEngineDestination } from './engine-destination.ts';
@@ -42,21 +43,28 @@ export async function engineFor(
   return { engine, release: () => engine.close() };
 }
 
+/** The daemon the options name (`flag` names the option in messages), shared through the session when there is one. */
+async function dockerEngine(options: Omit<LocalEngineOpenOptions, 'role'>, flag: string): Promise<{ engine: ImageEngine; release: () => Promise<void> }> {
+  const endpoint = await dockerEndpoint({ host: options.daemonHost, env: options.env, flag, signal: options.signal });
+  return engineFor(`docker-daemon engine ${endpoint.display}`, async () => new DockerEngine(endpoint), options.session);
+}
+
 /**
  * Opens `docker-daemon:NAME[:TAG]` or `docker-daemon:sha256:ID` through the
  * Docker Engine API. A source is exported (`docker save`); a destination is
  * loaded (`docker load`) and needs a tagged name.
  */
-export async function openDockerDaemon(image: DockerDaemonImage, options: LocalEngineOpenOptions): Promise<ImageTarget> {
+export const openDockerDaemon: Opener<'docker-daemon'> = (image, options) =>
+  openDaemonImage(image, { role: options.role, daemonHost: options.access?.daemonHost, env: options.access?.env, session: options.session, signal: options.signal });
+
+async function openDaemonImage(image: DockerDaemonImage, options: LocalEngineOpenOptions): Promise<ImageTarget> {
   const display = formatTransportRef({ transport: 'docker-daemon', ...image });
   if (options.role === 'destination' && (image.ref === undefined || image.ref.digest !== undefined)) {
     throw new FerryError('INVALID_REFERENCE', `${display}: a docker-daemon destination needs a name with a tag, e.g. docker-daemon:app:1.0`, {
       hint: 'docker load names images by tag; an image ID or digest names an image that already exists',
     });
   }
-  const flag = options.role === 'source' ? '--src-daemon-host' : '--dest-daemon-host';
-  const endpoint = await dockerEndpoint({ host: options.daemonHost, env: options.env, flag, signal: options.signal });
-  const { engine, release } = await engineFor(`docker-daemon engine ${endpoint.display}`, async () => new DockerEngine(endpoint), options.session);
+  const { engine, release } = await dockerEngine(options, options.role === 'source' ? '--src-daemon-host' : '--dest-daemon-host');
   try {
     await engine.ping(options.signal);
     if (options.role === 'source') {
@@ -78,5 +86,15 @@ export async function openDockerDaemon(image: DockerDaemonImage, options: LocalE
   } catch (error) {
     await release();
     throw error;
+  }
+}
+
+/** The tags of one repository among the daemon's images (sync lists them to pick images). */
+export async function listDockerDaemonTags(repository: ImageReference, options: Omit<LocalEngineOpenOptions, 'role'>): Promise<string[]> {
+  const { engine, release } = await dockerEngine(options, '--src-daemon-host');
+  try {
+    return await engine.tags(repository, options.signal);
+  } finally {
+    await release();
   }
 }
