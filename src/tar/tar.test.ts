@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import tar from 'tar-stream';
 import { isFerryError } from '../errors.ts';
 import {
-  TarFileWriter, encodeHeader, extractTarSafely, indexTar, lookupTarFile, readFileRange, resolveInArchive, safeEntryPath,
+  TarFileWriter, TarStreamWriter, encodeHeader, extractTarSafely, indexTar, lookupTarFile, readFileRange, resolveInArchive, safeEntryPath, stageTar,
 } from './index.ts';
 import { openImage } from '../transports/open-image.ts';
 import { tempDir } from '../../test/helpers/tmp.ts';
@@ -174,4 +174,77 @@ test('a hostile oci-archive (.., absolute path, symlink, hard link, duplicate) i
   await assert.rejects(stat(outside), { code: 'ENOENT' });
   const tempsAfter = (await readdir(tmpdir())).filter((n) => n.startsWith('ferry-oci-archive-')).sort();
   assert.deepEqual(tempsAfter, tempsBefore, 'every temp dir was removed');
+});
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+test('TarStreamWriter streams entries of known size that tar-stream reads back, long names through PAX', async (t) => {
+  const dir = await tempDir('ferry-tar-stream', t);
+  const w = new TarStreamWriter();
+  const bytes = collect(w.stream);
+  await w.addBytes('manifest.json', Buffer.from('[]'));
+  const long = `${'e'.repeat(120)}/layer.tar`;
+  await w.addKnownFile(long, 1500, (async function* () {
+    yield Buffer.alloc(1000, 1);
+    yield Buffer.alloc(500, 2);
+  })());
+  await w.addKnownFile('empty', 0, []);
+  await w.finish();
+  const path = join(dir, 'out.tar');
+  await writeFile(path, await bytes);
+  const entries = await readTar(path);
+  assert.deepEqual(entries.map((e) => [e.name, e.data.length]), [['manifest.json', 2], [long, 1500], ['empty', 0]]);
+  assert.deepEqual(entries[1]!.data, Buffer.concat([Buffer.alloc(1000, 1), Buffer.alloc(500, 2)]));
+});
+
+test('TarStreamWriter: a failure before an entry\'s first byte leaves the archive whole; one in the middle breaks it for good', async () => {
+  const w = new TarStreamWriter();
+  const bytes = collect(w.stream).catch((error: unknown) => error);
+  const failsAtOnce: AsyncIterable<Buffer> = {
+    [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error('source down before any byte')) }),
+  };
+  await assert.rejects(w.addKnownFile('early', 10, failsAtOnce), /source down/);
+  assert.equal(w.broken, undefined);
+  await w.addBytes('ok', Buffer.from('fine'));
+  await assert.rejects(w.addKnownFile('late', 10, (async function* () {
+    yield Buffer.alloc(4);
+    throw new Error('source broke half-way');
+  })()), /source broke half-way/);
+  assert.ok(w.broken);
+  await assert.rejects(w.addBytes('after', Buffer.from('x')), (e) => isFerryError(e, 'IO') && /broke while late was written/.test(e.message), 'no entry can follow a torn one');
+  assert.equal(w.readerGone, false);
+  assert.ok((await bytes) instanceof Error, 'the reader sees a broken stream, never a complete archive');
+  // Announcing a size and sending another is refused the same way.
+  const v = new TarStreamWriter();
+  void collect(v.stream).catch(() => undefined);
+  await assert.rejects(v.addKnownFile('short', 10, [Buffer.alloc(4)]), (e) => isFerryError(e, 'SIZE_MISMATCH'));
+});
+
+test('TarStreamWriter: a reader that goes away fails the pending write instead of leaving it waiting', async () => {
+  const w = new TarStreamWriter();
+  const big = Buffer.alloc(1024 * 1024);
+  const writing = w.addKnownFile('big', big.length * 8, Array.from({ length: 8 }, () => big));
+  setImmediate(() => w.stream.destroy(new Error('upload refused')));
+  await assert.rejects(writing, /reader of the tar stream went away \(upload refused\)/);
+  assert.equal(w.readerGone, true);
+});
+
+test('stageTar writes a streamed tar to a file and indexes it in the same pass; a torn stream is an error', async (t) => {
+  const dir = await tempDir('ferry-tar-stage', t);
+  const tarBytes = await packTar([{ name: 'manifest.json', data: Buffer.from('[1]') }, { name: 'x/layer.tar', data: Buffer.alloc(3000, 9) }]);
+  const path = join(dir, 'staged.tar');
+  const index = await stageTar(Readable.from([tarBytes.subarray(0, 700), tarBytes.subarray(700)]), path, { where: 'test' });
+  assert.deepEqual(await readFile(path), tarBytes);
+  const layer = lookupTarFile(index, 'x/layer.tar')!;
+  assert.deepEqual(await readFileRange(path, layer.dataOffset, layer.size), Buffer.alloc(3000, 9));
+
+  await assert.rejects(stageTar(Readable.from([tarBytes.subarray(0, 1200)]), join(dir, 'short.tar'), { where: 'test' }), (e) => isFerryError(e, 'CORRUPT') && e.message.startsWith('test:'));
+  const broken = new Readable({ read() {} });
+  broken.push(tarBytes.subarray(0, 700));
+  setImmediate(() => broken.destroy(new Error('connection reset')));
+  await assert.rejects(stageTar(broken, join(dir, 'broken.tar'), { where: 'test' }), (e) => isFerryError(e, 'NETWORK') && e.retryable && /broke off \(connection reset\)/.test(e.message));
 });

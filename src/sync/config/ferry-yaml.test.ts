@@ -58,6 +58,8 @@ sync:
   - from: oci:/srv/layout
   - from: oci:/srv/layout:busybox
   - from: {oci: ./layout, repository: ns/app}
+  - from: docker-daemon:app
+  - from: containers-storage:[vfs@/var/s+/run/s]localhost/ns/app
 `).sources;
   assert.deepEqual(
     rules.map((r) => r.source),
@@ -71,9 +73,11 @@ sync:
       { kind: 'oci-layout', path: '/srv/layout', repository: undefined },
       { kind: 'oci-layout', path: '/srv/layout', repository: 'busybox' },
       { kind: 'oci-layout', path: './layout', repository: 'ns/app' },
+      { kind: 'engine', transport: 'docker-daemon', registry: 'docker.io', repository: 'library/app' },
+      { kind: 'engine', transport: 'containers-storage', registry: 'localhost', repository: 'ns/app', store: { driver: 'vfs', root: '/var/s', runRoot: '/run/s' } },
     ],
   );
-  assert.deepEqual(rules.map((r) => r.origin.line), [5, 6, 7, 8, 9, 9, 10, 11, 12]);
+  assert.deepEqual(rules.map((r) => r.origin.line), [5, 6, 7, 8, 9, 9, 10, 11, 12, 13, 14]);
 });
 
 test('a literal repository that is also excluded is skipped with a warning', () => {
@@ -143,6 +147,8 @@ test('malformed ferry YAML is rejected with file:line and the problem', () => {
     ['sync:\n  - from: docker.io/library/*\n    to: r.io\n', /^ferry\.yaml:2: Docker Hub does not list its repositories/],
     ['sync:\n  - from: library/*\n    to: r.io\n', /^ferry\.yaml:2: invalid from "library\/\*": name the registry before the pattern/],
     ['sync:\n  - from: quay.io/A\n    to: r.io\n', /^ferry\.yaml:2: invalid from "quay\.io\/A": .*lowercase/],
+    ['sync:\n  - from: docker-daemon:app:1\n    to: r.io\n', /^ferry\.yaml:2: invalid from "docker-daemon:app:1": .*names an image .*not a repository/],
+    ['sync:\n  - from: containers-storage:[vfs@rel]app\n    to: r.io\n', /^ferry\.yaml:2: .*"rel" must be an absolute path/],
     ['sync:\n  - from: {registry: quay.io/x}\n    to: r.io\n', /^ferry\.yaml:2: invalid from\.registry "quay\.io\/x": give only the host/],
     ['sync:\n  - from: {registry: quay.io, repositories: ["/a"]}\n    to: r.io\n', /^ferry\.yaml:2: invalid repository pattern "\/a"/],
     ['sync:\n  - from: quay.io/a/b\n    tags: {semver: "nope"}\n    to: r.io\n', /^ferry\.yaml:3: invalid tags\.semver: "nope" is not a valid semver range/],

@@ -34,6 +34,13 @@ test('every input kind loads from its fixture', async () => {
   assert.deepEqual(docker.sources[0]!.tags, { kind: 'explicit', tags: ['1'], digests: [] });
   const oci = await loadSyncInput({ kind: 'oci', path: '/srv/layout', dest: { transport: 'oci', destination: '/srv/out' } });
   assert.equal(oci.sources[0]!.source.kind, 'oci-layout');
+  const daemon = await loadSyncInput({ kind: 'engine', transport: 'docker-daemon', source: 'app', daemonHost: 'unix:///d.sock', dest });
+  assert.deepEqual(daemon.sources[0]!.source, { kind: 'engine', transport: 'docker-daemon', registry: 'docker.io', repository: 'library/app', daemonHost: 'unix:///d.sock' });
+  assert.deepEqual(daemon.sources[0]!.tags, { kind: 'filter', include: [], exclude: [] });
+  const storage = await loadSyncInput({ kind: 'engine', transport: 'containers-storage', source: 'containers-storage:[/var/s]localhost/app:2', dest });
+  assert.deepEqual(storage.sources[0]!.source, { kind: 'engine', transport: 'containers-storage', registry: 'localhost', repository: 'app', store: { root: '/var/s' } });
+  assert.deepEqual(storage.sources[0]!.tags, { kind: 'explicit', tags: ['2'], digests: [] });
+  await assert.rejects(loadSyncInput({ kind: 'engine', transport: 'containers-storage', source: '[rel]app', dest }), (e) => e instanceof FerryError && e.code === 'USAGE' && /absolute/.test(e.message));
 });
 
 test('JSON and YAML are told apart by content, not name', async (t) => {

@@ -80,7 +80,9 @@ export async function startPodmanService(options: { store?: StorageSpec | undefi
   const args = [...storeFlags(options.store), 'system', 'service', '--time', '0', `unix://${socketPath}`];
   const setpriv = findProgram('setpriv', env);
   const [command, argv] = setpriv ? [setpriv, ['--pdeathsig', 'TERM', '--', podman, ...args]] : [podman, args];
-  const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  // The service runs on this machine's store: variables that would make podman a remote client go.
+  const localEnv = Object.fromEntries(Object.entries(env).filter(([key]) => key !== 'CONTAINER_HOST' && key !== 'CONTAINER_CONNECTION'));
+  const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: localEnv });
   const stderr: string[] = [];
   child.stderr!.setEncoding('utf8').on('data', (text: string) => {
     stderr.push(...text.split('\n').filter((l) => l.trim() !== ''));
