@@ -22,7 +22,7 @@ import { configIdentity, rawManifest, sha256, sourceLayout, type SourceLayout } 
  * also listens on TCP with TLS and client certificates, for DOCKER_HOST.
  */
 
-const skip = requirePeer('dockerd', 'docker', 'setpriv', 'skopeo', 'docker-registry', 'openssl');
+const skip = requirePeer('dockerd', 'docker', 'setpriv', 'unshare', 'skopeo', 'docker-registry', 'openssl');
 
 describe('docker-daemon: transport', { skip }, () => {
   // One daemon, registry and source layout for the whole file, stopped and removed after its last test.

@@ -14,8 +14,9 @@ import { removeTempDir, tempDir } from './tmp.ts';
  * A real Docker daemon (Debian's docker.io) for one test file, started as root
  * on a socket in a temp dir with its own data, exec root and config, no
  * networking and the vfs driver: it loads and saves images and runs nothing.
- * It never touches /var/run/docker.sock or /var/lib/docker, and the kernel
- * kills it (setpriv --pdeathsig) if the test process dies.
+ * It never touches /var/run/docker.sock or /var/lib/docker, runs in a mount
+ * namespace of its own (its mounts vanish with it), and the kernel kills it
+ * (setpriv --pdeathsig) if the test process dies.
  */
 
 /** 300 × 100 ms: dockerd starts its own containerd first, which takes seconds on a loaded 2-core box. */
@@ -81,8 +82,12 @@ export async function startDockerd(options: DockerdOptions = {}): Promise<Runnin
   const log = openSync(logPath, 'a');
   let child: ChildProcess;
   try {
-    const setpriv = peerPath('setpriv');
-    child = spawn(setpriv, ['--pdeathsig', 'KILL', '--', dockerd, ...args], { stdio: ['ignore', log, log], env: { ...process.env, DOCKER_HOST: undefined } });
+    // A mount namespace of its own: dockerd bind-mounts its data root onto itself, and a daemon that is killed
+    // (never unmounting) would otherwise leave that mount behind, and a temp dir nobody can remove.
+    child = spawn(peerPath('setpriv'), ['--pdeathsig', 'KILL', '--', peerPath('unshare'), '--mount', '--propagation', 'private', '--', dockerd, ...args], {
+      stdio: ['ignore', log, log],
+      env: { ...process.env, DOCKER_HOST: undefined },
+    });
     trackChild(child);
   } finally {
     closeSync(log);

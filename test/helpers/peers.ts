@@ -20,6 +20,7 @@ const INSTALL_HINT: Record<string, string> = {
   docker: 'apt-get install docker.io',
   podman: 'apt-get install podman',
   setpriv: 'apt-get install util-linux',
+  unshare: 'apt-get install util-linux',
 };
 
 const found = new Map<string, string | undefined>();
