@@ -103,9 +103,9 @@ async function expandEngine(ctx: ExpandContext, rule: SourceRule, src: EngineSou
   const options = { daemonHost: src.daemonHost, session: ctx.session, signal: ctx.signal };
   const listed = needsTagList(rule.tags)
     ? await (src.transport === 'docker-daemon' ? listDockerDaemonTags(repo, options) : listContainersStorageTags(src.store, repo, options))
-    : [];
-  // Creation times would need every image exported; "newest by created" orders by name instead of failing.
-  const tags = await selectTags(listed, rule.tags, { createdOf: async () => undefined, signal: ctx.signal });
+    : new Map<string, Date | undefined>();
+  // The engine's image list carries creation times, so "newest by created" needs no config reads.
+  const tags = await selectTags([...listed.keys()], rule.tags, { createdOf: async (tag) => listed.get(tag), signal: ctx.signal });
   const digests = rule.tags.kind === 'explicit' ? rule.tags.digests : [];
   const images: SourceImage[] = [...tags.map((tag) => ({ registry, repository, tag })), ...digests.map((digest) => ({ registry, repository, digest }))];
   return images.map((image) => {

@@ -43,8 +43,8 @@ function storageEngine(store: StorageSpec | undefined, options: Omit<LocalEngine
   return engineFor(key, () => podmanEngine(store, options, display), options.session);
 }
 
-/** The tags of one repository among the store's images (sync lists them to pick images). */
-export async function listContainersStorageTags(store: StorageSpec | undefined, repository: ImageReference, options: Omit<LocalEngineOpenOptions, 'role'>): Promise<string[]> {
+/** The tags of one repository among the store's images, with creation times (sync lists them to pick images). */
+export async function listContainersStorageTags(store: StorageSpec | undefined, repository: ImageReference, options: Omit<LocalEngineOpenOptions, 'role'>): Promise<Map<string, Date | undefined>> {
   const { engine, release } = await storageEngine(store, options, `containers-storage:${formatStorageSpec(store)}${familiarString(repository)}`);
   try {
     return await engine.tags(repository, options.signal);

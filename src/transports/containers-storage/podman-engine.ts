@@ -15,7 +15,7 @@ export const PODMAN: EngineProduct = {
 };
 
 const ImageSchema = z.object({ Id: z.string().regex(/^[0-9a-f]{64}$/), RepoTags: z.array(z.string()).nullish() });
-const ImageListSchema = z.array(z.object({ RepoTags: z.array(z.string()).nullish() }));
+const ImageListSchema = z.array(z.object({ RepoTags: z.array(z.string()).nullish(), Created: z.number().optional() }));
 const LoadSchema = z.object({ Names: z.array(z.string()).nullish() });
 
 function checked<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -73,9 +73,9 @@ export class PodmanEngine implements ImageEngine {
     return checked(LoadSchema, parseJson(await readSmall(res.body), 'loading the image'), 'loading the image').Names ?? [];
   }
 
-  async tags(repository: ImageReference, signal?: AbortSignal): Promise<string[]> {
+  async tags(repository: ImageReference, signal?: AbortSignal): Promise<Map<string, Date | undefined>> {
     const list = checked(ImageListSchema, await this.client.json(`${LIBPOD}/images/json`, 'listing images', signal), 'listing images');
-    return tagsOf(list.flatMap((i) => i.RepoTags ?? []), repository);
+    return tagsOf(list.map((i) => ({ names: i.RepoTags ?? [], created: i.Created })), repository);
   }
 
   async close(): Promise<void> {

@@ -17,7 +17,7 @@ const ImageSchema = z.object({
   Id: z.string().regex(/^sha256:[0-9a-f]{64}$/),
   RepoTags: z.array(z.string()).nullish(),
 });
-const ImageListSchema = z.array(z.object({ RepoTags: z.array(z.string()).nullish() }));
+const ImageListSchema = z.array(z.object({ RepoTags: z.array(z.string()).nullish(), Created: z.number().optional() }));
 /** One line of `POST /images/load`'s answer: progress text or an error. */
 const LoadLineSchema = z.object({ stream: z.string().optional(), error: z.string().optional(), errorDetail: z.object({ message: z.string().optional() }).optional() });
 
@@ -78,9 +78,9 @@ export class DockerEngine implements ImageEngine {
     return names;
   }
 
-  async tags(repository: ImageReference, signal?: AbortSignal): Promise<string[]> {
+  async tags(repository: ImageReference, signal?: AbortSignal): Promise<Map<string, Date | undefined>> {
     const list = checked(ImageListSchema, await this.client.json('/images/json', 'listing images', signal), 'listing images');
-    return tagsOf(list.flatMap((i) => i.RepoTags ?? []), repository);
+    return tagsOf(list.map((i) => ({ names: i.RepoTags ?? [], created: i.Created })), repository);
   }
 
   close(): Promise<void> {

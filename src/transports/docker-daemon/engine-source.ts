@@ -74,7 +74,7 @@ export async function openEngineSource(engine: ImageEngine, options: EngineSourc
     storageId: engine.storageId,
     capabilities: ENGINE_CAPABILITIES,
     // The engine's own names, not the tar's: an export by ID carries none.
-    tagList: async (opts) => (repository ? engine.tags(repository, opts.signal) : []),
+    tagList: async (opts) => (repository ? [...(await engine.tags(repository, opts.signal)).keys()] : []),
     close: async () => {
       await release();
       await options.onClose?.();

@@ -31,24 +31,36 @@ export interface ImageEngine {
   exportImage(id: Digest, signal?: AbortSignal): Promise<Readable>;
   /** Loads a `docker save` tar; resolves once the engine has stored it, with the names it reports. */
   loadImages(archive: Readable, signal?: AbortSignal): Promise<string[]>;
-  /** The tags of one repository among the engine's images, sorted. */
-  tags(repository: ImageReference, signal?: AbortSignal): Promise<string[]>;
+  /** The tags of one repository among the engine's images, sorted, each with its image's creation time. */
+  tags(repository: ImageReference, signal?: AbortSignal): Promise<Map<string, Date | undefined>>;
   close(): Promise<void>;
 }
 
-/** The tags, among `names` as an engine lists them, of `repository` (compared normalised: `app:1` is `docker.io/library/app:1`). */
-export function tagsOf(names: Iterable<string>, repository: ImageReference): string[] {
-  const tags = new Set<string>();
-  for (const name of names) {
-    let ref: ImageReference;
-    try {
-      ref = parseReference(name);
-    } catch {
-      continue; // `<none>:<none>` and other names no reference can address
+/** One entry of an engine's image list: its names and creation time (seconds since the epoch). */
+export interface ListedImage {
+  names: readonly string[];
+  created?: number | undefined;
+}
+
+/**
+ * The tags, among the images an engine lists, of `repository` (names compared
+ * normalised: `app:1` is `docker.io/library/app:1`), sorted, with creation times.
+ */
+export function tagsOf(images: Iterable<ListedImage>, repository: ImageReference): Map<string, Date | undefined> {
+  const tags = new Map<string, Date | undefined>();
+  for (const image of images) {
+    for (const name of image.names) {
+      let ref: ImageReference;
+      try {
+        ref = parseReference(name);
+      } catch {
+        continue; // `<none>:<none>` and other names no reference can address
+      }
+      if (ref.registry !== repository.registry || ref.repository !== repository.repository || ref.tag === undefined) continue;
+      tags.set(ref.tag, image.created !== undefined ? new Date(image.created * 1000) : undefined);
     }
-    if (ref.registry === repository.registry && ref.repository === repository.repository && ref.tag !== undefined) tags.add(ref.tag);
   }
-  return [...tags].sort();
+  return new Map([...tags].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /**

@@ -15,7 +15,7 @@ export { EngineClient, parseJson, readSmall, type EngineProduct } from './engine
 export { DEFAULT_DOCKER_HOST, dockerEndpoint, parseEngineHost, type EngineEndpoint } from './engine-endpoint.ts';
 export { openEngineDestination } from './engine-destination.ts';
 export { openEngineSource } from './engine-source.ts';
-export { tagsOf, type EngineImage, type ImageEngine, type SharedResources } from './image-engine.ts';
+export { tagsOf, type EngineImage, type ImageEngine, type ListedImage, type SharedResources } from './image-engine.ts';
 
 export interface LocalEngineOpenOptions {
   role: 'source' | 'destination';
@@ -89,8 +89,8 @@ async function openDaemonImage(image: DockerDaemonImage, options: LocalEngineOpe
   }
 }
 
-/** The tags of one repository among the daemon's images (sync lists them to pick images). */
-export async function listDockerDaemonTags(repository: ImageReference, options: Omit<LocalEngineOpenOptions, 'role'>): Promise<string[]> {
+/** The tags of one repository among the daemon's images, with creation times (sync lists them to pick images). */
+export async function listDockerDaemonTags(repository: ImageReference, options: Omit<LocalEngineOpenOptions, 'role'>): Promise<Map<string, Date | undefined>> {
   const { engine, release } = await dockerEngine(options, '--src-daemon-host');
   try {
     return await engine.tags(repository, options.signal);
