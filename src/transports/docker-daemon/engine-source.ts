@@ -23,6 +23,19 @@ export interface EngineSourceOptions {
 }
 
 /**
+ * The export each engine is busy with. Exports of one engine run one after the
+ * other: each reads every layer from the engine's disk and writes a temp copy,
+ * so in parallel (a sync planning many images) they would only compete.
+ */
+const exporting = new WeakMap<ImageEngine, Promise<unknown>>();
+
+function oneAtATime<T>(engine: ImageEngine, task: () => Promise<T>): Promise<T> {
+  const turn = (exporting.get(engine) ?? Promise.resolve()).then(task, task);
+  exporting.set(engine, turn.catch(() => undefined));
+  return turn;
+}
+
+/**
  * Exports an image to a temp file (indexed while it arrives) and checks that
  * the archive holds exactly the image asked for: one image whose config
  * hashes to the image ID.
@@ -55,7 +68,7 @@ export async function openEngineSource(engine: ImageEngine, options: EngineSourc
   if (!image) {
     throw new FerryError('NOT_FOUND', `${display}: no such image in ${engine.client.where}`, { hint: options.notFoundHint });
   }
-  const stage = (): Promise<ArchiveFileReader> => stageExport(engine, image.id, display, signal);
+  const stage = (): Promise<ArchiveFileReader> => oneAtATime(engine, () => stageExport(engine, image.id, display, signal));
   let archive: ArchiveFileReader;
   let release: () => Promise<void>;
   if (options.session) {
