@@ -11,7 +11,7 @@ import { skopeo, skopeoCopy } from './helpers/skopeo.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { tempName } from '../src/util/temp-name.ts';
 import {
-  configIdentity, copyWithBrokenSource, ferryCopy, leftoverTemps, rawDigest, rawManifest, sha256, sourceLayout,
+  configIdentity, copyWithBrokenSource, corruptDirImage, ferryCopy, leftoverTemps, rawDigest, rawManifest, sha256, sourceLayout,
 } from './fixtures/transport.ts';
 
 /**
@@ -233,14 +233,8 @@ test('a corrupted blob in a dir: source fails the copy with DIGEST_MISMATCH and 
   const src = await sourceLayout(t);
   const work = await tempDir('ferry-corrupt', t);
   const dir = join(work, 'image');
-  await skopeoCopy(src.single, `dir:${dir}`);
-  const layer = (await rawManifest(src.single)).layers[1]!;
-  const path = join(dir, layer.digest.slice('sha256:'.length));
-  const bytes = await readFile(path);
-  const middle = bytes.length >> 1;
-  bytes[middle] = bytes[middle]! ^ 0xff;
-  await writeFile(path, bytes);
-  assert.notEqual(sha256(bytes), layer.digest);
+  const layer = await corruptDirImage(src.single, dir);
+  assert.notEqual(sha256(await readFile(join(dir, layer.digest.slice('sha256:'.length)))), layer.digest);
 
   const layout = join(work, 'layout');
   await assert.rejects(ferryCopy(`dir:${dir}`, `oci:${layout}:x`), (e) => isFerryError(e, 'DIGEST_MISMATCH'));

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { copy } from '../src/api/copy.ts';
 import { inspect, inspectConfig } from '../src/api/inspect.ts';
 import { isFerryError } from '../src/errors.ts';
 import { explain, runFerry } from './helpers/ferry-cli.ts';
+import { suiteHooks } from './helpers/cleanup.ts';
 import { requirePeer } from './helpers/peers.ts';
 import { podmanStore, type PodmanStore } from './helpers/podman.ts';
 import { startRegistry, type RunningRegistry } from './helpers/registry.ts';
@@ -24,13 +25,11 @@ import { syntheticRepository } from '../src/testing/synthetic.ts';
  */
 
 const skip = requirePeer('podman', 'setpriv', 'skopeo', 'docker-registry');
+/** skopeo's flag for the plain-HTTP test registry. */
+const INSECURE = ['--tls-verify=false'];
 
 describe('containers-storage: transport', { skip }, () => {
-  const cleanups: Array<() => unknown> = [];
-  const hooks = { after: (fn: () => unknown) => void cleanups.push(fn) };
-  after(async () => {
-    for (const fn of cleanups.reverse()) await fn();
-  });
+  const hooks = suiteHooks();
   let store: PodmanStore;
   let registry: RunningRegistry;
   let src: SourceLayout;
@@ -67,7 +66,7 @@ describe('containers-storage: transport', { skip }, () => {
     await seedRegistry(registry.host, pulled, ['3']);
     const pull = await store.podman(['pull', '--tls-verify=false', '-q', `${registry.host}/pulled:3`]);
     assert.equal(pull.code, 0, pull.stderr);
-    const expected = await configIdentityInsecure(`docker://${registry.host}/pulled:3`);
+    const expected = await configIdentity(`docker://${registry.host}/pulled:3`, INSECURE);
     assert.equal(await podmanId(`${registry.host}/pulled:3`), expected.configDigest);
 
     const described = await inspect(ref(`${registry.host}/pulled:3`), { access: access() });
@@ -75,7 +74,7 @@ describe('containers-storage: transport', { skip }, () => {
     assert.equal(described.Name, `${registry.host}/pulled`);
     const run = await runFerry(['copy', '--dest-tls-verify=false', ref(`${registry.host}/pulled:3`), `docker://${registry.host}/pushed:3`], { env: store.env });
     assert.equal(run.code, 0, explain(run));
-    assert.equal((await configIdentityInsecure(`docker://${registry.host}/pushed:3`)).configDigest, expected.configDigest);
+    assert.equal((await configIdentity(`docker://${registry.host}/pushed:3`, INSECURE)).configDigest, expected.configDigest);
     // By image ID, as podman images --no-trunc shows it.
     const byId = await inspectConfig(ref(expected.configDigest.slice('sha256:'.length)), { access: access() });
     assert.equal(sha256(byId), expected.configDigest);
@@ -134,7 +133,7 @@ describe('containers-storage: transport', { skip }, () => {
     assert.equal(first.code, 0, explain(first));
     assert.match(first.stderr, /Plan: 2 images, 2 to copy/);
     for (const tag of ['1', '2']) {
-      assert.equal((await configIdentityInsecure(`docker://${registry.host}/mirror/ferry/many:${tag}`)).configDigest, identity.configDigest);
+      assert.equal((await configIdentity(`docker://${registry.host}/mirror/ferry/many:${tag}`, INSECURE)).configDigest, identity.configDigest);
     }
     const again = await runFerry(['sync', '--config', config], { env: store.env });
     assert.equal(again.code, 0, explain(again));
@@ -142,7 +141,3 @@ describe('containers-storage: transport', { skip }, () => {
   });
 });
 
-async function configIdentityInsecure(ref: string): Promise<{ configDigest: string; diffIds: string[] }> {
-  const { stdout } = await skopeo(['inspect', '--tls-verify=false', '--config', '--raw', ref]);
-  return { configDigest: sha256(stdout), diffIds: (JSON.parse(stdout.toString('utf8')) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids };
-}

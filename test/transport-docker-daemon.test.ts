@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { copy } from '../src/api/copy.ts';
 import { inspect, inspectConfig } from '../src/api/inspect.ts';
 import { isFerryError } from '../src/errors.ts';
 import { startDockerd, type RunningDockerd } from './helpers/dockerd.ts';
 import { FERRY_BIN, explain, runFerry } from './helpers/ferry-cli.ts';
+import { suiteHooks } from './helpers/cleanup.ts';
 import { peerPath, requirePeer } from './helpers/peers.ts';
 import { runChild } from './helpers/run-child.ts';
 import { startRegistry, type RunningRegistry } from './helpers/registry.ts';
 import { skopeo, skopeoCopy } from './helpers/skopeo.ts';
 import { makeCA, makeClientCert, makeServerCert } from './helpers/tls.ts';
 import { tempDir } from './helpers/tmp.ts';
-import { configIdentity, rawManifest, sha256, sourceLayout, type SourceLayout } from './fixtures/transport.ts';
+import { configIdentity, corruptDirImage, rawDigest, rawManifest, sha256, sourceLayout, type SourceLayout } from './fixtures/transport.ts';
 
 /**
  * docker-daemon: against a real Docker daemon (Debian's docker.io) that this
@@ -23,14 +24,12 @@ import { configIdentity, rawManifest, sha256, sourceLayout, type SourceLayout } 
  */
 
 const skip = requirePeer('dockerd', 'docker', 'setpriv', 'unshare', 'skopeo', 'docker-registry', 'openssl');
+/** skopeo's flag for the plain-HTTP test registry. */
+const INSECURE = ['--tls-verify=false'];
 
 describe('docker-daemon: transport', { skip }, () => {
   // One daemon, registry and source layout for the whole file, stopped and removed after its last test.
-  const cleanups: Array<() => unknown> = [];
-  const hooks = { after: (fn: () => unknown) => void cleanups.push(fn) };
-  after(async () => {
-    for (const fn of cleanups.reverse()) await fn();
-  });
+  const hooks = suiteHooks();
   let daemon: RunningDockerd;
   let registry: RunningRegistry;
   let src: SourceLayout;
@@ -64,10 +63,10 @@ describe('docker-daemon: transport', { skip }, () => {
 
     const pushed = await copy('docker-daemon:ferry/app:1', `docker://${registry.host}/daemon/app:1`, { src: onDaemon(), dest: { tlsVerify: false } });
     const reg = `docker://${registry.host}/daemon/app:1`;
-    assert.deepEqual(await configIdentityInsecure(reg), identity);
-    const manifest = await rawManifestInsecure(reg);
+    assert.deepEqual(await configIdentity(reg, INSECURE), identity);
+    const manifest = await rawManifest(reg, INSECURE);
     assert.deepEqual(manifest.layers.map((l) => l.digest), identity.diffIds, 'the daemon gives uncompressed layers, named by their diff_ids');
-    assert.equal(pushed.digest, await digestInsecure(reg));
+    assert.equal(pushed.digest, await rawDigest(reg, INSECURE));
 
     await copy(reg, 'docker-daemon:ferry/back:1', { src: { tlsVerify: false }, dest: onDaemon() });
     assert.equal(await imageId('ferry/back:1'), identity.configDigest);
@@ -96,7 +95,7 @@ describe('docker-daemon: transport', { skip }, () => {
 
     const run = await runFerry(['copy', '--src-daemon-host', daemon.host, '--dest-tls-verify=false', 'docker-daemon:skopeo/app:1', `docker://${registry.host}/skopeo/app:1`]);
     assert.equal(run.code, 0, explain(run));
-    assert.equal((await configIdentityInsecure(`docker://${registry.host}/skopeo/app:1`)).configDigest, identity.configDigest);
+    assert.equal((await configIdentity(`docker://${registry.host}/skopeo/app:1`, INSECURE)).configDigest, identity.configDigest);
   });
 
   it('refuses what a daemon cannot hold and loads nothing when a copy fails', async () => {
@@ -108,12 +107,7 @@ describe('docker-daemon: transport', { skip }, () => {
     // A layer that breaks its digest half-way: the load stream is cut and the daemon keeps nothing.
     const work = await tempDir('ferry-daemon-corrupt', hooks);
     const dir = join(work, 'image');
-    await skopeoCopy(src.single, `dir:${dir}`);
-    const layer = (await rawManifest(src.single)).layers[1]!;
-    const path = join(dir, layer.digest.slice('sha256:'.length));
-    const bytes = await readFile(path);
-    bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0xff;
-    await writeFile(path, bytes);
+    await corruptDirImage(src.single, dir);
     await assert.rejects(copy(`dir:${dir}`, 'docker-daemon:ferry/broken:1', { dest: onDaemon() }), (e) => isFerryError(e, 'DIGEST_MISMATCH'));
     assert.notEqual((await daemon.docker(['image', 'inspect', 'ferry/broken:1'])).code, 0);
     assert.equal((await daemon.docker(['images', '-q', '--no-trunc'])).stdout.toString(), before, 'no image (tagged or not) was added');
@@ -162,7 +156,7 @@ describe('docker-daemon: transport', { skip }, () => {
     assert.equal(first.code, 0, explain(first));
     assert.match(first.stderr, /Plan: 2 images, 2 to copy/);
     for (const tag of ['1', '2']) {
-      assert.equal((await configIdentityInsecure(`docker://${registry.host}/mirror/many:${tag}`)).configDigest, identity.configDigest);
+      assert.equal((await configIdentity(`docker://${registry.host}/mirror/many:${tag}`, INSECURE)).configDigest, identity.configDigest);
     }
     const again = await runFerry(args);
     assert.equal(again.code, 0, explain(again));
@@ -170,16 +164,3 @@ describe('docker-daemon: transport', { skip }, () => {
   });
 });
 
-async function configIdentityInsecure(ref: string): Promise<{ configDigest: string; diffIds: string[] }> {
-  const { stdout } = await skopeo(['inspect', '--tls-verify=false', '--config', '--raw', ref]);
-  return { configDigest: sha256(stdout), diffIds: (JSON.parse(stdout.toString('utf8')) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids };
-}
-
-async function rawManifestInsecure(ref: string): Promise<{ layers: Array<{ digest: string }> }> {
-  const { stdout } = await skopeo(['inspect', '--tls-verify=false', '--raw', ref]);
-  return JSON.parse(stdout.toString('utf8')) as { layers: Array<{ digest: string }> };
-}
-
-async function digestInsecure(ref: string): Promise<string> {
-  return sha256((await skopeo(['inspect', '--tls-verify=false', '--raw', ref])).stdout);
-}

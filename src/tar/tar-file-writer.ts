@@ -1,5 +1,6 @@
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { FerryError, abortError, throwIfAborted } from '../errors.ts';
+import { SerialQueue } from './serial-queue.ts';
 import { BLOCK_SIZE, encodeEntryHeaders, encodeHeader, fitsUstar, paddingFor } from './tar-header.ts';
 
 export interface TarEntryOptions {
@@ -20,7 +21,7 @@ export class TarFileWriter {
   readonly path: string;
   #fh: FileHandle;
   #position = 0;
-  #queue: Promise<void> = Promise.resolve();
+  readonly #queue = new SerialQueue();
   #closed = false;
 
   private constructor(path: string, fh: FileHandle) {
@@ -164,18 +165,10 @@ export class TarFileWriter {
   }
 
   /** Entries are written one at a time, in call order: a second writer would interleave with the first. */
-  async #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const previous = this.#queue;
-    let release!: () => void;
-    this.#queue = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    try {
-      await previous;
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#queue.run(async () => {
       if (this.#closed) throw new FerryError('IO', `${this.path} is already closed`);
-      return await fn();
-    } finally {
-      release();
-    }
+      return fn();
+    });
   }
 }

@@ -1,5 +1,6 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { FerryError, abortError, throwIfAborted } from '../errors.ts';
+import { SerialQueue } from './serial-queue.ts';
 import type { TarEntryOptions } from './tar-file-writer.ts';
 import { BLOCK_SIZE, encodeEntryHeaders, paddingFor } from './tar-header.ts';
 
@@ -17,7 +18,7 @@ export class TarStreamWriter {
   /** The archive's bytes. Whoever reads it sets the pace. */
   readonly stream: Readable;
   readonly #out = new PassThrough();
-  #queue: Promise<void> = Promise.resolve();
+  readonly #queue = new SerialQueue();
   #broken: Error | undefined;
   #ended = false;
   #breaking = false;
@@ -125,19 +126,11 @@ export class TarStreamWriter {
   }
 
   /** Entries are written one at a time, in call order. */
-  async #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const previous = this.#queue;
-    let release!: () => void;
-    this.#queue = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    try {
-      await previous;
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#queue.run(async () => {
       if (this.#broken) throw this.#broken;
       if (this.#ended) throw new FerryError('IO', 'the tar stream is already finished');
-      return await fn();
-    } finally {
-      release();
-    }
+      return fn();
+    });
   }
 }

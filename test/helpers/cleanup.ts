@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { after } from 'node:test';
 
 /**
  * Last-resort cleanup for the test process: children still running and temp
@@ -55,4 +56,17 @@ export function trackDir(dir: string): void {
 
 export function untrackDir(dir: string): void {
   dirs.delete(dir);
+}
+
+/**
+ * Hooks for fixtures a describe block shares (a daemon, a registry): what
+ * they register runs after the block's last test, newest first. Call it in
+ * the describe callback.
+ */
+export function suiteHooks(): AfterHook {
+  const cleanups: Array<() => unknown> = [];
+  after(async () => {
+    for (const fn of cleanups.reverse()) await fn();
+  });
+  return { after: (fn) => void cleanups.push(fn) };
 }

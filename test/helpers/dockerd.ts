@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { childExited, stopChild } from '../../src/util/stop-child.ts';
 import { trackChild, type AfterHook } from './cleanup.ts';
 import { findPeer, peerPath } from './peers.ts';
+import { pingSocket } from './socket-ping.ts';
 import { freePort } from './ports.ts';
 import { runChild, type ChildResult } from './run-child.ts';
 import { removeTempDir, tempDir } from './tmp.ts';
@@ -44,21 +45,6 @@ export interface RunningDockerd {
   stop(): Promise<void>;
 }
 
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-function ping(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath, path: '/_ping', timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
 
 export async function startDockerd(options: DockerdOptions = {}): Promise<RunningDockerd> {
   const dockerd = peerPath('dockerd');
@@ -92,17 +78,10 @@ export async function startDockerd(options: DockerdOptions = {}): Promise<Runnin
   } finally {
     closeSync(log);
   }
-  const stop = async (): Promise<void> => {
-    if (exited(child)) return;
-    const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    await done;
-    clearTimeout(timer);
-  };
+  const stop = (): Promise<void> => stopChild(child, STOP_GRACE_MS);
   let ready = false;
-  for (let i = 0; i < READY_ATTEMPTS && !exited(child); i++) {
-    if (await ping(socket)) {
+  for (let i = 0; i < READY_ATTEMPTS && !childExited(child); i++) {
+    if (await pingSocket(socket, '/_ping')) {
       ready = true;
       break;
     }

@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stopChild } from '../../src/util/stop-child.ts';
 import { trackChild, type AfterHook } from './cleanup.ts';
 import { peerPath } from './peers.ts';
+import { pingSocket } from './socket-ping.ts';
 import { runChild, type ChildResult } from './run-child.ts';
 import { removeTempDir, tempDir } from './tmp.ts';
 
@@ -21,6 +22,8 @@ import { removeTempDir, tempDir } from './tmp.ts';
 /** 200 × 50 ms for a service a test starts itself (CONTAINER_HOST tests). */
 const READY_ATTEMPTS = 200;
 const READY_INTERVAL_MS = 50;
+/** A service asked to stop gets this long before it is killed. */
+const STOP_GRACE_MS = 5000;
 
 export interface PodmanStore {
   dir: string;
@@ -40,17 +43,6 @@ function storeArgs(root: string, runRoot: string): string[] {
   return ['--root', root, '--runroot', runRoot, '--storage-driver', 'vfs'];
 }
 
-function ping(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath, path: '/v4.0.0/libpod/_ping', timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
 
 export async function podmanStore(t: AfterHook): Promise<PodmanStore> {
   const binary = peerPath('podman');
@@ -77,14 +69,9 @@ export async function podmanStore(t: AfterHook): Promise<PodmanStore> {
     } finally {
       closeSync(log);
     }
-    after.after(async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      await done;
-    });
+    after.after(() => stopChild(child, STOP_GRACE_MS));
     for (let i = 0; i < READY_ATTEMPTS; i++) {
-      if (await ping(socket)) return `unix://${socket}`;
+      if (await pingSocket(socket, '/v4.0.0/libpod/_ping')) return `unix://${socket}`;
       await sleep(READY_INTERVAL_MS);
     }
     throw new Error(`podman system service did not answer on ${socket}; log:\n${await readFile(logPath, 'utf8').catch(() => '')}`);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
+import { childExited, stopChild } from '../../src/util/stop-child.ts';
 import { trackChild, type AfterHook } from './cleanup.ts';
 import { findPeer, peerPath } from './peers.ts';
 import { freePort } from './ports.ts';
@@ -144,18 +145,8 @@ function probe(url: string, tls: RegistryOptions['tls']): Promise<number | strin
   });
 }
 
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (exited(child)) return;
-  const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await done;
-  clearTimeout(timer);
-}
+/** A registry asked to stop gets this long before it is killed. */
+const STOP_GRACE_MS = 3000;
 
 /**
  * Starts a registry and waits until `GET /v2/` answers 200 or 401 (or, with
@@ -180,7 +171,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
     const child = spawnRegistry(binary, configPath, logPath);
     const url = `${scheme}://127.0.0.1:${port}`;
     let last: number | string = 'not tried';
-    for (let i = 0; i < READY_ATTEMPTS && !exited(child); i++) {
+    for (let i = 0; i < READY_ATTEMPTS && !childExited(child); i++) {
       last = await probe(url, options.tls);
       if (last === 200 || last === 401) break;
       // Without a client certificate the handshake fails, but only a listening server can fail it.
@@ -188,13 +179,13 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
       await sleep(READY_INTERVAL_MS);
     }
     const log = await readFile(logPath, 'utf8').catch(() => '');
-    if (exited(child)) {
+    if (childExited(child)) {
       if (attempt < PORT_ATTEMPTS && /address already in use/i.test(log)) continue;
       throw new Error(`docker-registry exited during startup (code ${child.exitCode ?? child.signalCode}); log ${logPath}:\n${log}`);
     }
     const ready = last === 200 || last === 401 || (mtls && typeof last === 'string' && last !== 'ECONNREFUSED');
     if (!ready) {
-      await stopChild(child);
+      await stopChild(child, STOP_GRACE_MS);
       throw new Error(`docker-registry did not answer GET ${url}/v2/ after ${READY_ATTEMPTS} tries (last: ${last}); log ${logPath}:\n${log}`);
     }
     const registry: RunningRegistry = {
@@ -205,7 +196,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
       configPath,
       logPath,
       readLog: () => readFile(logPath, 'utf8'),
-      stop: () => stopChild(child),
+      stop: () => stopChild(child, STOP_GRACE_MS),
     };
     // One hook, so the registry stops before its directory goes.
     options.t?.after(async () => {

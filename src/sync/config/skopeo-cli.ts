@@ -5,7 +5,7 @@ import { checkRule } from './check-rule.ts';
 import { allTags, explicitTags } from './image-items.ts';
 import { splitRegistryPath } from './registry-options.ts';
 import { Secret } from './secret.ts';
-import { COMMAND_LINE, type Credentials, type Destination, type EngineSource, type Origin, type PlatformFilter, type RegistryOptions, type SourceRule, type SyncSpec } from './sync-spec.ts';
+import { COMMAND_LINE, type Credentials, type Destination, type EngineSource, type Origin, type PlatformFilter, type RegistryOptions, type Source, type SourceRule, type SyncSpec } from './sync-spec.ts';
 import { splitStorageSpec, type StorageSpec } from '../../ref/containers-storage-ref.ts';
 
 /** skopeo's per-side flags: `--src-creds`, `--dest-tls-verify`, … */
@@ -129,12 +129,17 @@ export function skopeoDockerSource(source: string, target: SkopeoTarget, flags: 
   } catch (error) {
     throw usage(`invalid docker SOURCE: ${error instanceof FerryError ? error.message : String(error)}`, 'expected REPOSITORY or REPOSITORY:TAG, e.g. quay.io/coreos/etcd');
   }
-  if (ref.tag !== undefined && ref.digest !== undefined) throw usage(`docker SOURCE "${source}" has both a tag and a digest; give one`);
+  return oneRepositorySpec('docker', source, { kind: 'repository', registry: ref.registry, repository: ref.repository }, ref, target, flags, sideOptions(flags.src, 'src', flags.authfile));
+}
+
+/** The one rule a skopeo-style SOURCE names: one image (by tag or digest) or, without either, every tag of the repository. */
+function oneRepositorySpec(kind: string, text: string, source: Source, ref: ImageReference, target: SkopeoTarget, flags: SkopeoSyncFlags, sourceOptions?: RegistryOptions): SyncSpec {
+  if (ref.tag !== undefined && ref.digest !== undefined) throw usage(`${kind} SOURCE "${text}" has both a tag and a digest; give one`);
   const tags =
     ref.tag !== undefined ? explicitTags([{ tag: ref.tag }]) : ref.digest !== undefined ? explicitTags([{ digest: ref.digest }]) : allTags();
   const rule: SourceRule = {
-    source: { kind: 'repository', registry: ref.registry, repository: ref.repository },
-    sourceOptions: sideOptions(flags.src, 'src', flags.authfile),
+    source,
+    sourceOptions,
     tags,
     platforms: skopeoPlatforms(flags),
     destinations: [skopeoDestination(target, flags)],
@@ -178,15 +183,6 @@ export function skopeoEngineSource(transport: EngineSource['transport'], source:
   } catch (error) {
     throw usage(`invalid ${transport} SOURCE: ${error instanceof FerryError ? error.message : String(error)}`, `expected REPOSITORY or REPOSITORY:TAG, e.g. ${transport === 'docker-daemon' ? 'app' : '[vfs@/var/lib/containers/storage]localhost/app'}`);
   }
-  if (ref.tag !== undefined && ref.digest !== undefined) throw usage(`${transport} SOURCE "${source}" has both a tag and a digest; give one`);
-  const tags = ref.tag !== undefined ? explicitTags([{ tag: ref.tag }]) : ref.digest !== undefined ? explicitTags([{ digest: ref.digest }]) : allTags();
-  const rule: SourceRule = {
-    source: { kind: 'engine', transport, registry: ref.registry, repository: ref.repository, ...(daemonHost !== undefined ? { daemonHost } : {}), ...(store ? { store } : {}) },
-    tags,
-    platforms: skopeoPlatforms(flags),
-    destinations: [skopeoDestination(target, flags)],
-    origin: CLI,
-  };
-  checkRule(rule);
-  return { sources: [rule], registries: [], defaults: {}, warnings: [] };
+  const engine: Source = { kind: 'engine', transport, registry: ref.registry, repository: ref.repository, ...(daemonHost !== undefined ? { daemonHost } : {}), ...(store ? { store } : {}) };
+  return oneRepositorySpec(transport, source, engine, ref, target, flags);
 }

@@ -1,10 +1,10 @@
 import { FerryError } from '../../errors.ts';
 import { formatStorageSpec, type StorageImage, type StorageSpec } from '../../ref/containers-storage-ref.ts';
-import { familiarString, formatReference, type ImageReference } from '../../ref/reference.ts';
+import { familiarString, type ImageReference } from '../../ref/reference.ts';
 import { formatTransportRef } from '../../ref/transport-ref.ts';
 import type { Opener } from '../../repository/opener.ts';
 import type { ImageTarget } from '../../repository/repository.ts';
-import { engineFor, openEngineDestination, openEngineSource, parseEngineHost, type ImageEngine, type LocalEngineOpenOptions } from '../docker-daemon/index.ts';
+import { engineFor, listEngineTags, openEngineImage, parseEngineHost, type AcquiredEngine, type LocalEngineOpenOptions } from '../docker-daemon/index.ts';
 import { PODMAN, PodmanEngine } from './podman-engine.ts';
 import { startPodmanService } from './podman-service.ts';
 
@@ -38,19 +38,14 @@ async function podmanEngine(store: StorageSpec | undefined, options: Omit<LocalE
 }
 
 /** The engine for a store, shared through the session when there is one (one Podman service per store and run). */
-function storageEngine(store: StorageSpec | undefined, options: Omit<LocalEngineOpenOptions, 'role'>, display: string): Promise<{ engine: ImageEngine; release: () => Promise<void> }> {
+function storageEngine(store: StorageSpec | undefined, options: Omit<LocalEngineOpenOptions, 'role'>, display: string): Promise<AcquiredEngine> {
   const key = `containers-storage engine ${(options.env ?? process.env)['CONTAINER_HOST'] ?? ''} ${formatStorageSpec(store)}`;
   return engineFor(key, () => podmanEngine(store, options, display), options.session);
 }
 
 /** The tags of one repository among the store's images, with creation times (sync lists them to pick images). */
 export async function listContainersStorageTags(store: StorageSpec | undefined, repository: ImageReference, options: Omit<LocalEngineOpenOptions, 'role'>): Promise<Map<string, Date | undefined>> {
-  const { engine, release } = await storageEngine(store, options, `containers-storage:${formatStorageSpec(store)}${familiarString(repository)}`);
-  try {
-    return await engine.tags(repository, options.signal);
-  } finally {
-    await release();
-  }
+  return listEngineTags(await storageEngine(store, options, `containers-storage:${formatStorageSpec(store)}${familiarString(repository)}`), repository, options.signal);
 }
 
 function notFoundHint(image: StorageImage): string {
@@ -79,25 +74,13 @@ async function openStorageImage(image: StorageImage, options: LocalEngineOpenOpt
       hint: 'an image ID or digest names an image that already exists',
     });
   }
-  const { engine, release } = await storageEngine(image.store, options, display);
-  try {
-    await engine.ping(options.signal);
-    if (options.role === 'source') {
-      const repository = await openEngineSource(engine, {
-        display,
-        nameOrId: image.id !== undefined ? `sha256:${image.id}` : formatReference(image.ref!),
-        repository: image.ref,
-        session: options.session,
-        onClose: release,
-        notFoundHint: notFoundHint(image),
-        signal: options.signal,
-      });
-      return { repository, reference: undefined, display };
-    }
-    const name = formatReference(image.ref!);
-    return { repository: openEngineDestination(engine, { display, name, onClose: release, signal: options.signal }), reference: name, display };
-  } catch (error) {
-    await release();
-    throw error;
-  }
+  return openEngineImage(await storageEngine(image.store, options, display), {
+    role: options.role,
+    display,
+    ref: image.ref,
+    id: image.id !== undefined ? `sha256:${image.id}` : undefined,
+    notFoundHint: notFoundHint(image),
+    session: options.session,
+    signal: options.signal,
+  });
 }

@@ -1,9 +1,8 @@
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import { FerryError } from '../../errors.ts';
 import type { Digest } from '../../oci/digest.ts';
 import type { ImageReference } from '../../ref/reference.ts';
-import { EngineClient, parseJson, readSmall, tagsOf, type EngineEndpoint, type EngineImage, type EngineProduct, type ImageEngine } from '../docker-daemon/index.ts';
+import { EngineClient, tagsOf, type EngineEndpoint, type EngineImage, type EngineProduct, type ImageEngine } from '../docker-daemon/index.ts';
 
 /** libpod's API; 4.0.0 is the oldest version Podman 4 and 5 both serve. */
 const LIBPOD = '/v4.0.0/libpod';
@@ -17,12 +16,6 @@ export const PODMAN: EngineProduct = {
 const ImageSchema = z.object({ Id: z.string().regex(/^[0-9a-f]{64}$/), RepoTags: z.array(z.string()).nullish() });
 const ImageListSchema = z.array(z.object({ RepoTags: z.array(z.string()).nullish(), Created: z.number().optional() }));
 const LoadSchema = z.object({ Names: z.array(z.string()).nullish() });
-
-function checked<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new FerryError('DAEMON', `the Podman service's answer to ${what} has an unexpected shape: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-  return parsed.data;
-}
 
 /**
  * containers/storage through Podman's libpod API: images are found with
@@ -56,7 +49,7 @@ export class PodmanEngine implements ImageEngine {
       return undefined;
     }
     if (res.status !== 200) throw await this.client.statusError(res, what);
-    const image = checked(ImageSchema, parseJson(await readSmall(res.body), what), what);
+    const image = await this.client.answer(ImageSchema, res.body, what);
     return { id: `sha256:${image.Id}`, repoTags: image.RepoTags ?? [] };
   }
 
@@ -70,11 +63,11 @@ export class PodmanEngine implements ImageEngine {
   async loadImages(archive: Readable, signal?: AbortSignal): Promise<string[]> {
     const res = await this.client.request({ method: 'POST', path: `${LIBPOD}/images/load`, body: archive, contentType: 'application/x-tar', signal });
     if (res.status !== 200) throw await this.client.statusError(res, 'loading the image');
-    return checked(LoadSchema, parseJson(await readSmall(res.body), 'loading the image'), 'loading the image').Names ?? [];
+    return (await this.client.answer(LoadSchema, res.body, 'loading the image')).Names ?? [];
   }
 
   async tags(repository: ImageReference, signal?: AbortSignal): Promise<Map<string, Date | undefined>> {
-    const list = checked(ImageListSchema, await this.client.json(`${LIBPOD}/images/json`, 'listing images', signal), 'listing images');
+    const list = await this.client.json(`${LIBPOD}/images/json`, ImageListSchema, 'listing images', signal);
     return tagsOf(list.map((i) => ({ names: i.RepoTags ?? [], created: i.Created })), repository);
   }
 

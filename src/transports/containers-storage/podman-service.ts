@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FerryError, abortError } from '../../errors.ts';
 import type { StorageSpec } from '../../ref/containers-storage-ref.ts';
+import { childExited, stopChild } from '../../util/stop-child.ts';
 import { EngineClient, type EngineEndpoint, type EngineProduct } from '../docker-daemon/index.ts';
 
 /** Up to 15 s for the service to answer: it opens the store and its database first, slower on a loaded machine. */
@@ -46,19 +47,6 @@ export function storeFlags(store: StorageSpec | undefined): string[] {
   ];
 }
 
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (exited(child)) return;
-  const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-  await done;
-  clearTimeout(timer);
-}
-
 /**
  * Starts `podman [STORE FLAGS] system service --time 0 unix://DIR/podman.sock`
  * and waits (bounded) until it answers. The service dies with ferry: it is
@@ -93,13 +81,13 @@ export async function startPodmanService(options: { store?: StorageSpec | undefi
     spawnError = error;
   });
   const killOnExit = (): void => {
-    if (!exited(child)) child.kill('SIGKILL');
+    if (!childExited(child)) child.kill('SIGKILL');
   };
   process.once('exit', killOnExit);
   const endpoint: EngineEndpoint = { kind: 'unix', socketPath, display: `unix://${socketPath}` };
   const stop = async (): Promise<void> => {
     process.off('exit', killOnExit);
-    await stopChild(child);
+    await stopChild(child, STOP_GRACE_MS);
     await rm(dir, { recursive: true, force: true });
   };
   const probe = new EngineClient(endpoint, options.product);
@@ -107,7 +95,7 @@ export async function startPodmanService(options: { store?: StorageSpec | undefi
     for (let i = 0; ; i++) {
       if (options.signal?.aborted) throw abortError(options.signal);
       if (spawnError) throw new FerryError('UNSUPPORTED', `containers-storage: cannot run ${podman}: ${spawnError.message}`, { cause: spawnError });
-      if (exited(child)) {
+      if (childExited(child)) {
         throw new FerryError('DAEMON', `containers-storage: podman system service exited at start (${child.exitCode ?? child.signalCode}): ${stderr.join(' / ') || 'no message'}`, {
           hint: 'check that podman can open the store: podman [--root …] images',
         });

@@ -21,12 +21,6 @@ const ImageListSchema = z.array(z.object({ RepoTags: z.array(z.string()).nullish
 /** One line of `POST /images/load`'s answer: progress text or an error. */
 const LoadLineSchema = z.object({ stream: z.string().optional(), error: z.string().optional(), errorDetail: z.object({ message: z.string().optional() }).optional() });
 
-function checked<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new FerryError('DAEMON', `the Docker daemon's answer to ${what} has an unexpected shape: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-  return parsed.data;
-}
-
 /** The Docker Engine API's image endpoints (`/images/{name}/json`, `/images/get`, `/images/load`), unversioned so any daemon answers in its own version. */
 export class DockerEngine implements ImageEngine {
   readonly transport = 'docker-daemon';
@@ -52,7 +46,7 @@ export class DockerEngine implements ImageEngine {
       return undefined;
     }
     if (res.status !== 200) throw await this.client.statusError(res, what);
-    const image = checked(ImageSchema, parseJson(await readSmall(res.body), what), what);
+    const image = await this.client.answer(ImageSchema, res.body, what);
     return { id: image.Id as Digest, repoTags: image.RepoTags ?? [] };
   }
 
@@ -69,7 +63,9 @@ export class DockerEngine implements ImageEngine {
     const names: string[] = [];
     for (const line of (await readSmall(res.body)).toString('utf8').split('\n')) {
       if (line.trim() === '') continue;
-      const entry = checked(LoadLineSchema, parseJson(Buffer.from(line), 'loading the image'), 'loading the image');
+      const parsed = LoadLineSchema.safeParse(parseJson(Buffer.from(line), 'the Docker daemon\'s answer to loading the image'));
+      if (!parsed.success) throw new FerryError('DAEMON', `${this.client.where} answered the load with an unexpected line: ${line.slice(0, 200)}`);
+      const entry = parsed.data;
       const error = entry.errorDetail?.message ?? entry.error;
       if (error !== undefined) throw new FerryError('DAEMON', `${this.client.where} refused the image: ${error}`);
       const loaded = /^Loaded image(?: ID)?: (.+)$/.exec(entry.stream?.trim() ?? '')?.[1];
@@ -79,7 +75,7 @@ export class DockerEngine implements ImageEngine {
   }
 
   async tags(repository: ImageReference, signal?: AbortSignal): Promise<Map<string, Date | undefined>> {
-    const list = checked(ImageListSchema, await this.client.json('/images/json', 'listing images', signal), 'listing images');
+    const list = await this.client.json('/images/json', ImageListSchema, 'listing images', signal);
     return tagsOf(list.map((i) => ({ names: i.RepoTags ?? [], created: i.Created })), repository);
   }
 

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { Client } from 'undici';
+import type { ZodType } from 'zod';
 import { FerryError, abortError } from '../../errors.ts';
 import type { EngineEndpoint } from './engine-endpoint.ts';
 
@@ -69,11 +70,20 @@ export class EngineClient {
     }
   }
 
-  /** A GET whose 2xx answer is JSON; NOT_FOUND for 404, a DAEMON error otherwise. */
-  async json(path: string, what: string, signal?: AbortSignal): Promise<unknown> {
+  /** A GET whose 2xx answer is JSON of `schema`'s shape; NOT_FOUND for 404, a DAEMON error otherwise. */
+  async json<T>(path: string, schema: ZodType<T>, what: string, signal?: AbortSignal): Promise<T> {
     const res = await this.request({ method: 'GET', path, signal });
     if (res.status < 200 || res.status > 299) throw await this.statusError(res, what);
-    return parseJson(await readSmall(res.body), `${this.product.name}'s answer to ${what}`);
+    return this.answer(schema, res.body, what);
+  }
+
+  /** Reads a small JSON answer and checks its shape: what an engine says is untrusted input. */
+  async answer<T>(schema: ZodType<T>, body: Readable, what: string): Promise<T> {
+    const parsed = schema.safeParse(parseJson(await readSmall(body), `${this.product.name}'s answer to ${what}`));
+    if (!parsed.success) {
+      throw new FerryError('DAEMON', `${this.product.name}'s answer to ${what} has an unexpected shape: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    }
+    return parsed.data;
   }
 
   /** The error for a non-2xx answer, with the engine's own message. */

@@ -1,20 +1,18 @@
 import { FerryError } from '../../errors.ts';
 import type { DockerDaemonImage } from '../../ref/docker-daemon-ref.ts';
-import { formatReference, repositoryPath, type ImageReference } from '../../ref/reference.ts';
+import { repositoryPath, type ImageReference } from '../../ref/reference.ts';
 import { formatTransportRef } from '../../ref/transport-ref.ts';
 import type { Opener } from '../../repository/opener.ts';
 import type { ImageTarget } from '../../repository/repository.ts';
 import { DockerEngine } from './docker-engine.ts';
-import { openEngineDestination } from './engine-destination.ts';
 import { dockerEndpoint } from './engine-endpoint.ts';
-import { openEngineSource } from './engine-source.ts';
 import type { ImageEngine, SharedResources } from './image-engine.ts';
+import { listEngineTags, openEngineImage, type AcquiredEngine } from './open-engine-image.ts';
 
 export { ENGINE_CAPABILITIES } from './engine-capabilities.ts';
 export { EngineClient, parseJson, readSmall, type EngineProduct } from './engine-client.ts';
 export { DEFAULT_DOCKER_HOST, dockerEndpoint, parseEngineHost, type EngineEndpoint } from './engine-endpoint.ts';
-export { openEngineDestination } from './engine-destination.ts';
-export { openEngineSource } from './engine-source.ts';
+export { listEngineTags, openEngineImage, type AcquiredEngine } from './open-engine-image.ts';
 export { tagsOf, type EngineImage, type ImageEngine, type ListedImage, type SharedResources } from './image-engine.ts';
 
 export interface LocalEngineOpenOptions {
@@ -28,11 +26,7 @@ export interface LocalEngineOpenOptions {
 }
 
 /** An engine shared through the session, or one the opened repository owns and closes. */
-export async function engineFor(
-  key: string,
-  create: () => Promise<ImageEngine>,
-  session: SharedResources | undefined,
-): Promise<{ engine: ImageEngine; release: () => Promise<void> }> {
+export async function engineFor(key: string, create: () => Promise<ImageEngine>, session: SharedResources | undefined): Promise<AcquiredEngine> {
   if (session) {
     const engine = await session.shared(key, create, async (made) => {
       await (await made.catch(() => undefined))?.close();
@@ -44,7 +38,7 @@ export async function engineFor(
 }
 
 /** The daemon the options name (`flag` names the option in messages), shared through the session when there is one. */
-async function dockerEngine(options: Omit<LocalEngineOpenOptions, 'role'>, flag: string): Promise<{ engine: ImageEngine; release: () => Promise<void> }> {
+async function dockerEngine(options: Omit<LocalEngineOpenOptions, 'role'>, flag: string): Promise<AcquiredEngine> {
   const endpoint = await dockerEndpoint({ host: options.daemonHost, env: options.env, flag, signal: options.signal });
   return engineFor(`docker-daemon engine ${endpoint.display}`, async () => new DockerEngine(endpoint), options.session);
 }
@@ -64,37 +58,18 @@ async function openDaemonImage(image: DockerDaemonImage, options: LocalEngineOpe
       hint: 'docker load names images by tag; an image ID or digest names an image that already exists',
     });
   }
-  const { engine, release } = await dockerEngine(options, options.role === 'source' ? '--src-daemon-host' : '--dest-daemon-host');
-  try {
-    await engine.ping(options.signal);
-    if (options.role === 'source') {
-      const repository = await openEngineSource(engine, {
-        display,
-        nameOrId: image.id ?? formatReference(image.ref!),
-        repository: image.ref,
-        session: options.session,
-        onClose: release,
-        notFoundHint: image.ref
-          ? `docker images ${repositoryPath(image.ref)} lists what the daemon has; build or pull it first`
-          : 'docker images --no-trunc lists the full image IDs',
-        signal: options.signal,
-      });
-      return { repository, reference: undefined, display };
-    }
-    const name = formatReference(image.ref!);
-    return { repository: openEngineDestination(engine, { display, name, onClose: release, signal: options.signal }), reference: name, display };
-  } catch (error) {
-    await release();
-    throw error;
-  }
+  return openEngineImage(await dockerEngine(options, options.role === 'source' ? '--src-daemon-host' : '--dest-daemon-host'), {
+    role: options.role,
+    display,
+    ref: image.ref,
+    id: image.id,
+    notFoundHint: image.ref ? `docker images ${repositoryPath(image.ref)} lists what the daemon has; build or pull it first` : 'docker images --no-trunc lists the full image IDs',
+    session: options.session,
+    signal: options.signal,
+  });
 }
 
 /** The tags of one repository among the daemon's images, with creation times (sync lists them to pick images). */
 export async function listDockerDaemonTags(repository: ImageReference, options: Omit<LocalEngineOpenOptions, 'role'>): Promise<Map<string, Date | undefined>> {
-  const { engine, release } = await dockerEngine(options, '--src-daemon-host');
-  try {
-    return await engine.tags(repository, options.signal);
-  } finally {
-    await release();
-  }
+  return listEngineTags(await dockerEngine(options, '--src-daemon-host'), repository, options.signal);
 }
