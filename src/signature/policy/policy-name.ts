@@ -2,7 +2,7 @@ import { realpath } from 'node:fs/promises';
 import { dirname, basename, join, resolve } from 'node:path';
 import type { TransportRef } from '../../ref/transport-ref.ts';
 import type { ImageReference } from '../../ref/reference.ts';
-import { containersStorageScopes, dockerScopes, identityReference, pathScopes, type PolicyName, type StorageSpec } from './policy-scopes.ts';
+import { containersStorageScopes, dockerScopes, identityReference, pathScopes, type PolicyName } from './policy-scopes.ts';
 
 /**
  * Fully explicit path as containers/image resolves it: symlinks of the
@@ -16,14 +16,6 @@ export async function explicitPath(path: string): Promise<string> {
     const parent = dirname(abs);
     return parent === abs ? abs : join(await explicitPath(parent), basename(abs));
   }
-}
-
-/** Transports added later (docker-daemon, containers-storage) are read by shape. */
-interface LocalTransportRef {
-  transport: string;
-  ref?: ImageReference | undefined;
-  id?: string | undefined;
-  store?: StorageSpec | undefined;
 }
 
 export interface PolicyNameOptions {
@@ -55,17 +47,16 @@ export async function policyNameOf(ref: TransportRef, options: PolicyNameOptions
       return { transport: ref.transport, scopes: pathScopes(await explicitPath(ref.path)), identity: extra };
     case 'docker-archive':
       return { transport: 'docker-archive', scopes: [], identity: ref.ref !== undefined ? identityReference(ref.ref) : extra };
-    default: {
-      const local = ref as unknown as LocalTransportRef;
-      const named = local.ref !== undefined ? identityReference(local.ref) : undefined;
-      if (local.transport === 'containers-storage' && local.store !== undefined) {
-        return { transport: local.transport, scopes: containersStorageScopes(local.store, named, local.id), identity: named ?? extra };
-      }
-      if (local.transport === 'docker-daemon') {
-        // An image ID names no repository: only the transport default applies.
-        return { transport: local.transport, scopes: named !== undefined ? [dockerScopes(named)[0]!] : [], identity: named ?? extra };
-      }
-      return { transport: local.transport, scopes: [], identity: named ?? extra };
+    case 'containers-storage': {
+      const named = ref.ref !== undefined ? identityReference(ref.ref) : undefined;
+      // Scopes name the store as [driver@root]; a store left to storage.conf's defaults is not resolved here, so only the transport default applies to it.
+      const store = ref.store?.driver !== undefined && ref.store.root !== undefined ? { driver: ref.store.driver, graphRoot: ref.store.root } : undefined;
+      return { transport: 'containers-storage', scopes: store ? containersStorageScopes(store, named, ref.id) : [], identity: named ?? extra };
+    }
+    case 'docker-daemon': {
+      const named = ref.ref !== undefined ? identityReference(ref.ref) : undefined;
+      // An image ID names no repository: only the transport default applies.
+      return { transport: 'docker-daemon', scopes: named !== undefined ? [dockerScopes(named)[0]!] : [], identity: named ?? extra };
     }
   }
 }
