@@ -37,10 +37,16 @@ const layerRules = FLOORS.flatMap((floor, i) => {
   });
 });
 
-/** Transports never import each other; an oci-archive is a tarred layout, so it may use the layout store. */
-const TRANSPORTS = ['registry', 'layout', 'dir', 'docker-archive', 'oci-archive'];
+/**
+ * Transports never import each other, except the one each is built on: an
+ * oci-archive is a tarred layout; a local engine's images come and go as
+ * docker save tars; containers-storage talks to Podman through the Engine API
+ * client of docker-daemon.
+ */
+const TRANSPORTS = ['registry', 'layout', 'dir', 'docker-archive', 'oci-archive', 'docker-daemon', 'containers-storage'];
+const BUILT_ON = { 'oci-archive': ['layout'], 'docker-daemon': ['docker-archive'], 'containers-storage': ['docker-daemon'] };
 const transportRules = TRANSPORTS.map((transport) => {
-  const others = TRANSPORTS.filter((t) => t !== transport && !(transport === 'oci-archive' && t === 'layout'));
+  const others = TRANSPORTS.filter((t) => t !== transport && !(BUILT_ON[transport] ?? []).includes(t));
   return {
     files: [`src/transports/${transport}/**`],
     rules: {

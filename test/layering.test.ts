@@ -28,6 +28,8 @@ const WRONG: Array<[string, string, RegExp]> = [
   ['src/mirror/violation.ts', "import { k8s } from '../index.ts';\nexport const x = k8s;\n", /mirror sits below .*index\.ts/],
   ['src/server/violation.ts', "import { RegistryPool } from '../transports/registry/registry-pool.ts';\nexport const x = RegistryPool;\n", /never uses the registry client/],
   ['src/transports/dir/violation.ts', "import { openLayoutStore } from '../layout/index.ts';\nexport const x = openLayoutStore;\n", /does not import other transports/],
+  ['src/transports/containers-storage/violation.ts', "import { openDockerArchive } from '../docker-archive/index.ts';\nexport const x = openDockerArchive;\n", /does not import other transports/],
+  ['src/transports/docker-daemon/violation.ts', "import { openContainersStorage } from '../containers-storage/index.ts';\nexport const x = openContainersStorage;\n", /does not import other transports/],
   ['src/transports/registry/auth/violation.ts', "import { copyImage } from '../../../copy/copy-image.ts';\nexport const x = copyImage;\n", /transports sit below/],
 ];
 
@@ -39,10 +41,12 @@ test('an import that points up a floor, across peers or into another transport f
   }
 });
 
-test('imports that point down are allowed, and an oci-archive may use the layout store', async () => {
+test('imports that point down are allowed, and a transport may use the one it is built on', async () => {
   const RIGHT: Array<[string, string]> = [
     ['src/sync/fine.ts', "import { runImages } from '../copy/run-images.ts';\nimport { openImage } from '../transports/open-image.ts';\nexport const x = [runImages, openImage];\n"],
     ['src/transports/oci-archive/fine.ts', "import { openLayoutStore } from '../layout/index.ts';\nimport { tempName } from '../../util/temp-name.ts';\nexport const x = [openLayoutStore, tempName];\n"],
+    ['src/transports/docker-daemon/fine.ts', "import { DockerArchiveWriter } from '../docker-archive/index.ts';\nexport const x = DockerArchiveWriter;\n"],
+    ['src/transports/containers-storage/fine.ts', "import { openEngineImage } from '../docker-daemon/index.ts';\nexport const x = openEngineImage;\n"],
     ['src/k8s/fine.ts', "import { clusterResources } from '../mirror/cluster-resources.ts';\nexport const x = clusterResources;\n"],
     ['src/cli/fine.ts', "import { sync } from '../sync/sync.ts';\nexport const x = sync;\n"],
   ];
