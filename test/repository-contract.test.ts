@@ -13,7 +13,8 @@ import { removeTempDir, tempDir } from './helpers/tmp.ts';
  * Every Repository implementation runs the one contract
  * (test/fixtures/repository-contract.ts): registries (Debian's distribution
  * and ferry's own server, through the same client), OCI layouts, dir:, and
- * both archives.
+ * both archives. docker-daemon: and containers-storage: run it in their own
+ * files, beside the daemon and the Podman store those start.
  */
 
 let work: string;

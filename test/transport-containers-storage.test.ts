@@ -5,6 +5,8 @@ import { before, describe, it } from 'node:test';
 import { copy } from '../src/api/copy.ts';
 import { inspect, inspectConfig } from '../src/api/inspect.ts';
 import { isFerryError } from '../src/errors.ts';
+import { openImage } from '../src/transports/open-image.ts';
+import { repositoryContract } from './fixtures/repository-contract.ts';
 import { explain, runFerry } from './helpers/ferry-cli.ts';
 import { suiteHooks } from './helpers/cleanup.ts';
 import { requirePeer } from './helpers/peers.ts';
@@ -139,5 +141,19 @@ describe('containers-storage: transport', { skip }, () => {
     assert.equal(again.code, 0, explain(again));
     assert.match(again.stderr, /2 already up to date/);
   });
-});
 
+  // The Repository contract every transport keeps, against this store.
+  let fresh = 0;
+  repositoryContract({
+    name: 'containers-storage',
+    readsWhileWriting: false,
+    namesImages: false,
+    async fresh() {
+      const image = ref(`contract/app-${++fresh}:1.0`);
+      return {
+        destination: () => openImage(image, { role: 'destination', access: access() }),
+        source: () => openImage(image, { role: 'source', access: access() }),
+      };
+    },
+  });
+});

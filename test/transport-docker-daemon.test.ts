@@ -5,6 +5,8 @@ import { before, describe, it } from 'node:test';
 import { copy } from '../src/api/copy.ts';
 import { inspect, inspectConfig } from '../src/api/inspect.ts';
 import { isFerryError } from '../src/errors.ts';
+import { openImage } from '../src/transports/open-image.ts';
+import { repositoryContract } from './fixtures/repository-contract.ts';
 import { startDockerd, type RunningDockerd } from './helpers/dockerd.ts';
 import { FERRY_BIN, explain, runFerry } from './helpers/ferry-cli.ts';
 import { suiteHooks } from './helpers/cleanup.ts';
@@ -162,5 +164,19 @@ describe('docker-daemon: transport', { skip }, () => {
     assert.equal(again.code, 0, explain(again));
     assert.match(again.stderr, /Plan: 2 images, 0 to copy, 2 already up to date/);
   });
-});
 
+  // The Repository contract every transport keeps, against this daemon.
+  let fresh = 0;
+  repositoryContract({
+    name: 'docker-daemon',
+    readsWhileWriting: false,
+    namesImages: false,
+    async fresh() {
+      const ref = `docker-daemon:contract/app-${++fresh}:1.0`;
+      return {
+        destination: () => openImage(ref, { role: 'destination', access: onDaemon() }),
+        source: () => openImage(ref, { role: 'source', access: onDaemon() }),
+      };
+    },
+  });
+});
