@@ -133,19 +133,23 @@ export class DockerArchiveWriter {
       data.destroy();
       return 'exists';
     }
+    // The archive first: bytes start flowing with the pipe, and a blob refused before anyone reads it must find a reader.
+    const sink = this.#sink;
+    const tar = sink.kind === 'file' ? await this.#fileTar(sink) : this.#streamTar(sink);
     const verifier = verifyingStream(descriptor, { where: `${this.where}: blob ${descriptor.digest}` });
     data.on('error', (err) => verifier.destroy(err));
+    // Whoever iterates `verified` later gets its error; until then it must not count as unhandled.
+    verifier.on('error', () => undefined);
     const verified = data.pipe(verifier);
     try {
-      return await this.#append(descriptor, verified, options);
+      return await this.#append(tar, descriptor, verified, options);
     } finally {
       // On failure the tar was cut back (file) or broken (stream); stop whatever still streams.
       if (!verifier.readableEnded) verifier.destroy();
     }
   }
 
-  async #append(descriptor: Descriptor, verified: Readable, options: CallOptions): Promise<BlobPutResult> {
-    const sink = this.#sink;
+  async #append(tar: TarFileWriter | TarStreamWriter, descriptor: Descriptor, verified: Readable, options: CallOptions): Promise<BlobPutResult> {
     if (isConfigMediaType(descriptor.mediaType)) {
       const name = `${digestHex(descriptor.digest)}.json`;
       const keep = descriptor.size <= MAX_CONFIG_BYTES ? [] as Buffer[] : undefined;
@@ -155,16 +159,16 @@ export class DockerArchiveWriter {
           yield chunk;
         }
       };
-      if (sink.kind === 'file') await (await this.#fileTar(sink)).addStream(kept(), () => name, { signal: options.signal });
-      else await this.#streamTar(sink).addKnownFile(name, descriptor.size, kept(), { signal: options.signal });
+      if (tar instanceof TarFileWriter) await tar.addStream(kept(), () => name, { signal: options.signal });
+      else await tar.addKnownFile(name, descriptor.size, kept(), { signal: options.signal });
       this.#written.set(descriptor.digest, { kind: 'config', name, bytes: keep && Buffer.concat(keep), size: descriptor.size });
       return 'uploaded';
     }
-    if (sink.kind === 'stream') {
+    if (tar instanceof TarStreamWriter) {
       // Layers travel as they come; only their content is hashed (on a side branch) for the diff_id check.
       const { data, diffId } = withDiffId(verified);
       const name = `${digestHex(descriptor.digest)}.tar`;
-      await this.#streamTar(sink).addKnownFile(name, descriptor.size, data, { signal: options.signal });
+      await tar.addKnownFile(name, descriptor.size, data, { signal: options.signal });
       this.#written.set(descriptor.digest, { kind: 'layer', name, diffId: await diffId(), size: descriptor.size });
       return 'uploaded';
     }
@@ -180,7 +184,7 @@ export class DockerArchiveWriter {
       diffId = `sha256:${hash.digest('hex')}`;
       return `${digestHex(diffId)}.tar`;
     };
-    await (await this.#fileTar(sink)).addStream(content(), name, { signal: options.signal });
+    await tar.addStream(content(), name, { signal: options.signal });
     this.#written.set(descriptor.digest, { kind: 'layer', name: `${digestHex(diffId!)}.tar`, diffId: diffId!, size: descriptor.size });
     return 'uploaded';
   }
