@@ -6,4 +6,6 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 rm -rf dist
 bash scripts/node.sh node_modules/typescript/bin/tsc -p tsconfig.build.json
+# The web UI's stylesheet, script and icon are read beside the compiled module.
+cp -R src/server/ui/assets dist/server/ui/assets
 touch dist/.built

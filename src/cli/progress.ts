@@ -1,5 +1,8 @@
 import type { CopyEvent } from '../copy/events.ts';
 import type { Output } from './output.ts';
+import { formatBytes } from '../util/size.ts';
+
+export { formatBytes };
 
 /** How often a non-terminal gets a progress line (skopeo prints nothing for minutes: its issue 658). */
 const LINE_INTERVAL_MS = 5_000;
@@ -7,17 +10,6 @@ const LINE_INTERVAL_MS = 5_000;
 const TTY_INTERVAL_MS = 200;
 /** Throttle for --json progress records per blob. */
 const JSON_INTERVAL_MS = 1_000;
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
-}
 
 /** A 24-column progress bar for a fraction in [0, 1]. */
 function bar(fraction: number): string {

@@ -10,6 +10,8 @@ import { sendJson, type RequestContext } from './http-util.ts';
 import { RegistryError, sendError, toRegistryError } from './registry-error.ts';
 import { hasDotSegment, matchRoute, type Route } from './route.ts';
 import type { UploadSessions } from './uploads/upload-sessions.ts';
+import { isUiPath } from './ui/ui-paths.ts';
+import type { WebUi } from './ui/web-ui.ts';
 import { isValidRepository } from '../transports/layout/layout-names.ts';
 
 export interface HandlerOptions {
@@ -20,6 +22,8 @@ export interface HandlerOptions {
   /** Allow blob DELETE (off by default, as in distribution). */
   enableDelete: boolean;
   authenticate?: Authenticator | undefined;
+  /** The web UI, answering every path outside `/v2/`; undefined: those paths are 404. */
+  ui?: WebUi | undefined;
   log: (event: ServerLogEvent) => void;
 }
 
@@ -78,7 +82,8 @@ function now(): string {
 /**
  * The registry as a node:http request listener: path checks, authentication,
  * read-only enforcement, routing, error bodies and one access-log event per
- * request. Nothing a request does can take the process down: every failure,
+ * request. Paths outside `/v2/` go to the web UI when there is one, behind
+ * the same path checks and authentication (the UI never writes). Nothing a request does can take the process down: every failure,
  * including one in the listener's own bookkeeping, ends that request only and
  * is logged.
  */
@@ -124,6 +129,8 @@ export function createRegistryHandler(options: HandlerOptions): (req: IncomingMe
     // A response can still emit 'error' (a write after the socket went); unheard, that would end the process.
     res.on('error', (error) => lastResort(req, res, error));
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+    // Set once the path is known: the UI's errors are pages, the API's JSON.
+    let forUi = false;
     void (async () => {
       try {
         const target = req.url ?? '/';
@@ -134,11 +141,16 @@ export function createRegistryHandler(options: HandlerOptions): (req: IncomingMe
         } catch {
           throw new RegistryError(400, 'UNSUPPORTED', 'malformed request URL');
         }
+        forUi = options.ui !== undefined && isUiPath(url.pathname);
         if (options.authenticate) {
           user = await options.authenticate(req.headers.authorization);
           if (user === undefined) {
             throw new RegistryError(401, 'UNAUTHORIZED', 'authentication required', { headers: { 'WWW-Authenticate': `Basic realm="${AUTH_REALM}"` } });
           }
+        }
+        if (forUi) {
+          await options.ui!.handle({ req, res, url, head, signal: aborter.signal });
+          return;
         }
         const route = matchRoute(url.pathname);
         if (options.readOnly && !READ_METHODS.has(method) && route.kind !== 'unknown') {
@@ -156,7 +168,8 @@ export function createRegistryHandler(options: HandlerOptions): (req: IncomingMe
         if (answer.status >= 500) options.log({ type: 'error', time: now(), message: `${method} ${req.url ?? ''}: ${(error as Error).message}` });
         // An unread body (a refused upload) is not worth receiving: end the connection instead.
         if (!req.complete) res.setHeader('Connection', 'close');
-        sendError(res, answer, head);
+        if (forUi) options.ui!.sendError(res, answer, head);
+        else sendError(res, answer, head);
       }
     })().catch((error: unknown) => lastResort(req, res, error));
   };

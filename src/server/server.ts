@@ -6,9 +6,11 @@ import { openLayoutStore } from '../transports/layout/layout-store.ts';
 import { formatLogEvent, type LogFormat, type ServerLogEvent } from './access-log.ts';
 import { basicAuthenticator, loadHtpasswd } from './auth.ts';
 import { layoutBackend } from './backend/layout/layout-backend.ts';
-import type { RegistryBackend } from './backend/registry-backend.ts';
+import type { ImportHistoryBackend, RegistryBackend } from './backend/registry-backend.ts';
 import { createRegistryHandler } from './handler.ts';
 import { loadServerTls } from './server-tls.ts';
+import type { SignatureVerifier } from './ui/signature-verifier.ts';
+import { createWebUi } from './ui/web-ui.ts';
 import { uploadLimits, type UploadLimits } from './uploads/upload-limits.ts';
 import { UploadSessions } from './uploads/upload-sessions.ts';
 
@@ -47,6 +49,12 @@ export interface ServeOptions {
   shutdownTimeoutMs?: number | undefined;
   /** fsync blobs and index writes (default true). */
   fsync?: boolean | undefined;
+  /** Serve the web UI at `/` (default true); false leaves every path outside `/v2/` a 404. */
+  ui?: boolean | undefined;
+  /** The bundle-import record of the store at `storage`, for the UI's Bundles page (the mirror code reads it; the server may not). */
+  imports?: ImportHistoryBackend | undefined;
+  /** Judges signatures for the UI ("verified"); without it the UI shows only which are present. */
+  signatureVerifier?: SignatureVerifier | undefined;
 }
 
 export interface RunningServer {
@@ -99,11 +107,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let backend = options.backend;
   if (backend === undefined) {
     if (options.storage === undefined) throw new FerryError('USAGE', 'serve needs a storage directory or a backend');
-    backend = layoutBackend(await openLayoutStore(options.storage, { create: !options.readOnly, fsync: options.fsync, signal: options.signal }));
+    backend = layoutBackend(await openLayoutStore(options.storage, { create: !options.readOnly, fsync: options.fsync, signal: options.signal }), { imports: options.imports });
   }
   const uploads = backend.uploads && !options.readOnly ? new UploadSessions(backend.uploads, limits) : undefined;
-  const handler = createRegistryHandler({ backend, uploads, readOnly: options.readOnly ?? false, enableDelete: options.enableDelete ?? false, authenticate, log });
+  const ui = options.ui === false ? undefined : await createWebUi({ backend, readOnly: options.readOnly ?? false, tls: tls !== undefined, verifier: options.signatureVerifier });
+  const handler = createRegistryHandler({ backend, uploads, readOnly: options.readOnly ?? false, enableDelete: options.enableDelete ?? false, authenticate, ui, log });
   const release = async (): Promise<void> => {
+    ui?.close();
     await uploads?.closeAll();
     if (owned) await backend.close?.();
   };

@@ -38,3 +38,15 @@ export function parseSize(text: string, flag = 'size'): number {
   if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new FerryError('USAGE', `${flag}: "${text}" must be a positive size`);
   return bytes;
 }
+
+/** A byte count for people: `512 B`, `1.5 MiB` (binary units, one decimal). */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}

@@ -21,6 +21,7 @@ const INSTALL_HINT: Record<string, string> = {
   podman: 'apt-get install podman',
   setpriv: 'apt-get install util-linux',
   unshare: 'apt-get install util-linux',
+  chromium: 'apt-get install chromium',
 };
 
 const found = new Map<string, string | undefined>();

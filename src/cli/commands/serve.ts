@@ -1,5 +1,14 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { CommandContext } from '../context.ts';
+
+/** `--ui`, `--ui=true`, `--ui=false` (also yes/no, on/off, 1/0). */
+function parseSwitch(value: string | undefined): boolean {
+  if (value === undefined) return true;
+  const v = value.toLowerCase();
+  if (['true', 'yes', 'on', '1'].includes(v)) return true;
+  if (['false', 'no', 'off', '0'].includes(v)) return false;
+  throw new InvalidArgumentError('expected true or false');
+}
 
 export function serveCommand(program: Command, ctx: CommandContext): void {
   program
@@ -13,9 +22,12 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
     .option('--tls-cert <FILE>', 'serve HTTPS with this certificate (with --tls-key)')
     .option('--tls-key <FILE>', 'private key for --tls-cert')
     .addOption(new Option('--log-format <FORMAT>', 'access log format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--ui [BOOL]', 'serve the web UI at / (--ui=false turns it off)').argParser(parseSwitch).default(true))
     .action(async (opts: Record<string, unknown>) => {
       const { startServer, defaultStorageDir } = await import('../../server/index.ts');
+      const { readBundleHistoryAt } = await import('../../mirror/bundle/bundle-history.ts');
       const storage = (opts['storage'] as string | undefined) ?? defaultStorageDir();
+      const ui = opts['ui'] !== false;
       const server = await startServer({
         addr: opts['addr'] as string,
         storage,
@@ -25,10 +37,13 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
         tlsCert: opts['tlsCert'] as string | undefined,
         tlsKey: opts['tlsKey'] as string | undefined,
         logFormat: opts['logFormat'] as 'text' | 'json',
+        ui,
+        // The store's bundle-import record, for the UI's Bundles page (the server layer does not read mirror files).
+        imports: { list: (options) => readBundleHistoryAt(storage, options) },
         signal: ctx.signal,
         onLog: (line) => void process.stderr.write(`${line}\n`),
       });
-      ctx.output.info(`ferry serve: ${storage} at ${server.url}${opts['readOnly'] ? ' (read-only)' : ''}; Ctrl-C stops`);
+      ctx.output.info(`ferry serve: ${storage} at ${server.url}${opts['readOnly'] ? ' (read-only)' : ''}${ui ? `, web UI at ${server.url}/` : ''}; Ctrl-C stops`);
       await server.closed;
       ctx.output.info('ferry serve: stopped');
     });

@@ -5,7 +5,7 @@ import type { Descriptor } from '../../oci/descriptor.ts';
 import type { Digest } from '../../oci/digest.ts';
 import { entryRefName, entryRepository, type LayoutStore } from '../../transports/layout/index.ts';
 import { entryOfBundleImage, readBundleManifest, type BundleBlob, type BundleManifest } from './bundle-format.ts';
-import { readBundleHistory, recordImportedBundle } from './bundle-history.ts';
+import { arrivals, readBundleHistory, recordImportedBundle, type ImportOutcome } from './bundle-history.ts';
 import { readPart } from './bundle-tar.ts';
 import { walkStore } from '../../transports/layout/layout-graph.ts';
 
@@ -58,7 +58,8 @@ function refuse(part: string, why: string): FerryError {
  * byte is written); each blob goes through the store's verified write; the
  * part's sha256 is checked at its end. Only when every part passed and every
  * image is complete in the store are the index entries added, in one atomic
- * index update, and the bundle recorded in `ferry-bundles.json`.
+ * index update, and the bundle recorded in `ferry-bundles.json` with what it
+ * brought (the images it added or moved, the blobs it unpacked).
  */
 export async function importBundle(out: string, store: LayoutStore, options: ImportBundleOptions = {}): Promise<ImportBundleResult> {
   const { signal } = options;
@@ -136,7 +137,16 @@ export async function importBundle(out: string, store: LayoutStore, options: Imp
       hint: manifest.extends !== undefined ? `the store lacks content the bundles before ${manifest.id} brought; was it garbage-collected?` : 'the bundle is incomplete',
     });
   }
-  await store.updateIndex((current) => mergeEntries(current, entries), { signal });
-  await recordImportedBundle(store, manifest);
+  let arrived: ImportOutcome['arrived'];
+  await store.updateIndex((current) => {
+    const before = new Map<string, string>();
+    for (const e of current) {
+      const name = entryRefName(e);
+      if (name !== undefined) before.set(name, e.digest);
+    }
+    arrived = arrivals(before, manifest.images);
+    return mergeEntries(current, entries);
+  }, { signal });
+  await recordImportedBundle(store, manifest, { from: dir, images: entries.length, arrived, blobs: { written, present, bytes: bytesWritten } });
   return { manifest, written, present, bytesWritten, images: entries.length, again };
 }

@@ -1,10 +1,14 @@
 import type { BlobBackend } from './blob-backend.ts';
+import type { ImportHistoryBackend } from './import-history-backend.ts';
+import type { ListingBackend } from './listing-backend.ts';
 import type { ManifestBackend } from './manifest-backend.ts';
 import type { ReferrerBackend } from './referrer-backend.ts';
 import type { TagBackend } from './tag-backend.ts';
 import type { UploadBackend } from './upload-backend.ts';
 
 export type { BackendCallOptions, BlobBackend, BlobDeleteResult, BlobInfo, BlobWriteResult, ByteRange } from './blob-backend.ts';
+export type { ArrivedImage, BundleImportRecord, ImportHistoryBackend } from './import-history-backend.ts';
+export type { ListingBackend, RepositoryListing, StoreListing } from './listing-backend.ts';
 export type { ManifestBackend, ManifestDeleteResult, ManifestRef, ManifestRefusal, ManifestToStore, StoredManifest } from './manifest-backend.ts';
 export type { ReferrerBackend } from './referrer-backend.ts';
 export type { TagBackend } from './tag-backend.ts';
@@ -30,14 +34,12 @@ export type { UploadBackend, UploadBuffer } from './upload-backend.ts';
  * - Manifest puts and blob deletes are serialised against each other, so a
  *   stored manifest never points at a blob deleted at the same moment.
  *
- * A web UI is planned over the same interface: repositories with tag counts
- * (`tags`), sizes and last change (`manifests.get`, `blobs.stat` with
- * `modified`), manifests and configs by digest, and referrers. What only some
- * stores have — the bundle-import history a mirror store keeps beside its
- * layout (src/mirror/bundle/bundle-history.ts) — belongs in an optional
- * family added here then, as may faster answers to the listing questions.
- * The server layer may not import the mirror code, so that family will be
- * filled in by whoever assembles the backend.
+ * The web UI (`src/server/ui/`) reads through the same interface, never
+ * around it: the core verbs, plus two optional read-only families — `listing`
+ * (the whole store's names in one call, with a generation to cache by) and
+ * `imports` (the bundle-import record a mirror store keeps beside its
+ * layout). The server layer may not import the mirror code, so `imports` is
+ * filled in by whoever assembles the backend (the `serve` command).
  */
 export interface RegistryBackend {
   /** What the backend serves, for the listening line of the log (a directory, a bucket URL). */
@@ -47,6 +49,10 @@ export interface RegistryBackend {
   readonly tags: TagBackend;
   readonly referrers: ReferrerBackend;
   readonly uploads?: UploadBackend | undefined;
+  /** Browsing the whole store at once; absent: browsed through `tags` and `manifests.stat`. */
+  readonly listing?: ListingBackend | undefined;
+  /** The store's record of bundle imports; absent: the store keeps none. */
+  readonly imports?: ImportHistoryBackend | undefined;
   /** Releases what the backend holds (connections, timers); the server calls it on shutdown when it opened the backend. */
   close?(): Promise<void>;
 }

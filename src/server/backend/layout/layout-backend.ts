@@ -10,12 +10,14 @@ import { layoutUploads } from './layout-uploads.ts';
  * --dest oci`, mirrors and bundle imports write, served without conversion.
  * Repositories and tags live in index.json entries, blobs (manifests
  * included) in one content-addressed namespace shared by every repository.
- * Every verb is supported; a server started read-only simply never calls
- * the write verbs.
+ * Every verb is supported, and the `listing` family; a server started
+ * read-only simply never calls the write verbs. `extra.imports` adds the
+ * bundle-import record, which the mirror code reads (the server may not).
  */
-export function layoutBackend(store: LayoutStore): RegistryBackend {
+export function layoutBackend(store: LayoutStore, extra: Pick<RegistryBackend, 'imports'> = {}): RegistryBackend {
   const catalog = new LayoutCatalog(store);
   return {
+    ...extra,
     description: store.dir,
     blobs: layoutBlobs(store),
     manifests: layoutManifests(catalog),
@@ -27,5 +29,6 @@ export function layoutBackend(store: LayoutStore): RegistryBackend {
       list: (repository, digest, options = {}) => catalog.referrers(repository, digest, options.artifactType),
     },
     uploads: layoutUploads(store),
+    listing: { list: () => catalog.listing() },
   };
 }

@@ -1,9 +1,9 @@
 import type { Descriptor } from '../../../oci/descriptor.ts';
 import type { Digest } from '../../../oci/digest.ts';
 import { MAX_MANIFEST_BYTES } from '../../../oci/manifest.ts';
-import { entryInRepository, entryRepository, entryTag } from '../../../transports/layout/layout-names.ts';
 import type { LayoutStore } from '../../../transports/layout/layout-store.ts';
 import { ManifestSummaries } from '../manifest-summary.ts';
+import { buildLayoutListing, type LayoutListing } from './layout-listing.ts';
 
 /** Nesting depth followed when deciding which manifests a repository holds (indexes of indexes are rare). */
 const MAX_INDEX_DEPTH = 4;
@@ -19,7 +19,9 @@ export class LayoutCatalog {
   readonly store: LayoutStore;
   readonly summaries: ManifestSummaries;
   // Per index.json generation (the entries array changes identity on every write).
-  #members = new WeakMap<readonly Descriptor[], Map<string, Promise<Map<Digest, string | undefined>>>>();
+  #listings = new WeakMap<readonly Descriptor[], LayoutListing>();
+  #generations = 0;
+  #members = new WeakMap<LayoutListing, Map<string, Promise<Map<Digest, string | undefined>>>>();
 
   constructor(store: LayoutStore) {
     this.store = store;
@@ -32,35 +34,35 @@ export class LayoutCatalog {
     });
   }
 
+  /**
+   * The entries grouped by repository, built once per index.json generation:
+   * every listing question (catalog, tags, a tag's entry, referrers) is then
+   * a lookup instead of a pass over the whole index.
+   */
+  async listing(): Promise<LayoutListing> {
+    const entries = await this.store.listEntries();
+    let listing = this.#listings.get(entries);
+    if (!listing) {
+      listing = buildLayoutListing(entries, String(++this.#generations));
+      this.#listings.set(entries, listing);
+    }
+    return listing;
+  }
+
   /** Every repository name, sorted. */
   async repositories(): Promise<string[]> {
-    const names = new Set<string>();
-    for (const e of await this.store.listEntries()) {
-      const repo = entryRepository(e);
-      if (repo !== undefined) names.add(repo);
-    }
-    return [...names].sort();
+    return [...(await this.listing()).repositories.keys()];
   }
 
   /** Tags of a repository, sorted; undefined when the repository does not exist. */
   async tags(name: string): Promise<string[] | undefined> {
-    const entries = (await this.store.listEntries()).filter((e) => entryInRepository(e, name));
-    if (entries.length === 0) return undefined;
-    const tags = new Set<string>();
-    for (const e of entries) {
-      const tag = entryTag(e, name);
-      if (tag !== undefined) tags.add(tag);
-    }
-    return [...tags].sort();
+    const repository = (await this.listing()).repositories.get(name);
+    return repository ? [...repository.tags.keys()] : undefined;
   }
 
   /** The entry a tag points at (the last one, should another tool have left duplicates). */
   async resolveTag(name: string, tag: string): Promise<Descriptor | undefined> {
-    const entries = await this.store.listEntries();
-    for (let i = entries.length - 1; i >= 0; i--) {
-      if (entryTag(entries[i]!, name) === tag) return entries[i];
-    }
-    return undefined;
+    return (await this.listing()).repositories.get(name)?.tags.get(tag);
   }
 
   /** Descriptor of a manifest held by the repository (by entry or as a child of one of its indexes), else undefined. */
@@ -77,8 +79,8 @@ export class LayoutCatalog {
   async referrers(name: string, digest: Digest, artifactType?: string): Promise<Descriptor[]> {
     const out: Descriptor[] = [];
     const seen = new Set<string>();
-    for (const e of await this.store.listEntries()) {
-      if (!entryInRepository(e, name) || seen.has(e.digest)) continue;
+    for (const e of (await this.listing()).entries.get(name) ?? []) {
+      if (seen.has(e.digest)) continue;
       seen.add(e.digest);
       const s = await this.summaries.get(e.digest, e.mediaType);
       if (!s || s.subject !== digest) continue;
@@ -93,25 +95,24 @@ export class LayoutCatalog {
 
   /** Digest → media type (when an entry records it) of every manifest the repository holds. */
   async #membersOf(name: string): Promise<Map<Digest, string | undefined>> {
-    const entries = await this.store.listEntries();
-    let byRepo = this.#members.get(entries);
+    const listing = await this.listing();
+    let byRepo = this.#members.get(listing);
     if (!byRepo) {
       byRepo = new Map();
-      this.#members.set(entries, byRepo);
+      this.#members.set(listing, byRepo);
     }
     let members = byRepo.get(name);
     if (!members) {
-      members = this.#computeMembers(entries, name);
+      members = this.#computeMembers(listing.entries.get(name) ?? []);
       byRepo.set(name, members);
     }
     return members;
   }
 
-  async #computeMembers(entries: readonly Descriptor[], name: string): Promise<Map<Digest, string | undefined>> {
+  async #computeMembers(entries: readonly Descriptor[]): Promise<Map<Digest, string | undefined>> {
     const members = new Map<Digest, string | undefined>();
     let frontier: Digest[] = [];
     for (const e of entries) {
-      if (!entryInRepository(e, name)) continue;
       members.set(e.digest, e.mediaType);
       frontier.push(e.digest);
     }
