@@ -26,8 +26,10 @@ import { tempDir } from './helpers/tmp.ts';
 
 const SERVER_DIR = fileURLToPath(new URL('../src/server/', import.meta.url));
 
-test('the HTTP layer never imports the layout store: only the backend interface', async () => {
-  const files = ['handler.ts', 'http-util.ts', ...(await readdir(join(SERVER_DIR, 'handlers'))).map((f) => `handlers/${f}`), ...(await readdir(join(SERVER_DIR, 'uploads'))).map((f) => `uploads/${f}`)];
+test('the HTTP layer and the web UI never import the layout store: only the backend interface', async () => {
+  const ui = (await readdir(join(SERVER_DIR, 'ui'), { recursive: true })).filter((f) => f.endsWith('.ts')).map((f) => `ui/${f}`);
+  assert.ok(ui.length > 10, 'the UI files are checked');
+  const files = ['handler.ts', 'http-util.ts', ...(await readdir(join(SERVER_DIR, 'handlers'))).map((f) => `handlers/${f}`), ...(await readdir(join(SERVER_DIR, 'uploads'))).map((f) => `uploads/${f}`), ...ui];
   for (const file of files) {
     const source = await readFile(join(SERVER_DIR, file), 'utf8');
     for (const [, path] of source.matchAll(/^import[^'"]*['"]([^'"]+)['"]/gm)) {

@@ -36,7 +36,7 @@ test('ping, names and malformed digests answer 4xx with spec error codes', async
     ['GET', '/v2/ns/app/tags/list', 404, 'NAME_UNKNOWN'],
     ['GET', '/v2/ns/app/manifests/latest', 404, 'NAME_UNKNOWN'],
     ['GET', '/v2/ns/app/blobs/uploads/0000', 404, 'BLOB_UPLOAD_UNKNOWN'],
-    ['GET', '/nothing', 404, 'NOT_FOUND'],
+    ['GET', '/v2/nothing', 404, 'NOT_FOUND'],
     ['POST', '/v2/ns/app/manifests/latest', 405, 'UNSUPPORTED'],
   ];
   for (const [method, path, status, code] of cases) {
