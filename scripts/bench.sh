@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench [-- NAME… [--runs N] [--quick]]`: prepares the checkout
 # (scripts/setup.sh: Node, dependencies, a fresh dist/ for bin/ferry), then
-# runs every benchmark under bench/ (copy, sync, mirror, serve), or the ones
+# runs every benchmark under bench/ (copy, sync, mirror, serve, ui), or the ones
 # named. Benchmarks print markdown tables of what they measured; they never
 # pass or fail on the figures. Options after the names go to every benchmark.
 # Exit status: 0 when every benchmark ran to the end, 1 when one crashed.
@@ -9,7 +9,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-all=(copy sync mirror serve)
+all=(copy sync mirror serve ui)
 names=()
 options=()
 for arg in "$@"; do

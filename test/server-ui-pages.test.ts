@@ -166,3 +166,27 @@ test('the home page answers while sizes are still being counted, and a push show
   const repo = await page(`${server.url}/repo/slow/app`);
   for (const d of digests) assert.ok(repo.text.includes(d), d);
 });
+
+test('a signature verifier given to the server turns "present" into "verified" or "not verified"', async (t) => {
+  const asked: string[] = [];
+  const server = await startTestServer(t, {
+    backend: memoryBackend(),
+    signatureVerifier: async (image) => {
+      asked.push(`${image.repository}:${image.tag ?? ''}`);
+      return image.tag === 'good' ? { verified: true, reason: 'signed by the release key' } : { verified: false, reason: 'no signature matches the policy' };
+    },
+  });
+  for (const tag of ['good', 'bad', 'unsigned']) {
+    const image = await makeImage({ seed: `ui-verify-${tag}` });
+    await pushImage(server.url, 'ns/app', tag, image);
+    if (tag === 'unsigned') continue;
+    const sig = await makeImage({ seed: `ui-verify-${tag}-sig`, subject: descriptorOf(image.manifest), artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json' });
+    await pushImage(server.url, 'ns/app', sig.manifest.digest, sig);
+  }
+  const repo = (await page(`${server.url}/repo/ns/app?sort=name`)).text;
+  const rows = repo.split('<tr>').slice(2);
+  assert.match(rows[1]!, /title="signed by the release key">verified</);
+  assert.match(rows[0]!, /title="no signature matches the policy">not verified</);
+  assert.doesNotMatch(rows[2]!, /verified/);
+  assert.deepEqual(asked.sort(), ['ns/app:bad', 'ns/app:good'], 'only signed images are judged');
+});

@@ -1,5 +1,5 @@
 import type { Descriptor } from '../../../oci/descriptor.ts';
-import { entryRepository, entryTag } from '../../../transports/layout/layout-names.ts';
+import { ANNOTATION_REPOSITORY, entryRefName, splitRefName } from '../../../transports/layout/layout-names.ts';
 import type { RepositoryListing, StoreListing } from '../listing-backend.ts';
 
 /** A store listing plus, per repository, its index.json entries in store order (what membership and referrers walk). */
@@ -13,30 +13,30 @@ export interface LayoutListing extends StoreListing {
  * always did; entries outside any repository (bare ref names) are left out.
  */
 export function buildLayoutListing(entries: readonly Descriptor[], generation: string): LayoutListing {
-  const byRepo = new Map<string, Descriptor[]>();
+  const byRepo = new Map<string, { entries: Descriptor[]; tags: Array<[string, Descriptor]>; untagged: Descriptor[] }>();
   for (const entry of entries) {
-    const repository = entryRepository(entry);
+    // The ref name is split once per entry (the grammar checks are most of the cost on a large index).
+    const ref = entryRefName(entry);
+    const split = ref === undefined ? undefined : splitRefName(ref);
+    const repository = ref === undefined ? entry.annotations?.[ANNOTATION_REPOSITORY] : split?.repository;
     if (repository === undefined) continue;
-    let list = byRepo.get(repository);
-    if (!list) {
-      list = [];
-      byRepo.set(repository, list);
+    let repo = byRepo.get(repository);
+    if (!repo) {
+      repo = { entries: [], tags: [], untagged: [] };
+      byRepo.set(repository, repo);
     }
-    list.push(entry);
+    repo.entries.push(entry);
+    if (split) repo.tags.push([split.tag, entry]);
+    else repo.untagged.push(entry);
   }
   const repositories = new Map<string, RepositoryListing>();
   const sortedEntries = new Map<string, readonly Descriptor[]>();
   for (const name of [...byRepo.keys()].sort()) {
-    const list = byRepo.get(name)!;
-    const tags = new Map<string, Descriptor>();
-    const untagged: Descriptor[] = [];
-    for (const entry of list) {
-      const tag = entryTag(entry, name);
-      if (tag === undefined) untagged.push(entry);
-      else tags.set(tag, entry);
-    }
-    repositories.set(name, { tags: new Map([...tags].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), untagged });
-    sortedEntries.set(name, list);
+    const repo = byRepo.get(name)!;
+    // A stable sort keeps duplicates in store order, so the Map keeps the last entry of a tag.
+    repo.tags.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    repositories.set(name, { tags: new Map(repo.tags), untagged: repo.untagged });
+    sortedEntries.set(name, repo.entries);
   }
   return { generation, repositories, entries: sortedEntries };
 }

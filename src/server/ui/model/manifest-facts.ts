@@ -63,6 +63,8 @@ function factsOf(descriptor: Descriptor, bytes: Uint8Array, modified: Date | und
 export class ManifestFactsCache {
   readonly #backend: RegistryBackend;
   readonly #cache = new Map<Digest, Promise<ManifestFacts | undefined>>();
+  /** The same facts once read, for synchronous lookups: recounting a store whose manifests are all known costs no promise per manifest. */
+  readonly #known = new Map<Digest, ManifestFacts>();
 
   constructor(backend: RegistryBackend) {
     this.#backend = backend;
@@ -77,17 +79,21 @@ export class ManifestFactsCache {
     const cached = this.#cache.get(digest);
     if (cached) return cached;
     const reading = this.#read(repository, digest);
-    if (this.#cache.size >= MAX_CACHED) this.#cache.clear();
+    if (this.#cache.size >= MAX_CACHED) {
+      this.#cache.clear();
+      this.#known.clear();
+    }
     this.#cache.set(digest, reading);
     reading.then((facts) => {
       if (facts === undefined) this.#cache.delete(digest);
+      else if (this.#cache.get(digest) === reading) this.#known.set(digest, facts);
     }, () => this.#cache.delete(digest));
     return reading;
   }
 
-  /** Whether `digest` is known already (no backend call needed). */
-  has(digest: Digest): boolean {
-    return this.#cache.has(digest);
+  /** The facts of `digest` if they were read already; undefined means "ask {@link get}". */
+  peek(digest: Digest): ManifestFacts | undefined {
+    return this.#known.get(digest);
   }
 
   async #read(repository: string, digest: Digest): Promise<ManifestFacts | undefined> {

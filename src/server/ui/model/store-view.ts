@@ -34,14 +34,32 @@ export interface StoreTotals {
 }
 
 interface Counted {
+  /** What was counted: the repository's manifests; an equal key in the next generation means an equal count. */
+  key: string;
   size: number;
   lastChange: Date | undefined;
   problems: number;
+  /** Digest → size of every blob and manifest counted. */
+  blobs: Map<Digest, number>;
 }
 
-/** The facts of `digests`, or a stand-in for one that failed to read. */
-function readFacts(facts: ManifestFactsCache, repository: string, digests: readonly Digest[], signal: AbortSignal): Promise<Array<ManifestFacts | Error | undefined>> {
-  return mapLimited(digests, MANIFEST_CONCURRENCY, (digest) => facts.get(repository, digest).catch((error: unknown) => error instanceof Error ? error : new Error(String(error))), signal);
+/** The digests a repository names, in a canonical order. */
+function repositoryKey(repo: RepositoryListing): string {
+  return [...[...repo.tags].map(([tag, d]) => `${tag}=${d.digest}`), ...repo.untagged.map((d) => d.digest).sort()].join('\n');
+}
+
+/**
+ * The facts of `digests`, or a stand-in for one that failed to read. Facts
+ * already known are taken synchronously: after a push, recounting the whole
+ * store is a loop over maps, not ten thousand awaits.
+ */
+async function readFacts(facts: ManifestFactsCache, repository: string, digests: readonly Digest[], signal: AbortSignal): Promise<Array<ManifestFacts | Error | undefined>> {
+  const out: Array<ManifestFacts | Error | undefined> = digests.map((d) => facts.peek(d));
+  const missing = digests.flatMap((d, i) => (out[i] === undefined ? [i] : []));
+  if (missing.length === 0) return out;
+  const read = await mapLimited(missing, MANIFEST_CONCURRENCY, (i) => facts.get(repository, digests[i]!).catch((error: unknown) => error instanceof Error ? error : new Error(String(error))), signal);
+  missing.forEach((i, k) => (out[i] = read[k]));
+  return out;
 }
 
 /**
@@ -57,13 +75,14 @@ export class StoreView {
   /** Settles when every repository is counted (or counting was stopped). */
   readonly counted: Promise<void>;
   readonly #counts = new Map<string, Counted>();
-  readonly #unique = new Map<Digest, number>();
+  #uniqueBytes: number | undefined;
   #complete = false;
 
-  constructor(listing: StoreListing, facts: ManifestFactsCache, signal: AbortSignal) {
+  /** `previous`: the view of the generation before, whose counts of unchanged repositories are taken over. */
+  constructor(listing: StoreListing, facts: ManifestFactsCache, signal: AbortSignal, previous?: StoreView) {
     this.listing = listing;
     for (const repo of listing.repositories.values()) this.progress.total += new Set([...repo.tags.values(), ...repo.untagged].map((d) => d.digest)).size;
-    this.counted = this.#countAll(facts, signal).then(() => {
+    this.counted = this.#countAll(facts, signal, previous).then(() => {
       this.#complete = !signal.aborted;
     }, () => undefined);
   }
@@ -92,22 +111,30 @@ export class StoreView {
       tags += repo.tags.size;
       for (const [tag, d] of repo.tags) if (!isAttachmentTag(tag)) images.add(d.digest);
     }
-    let uniqueBytes: number | undefined;
-    if (this.#complete) {
-      uniqueBytes = 0;
-      for (const size of this.#unique.values()) uniqueBytes += size;
-    }
-    return { repositories: this.listing.repositories.size, tags, images: images.size, uniqueBytes };
+    return { repositories: this.listing.repositories.size, tags, images: images.size, uniqueBytes: this.#complete ? this.#uniqueBytes : undefined };
   }
 
-  async #countAll(facts: ManifestFactsCache, signal: AbortSignal): Promise<void> {
+  async #countAll(facts: ManifestFactsCache, signal: AbortSignal, previous: StoreView | undefined): Promise<void> {
     const names = [...this.listing.repositories.keys()];
     await mapLimited(names, REPOSITORY_CONCURRENCY, async (name) => {
-      this.#counts.set(name, await this.#countRepository(facts, name, this.listing.repositories.get(name)!, signal));
+      const repo = this.listing.repositories.get(name)!;
+      const key = repositoryKey(repo);
+      const before = previous === undefined ? undefined : previous.#counts.get(name);
+      if (before?.key === key) {
+        this.#counts.set(name, before);
+        this.progress.read += new Set(key.split('\n').map((line) => line.slice(line.indexOf('=') + 1))).size;
+        return;
+      }
+      this.#counts.set(name, await this.#countRepository(facts, name, key, repo, signal));
     }, signal);
+    const unique = new Map<Digest, number>();
+    for (const counted of this.#counts.values()) for (const [digest, size] of counted.blobs) unique.set(digest, size);
+    let total = 0;
+    for (const size of unique.values()) total += size;
+    this.#uniqueBytes = total;
   }
 
-  async #countRepository(facts: ManifestFactsCache, name: string, repo: RepositoryListing, signal: AbortSignal): Promise<Counted> {
+  async #countRepository(facts: ManifestFactsCache, name: string, key: string, repo: RepositoryListing, signal: AbortSignal): Promise<Counted> {
     const blobs = new Map<Digest, number>();
     let lastChange: Date | undefined;
     let problems = 0;
@@ -135,11 +162,8 @@ export class StoreView {
       frontier = next;
     }
     let size = 0;
-    for (const [digest, bytes] of blobs) {
-      size += bytes;
-      this.#unique.set(digest, bytes);
-    }
-    return { size, lastChange, problems };
+    for (const bytes of blobs.values()) size += bytes;
+    return { key, size, lastChange, problems, blobs };
   }
 }
 
@@ -161,9 +185,11 @@ export class StoreViews {
   async current(options: BackendCallOptions = {}): Promise<StoreView> {
     const listing = await storeListing(this.#backend, options);
     if (this.#current?.view.listing.generation === listing.generation) return this.#current.view;
-    this.#current?.stop.abort();
+    const previous = this.#current;
+    previous?.stop.abort();
     const stop = new AbortController();
-    const view = new StoreView(listing, this.#facts, stop.signal);
+    // Counts of repositories the new generation left alone carry over, once the previous view finished them.
+    const view = new StoreView(listing, this.#facts, stop.signal, previous?.view);
     this.#current = { view, stop };
     return view;
   }
