@@ -17,7 +17,7 @@ import { startServer } from '../src/server/server.ts';
 import type { ServerLogEvent } from '../src/server/access-log.ts';
 import { layerStream, syntheticStore, type SyntheticImageSpec } from '../src/testing/synthetic.ts';
 import { openLayoutStore } from '../src/transports/layout/layout-store.ts';
-import { mapLimited } from '../src/util/map-limited.ts';
+import { mapLimited } from '../src/util/pool.ts';
 import { removeTempDir, tempDir } from '../test/helpers/tmp.ts';
 import { benchArgs } from './lib/args.ts';
 import { max, median } from './lib/report.ts';

@@ -11,6 +11,7 @@ import { memoryBackend } from './fixtures/memory-backend.ts';
 import { seedStore, sharedSpecs } from './fixtures/mirror.ts';
 import { call, pushImage } from './fixtures/server-client.ts';
 import { startTestServer } from './fixtures/server.ts';
+import { buildUiStore } from './fixtures/ui-store.ts';
 import { explain, runFerry } from './helpers/ferry-cli.ts';
 import { startServeProcess } from './helpers/ferry-serve.ts';
 import { tempDir } from './helpers/tmp.ts';
@@ -189,4 +190,20 @@ test('a signature verifier given to the server turns "present" into "verified" o
   assert.match(rows[0]!, /title="no signature matches the policy">not verified</);
   assert.doesNotMatch(rows[2]!, /verified/);
   assert.deepEqual(asked.sort(), ['ns/app:bad', 'ns/app:good'], 'only signed images are judged');
+});
+
+test('bin/ferry serve --policy FILE: the UI says whether the policy accepts each signed image', async (t) => {
+  const root = await tempDir('ui-policy', t);
+  const store = await buildUiStore(join(root, 'store'));
+  const verdicts: string[] = [];
+  for (const [name, policy] of [['reject', { default: [{ type: 'reject' }] }], ['accept', { default: [{ type: 'insecureAcceptAnything' }] }]] as const) {
+    await writeFile(join(root, `${name}.json`), JSON.stringify(policy));
+    const server = await startServeProcess(t, ['--storage', store.dir, '--policy', join(root, `${name}.json`)]);
+    const row = (await page(`${server.url}/repo/team/app`)).text.split('<tr>').find((r) => r.includes('>2.0.1</a>'))!;
+    verdicts.push(/>(verified|not verified)</.exec(row)?.[1] ?? 'none');
+    const unsigned = (await page(`${server.url}/repo/team/app`)).text.split('<tr>').find((r) => r.includes('>1.9.0</a>'))!;
+    assert.doesNotMatch(unsigned, /verified/, 'an unsigned image is not judged');
+    await server.stop();
+  }
+  assert.deepEqual(verdicts, ['not verified', 'verified']);
 });

@@ -1,5 +1,30 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { SignatureVerifier } from '../../server/ui/signature-verifier.ts';
+import type { SignatureOptions } from '../../signature/signature-session.ts';
 import type { CommandContext } from '../context.ts';
+import { signatureOptionsFrom } from '../signature-flags.ts';
+
+/**
+ * Judges a tagged image of the served store against the signature policy,
+ * as `ferry verify-signatures oci:STORE:REPO:TAG` would (one policy session
+ * for the server's life). An image stored by digest alone has no name to judge.
+ */
+async function storeVerifier(storage: string, options: SignatureOptions): Promise<{ verify: SignatureVerifier; close: () => Promise<void> }> {
+  const { verifySignatures } = await import('../../api/verify-signatures.ts');
+  const { SignatureSession } = await import('../../signature/signature-session.ts');
+  const session = await SignatureSession.open(options);
+  const verify: SignatureVerifier = async (image, { signal }) => {
+    if (image.tag === undefined) return { verified: false, reason: 'stored by digest only: no name to verify' };
+    const [result] = await verifySignatures(`oci:${storage}:${image.repository}:${image.tag}`, { signatures: session, signal });
+    if (!result) return { verified: false, reason: 'not found in the store' };
+    const refused = result.manifests.find((m) => !m.allowed);
+    return result.allowed
+      ? { verified: true, reason: `accepted by the policy (${result.manifests[0]?.policy ?? 'policy'})` }
+      : { verified: false, reason: refused?.reason ?? 'rejected by the policy' };
+  };
+  // The session's temporary keyrings go when the server stops.
+  return { verify, close: () => session.close() };
+}
 
 /** `--ui`, `--ui=true`, `--ui=false` (also yes/no, on/off, 1/0). */
 function parseSwitch(value: string | undefined): boolean {
@@ -23,11 +48,14 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
     .option('--tls-key <FILE>', 'private key for --tls-cert')
     .addOption(new Option('--log-format <FORMAT>', 'access log format').choices(['text', 'json']).default('text'))
     .addOption(new Option('--ui [BOOL]', 'serve the web UI at / (--ui=false turns it off)').argParser(parseSwitch).default(true))
-    .action(async (opts: Record<string, unknown>) => {
+    .action(async (opts: Record<string, unknown>, command: Command) => {
       const { startServer, defaultStorageDir } = await import('../../server/index.ts');
       const { readBundleHistoryAt } = await import('../../mirror/bundle/bundle-history.ts');
       const storage = (opts['storage'] as string | undefined) ?? defaultStorageDir();
       const ui = opts['ui'] !== false;
+      const signatures = signatureOptionsFrom(command);
+      // Only a policy given on the command line judges the UI's signatures; without one it shows what is present.
+      const verifier = ui && signatures.policyPath !== undefined ? await storeVerifier(storage, signatures) : undefined;
       const server = await startServer({
         addr: opts['addr'] as string,
         storage,
@@ -40,11 +68,13 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
         ui,
         // The store's bundle-import record, for the UI's Bundles page (the server layer does not read mirror files).
         imports: { list: (options) => readBundleHistoryAt(storage, options) },
+        signatureVerifier: verifier?.verify,
         signal: ctx.signal,
         onLog: (line) => void process.stderr.write(`${line}\n`),
       });
       ctx.output.info(`ferry serve: ${storage} at ${server.url}${opts['readOnly'] ? ' (read-only)' : ''}${ui ? `, web UI at ${server.url}/` : ''}; Ctrl-C stops`);
       await server.closed;
+      await verifier?.close();
       ctx.output.info('ferry serve: stopped');
     });
 }

@@ -5,7 +5,7 @@ import { parseManifest } from '../../oci/manifest.ts';
 import type { RegistryBackend } from '../backend/registry-backend.ts';
 import { RegistryError } from '../registry-error.ts';
 import { attachmentTags } from './model/attachment-tags.ts';
-import { MAX_CONFIG_BYTES, parseImageConfig, readSmallBlob } from './model/image-config.ts';
+import { MAX_CONFIG_BYTES, parseConfigView, readConfigBlob } from './model/image-config.ts';
 import { storeListing } from './model/store-listing.ts';
 import { TAG_SORTS, manifestTreeSize, tagPage, type TagSort } from './model/tag-rows.ts';
 import { UiModel } from './model/ui-model.ts';
@@ -149,10 +149,10 @@ export async function createWebUi(options: WebUiOptions): Promise<WebUi> {
       address: registryAddress(req, options.tls),
     };
     if (parsed.kind === 'image' && facts?.kind === 'image') {
-      const read = await readSmallBlob(backend, name, parsed.manifest.config, { maxBytes: MAX_CONFIG_BYTES, signal });
+      const read = await readConfigBlob(backend, name, parsed.manifest.config, { maxBytes: MAX_CONFIG_BYTES, signal });
       if ('problem' in read) input.config = { problem: read.problem };
       else {
-        const config = parseImageConfig(read.bytes);
+        const config = parseConfigView(read.bytes);
         input.config = 'problem' in config ? { bytes: read.bytes, problem: config.problem } : { bytes: read.bytes, config: config.config };
       }
     }

@@ -1,4 +1,7 @@
 import semver from 'semver';
+import { compareTagsByVersionDesc, parseTagVersion } from '../../ref/tag-version.ts';
+
+export { compareTagsByVersionDesc, parseTagVersion };
 
 /**
  * Semver matching for tags with the semantics of skopeo's
@@ -12,19 +15,6 @@ import semver from 'semver';
  * - a pre-release tag only matches a range that itself names a pre-release.
  */
 export type VersionMatcher = (tag: string) => boolean;
-
-const TAG_VERSION = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
-
-/** The version a tag names, or undefined when it is not one (`latest`, `1.2.3.4`, `stable-1.2`). */
-export function parseTagVersion(tag: string): semver.SemVer | undefined {
-  const m = TAG_VERSION.exec(tag);
-  if (!m) return undefined;
-  const num = (s: string | undefined) => (s === undefined ? '0' : s.replace(/^0+(?=\d)/, ''));
-  let text = `${num(m[1])}.${num(m[2])}.${num(m[3])}`;
-  if (m[4] !== undefined) text += `-${m[4]}`;
-  if (m[5] !== undefined) text += `+${m[5]}`;
-  return semver.parse(text) ?? undefined;
-}
 
 interface Alternative {
   range: semver.Range;
@@ -91,14 +81,4 @@ export function versionMatcher(text: string): VersionMatcher {
     cache.set(text, matcher);
   }
   return matcher;
-}
-
-/** Compares two tags by version, highest first; tags that are not versions sort last, by name. */
-export function compareTagsByVersionDesc(a: string, b: string): number {
-  const va = parseTagVersion(a);
-  const vb = parseTagVersion(b);
-  if (va && vb) return semver.rcompare(va, vb) || (a < b ? -1 : a > b ? 1 : 0);
-  if (va) return -1;
-  if (vb) return 1;
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -53,7 +53,7 @@ export type BlobRead = { bytes: Buffer } | { problem: string };
  * Reads a small blob (a config) through the backend and checks it against
  * its descriptor's digest and size before anyone looks at it.
  */
-export async function readSmallBlob(backend: RegistryBackend, repository: string, descriptor: Descriptor, options: BackendCallOptions & { maxBytes: number }): Promise<BlobRead> {
+export async function readConfigBlob(backend: RegistryBackend, repository: string, descriptor: Descriptor, options: BackendCallOptions & { maxBytes: number }): Promise<BlobRead> {
   const info = await backend.blobs.stat(repository, descriptor.digest, options);
   if (!info) return { problem: `blob ${descriptor.digest} is not in the store` };
   if (info.size > options.maxBytes) return { problem: `blob ${descriptor.digest} is ${info.size} bytes, more than the ${options.maxBytes} shown here` };
@@ -74,7 +74,7 @@ export async function readSmallBlob(backend: RegistryBackend, repository: string
 }
 
 /** Parses config bytes; a config that is not JSON or not shaped like one gives a problem instead. */
-export function parseImageConfig(bytes: Buffer): { config: ImageConfig } | { problem: string } {
+export function parseConfigView(bytes: Buffer): { config: ImageConfig } | { problem: string } {
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));
@@ -115,12 +115,12 @@ export class ConfigSummaries {
     };
     let read: BlobRead;
     try {
-      read = await readSmallBlob(this.#backend, repository, descriptor, { maxBytes: MAX_CONFIG_BYTES });
+      read = await readConfigBlob(this.#backend, repository, descriptor, { maxBytes: MAX_CONFIG_BYTES });
     } catch {
       return forget();
     }
     if ('problem' in read) return forget();
-    const parsed = parseImageConfig(read.bytes);
+    const parsed = parseConfigView(read.bytes);
     if ('problem' in parsed) return {};
     const { created, os, architecture, variant } = parsed.config;
     return {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Descriptor } from '../../../oci/descriptor.ts';
 import type { BackendCallOptions, RegistryBackend, RepositoryListing, StoreListing } from '../../backend/registry-backend.ts';
-import { mapLimited } from '../../../util/map-limited.ts';
+import { mapLimited } from '../../../util/pool.ts';
 
 /** Backend calls in flight while a listing is assembled from the core verbs. */
 const FALLBACK_CONCURRENCY = 8;

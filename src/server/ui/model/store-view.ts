@@ -1,5 +1,5 @@
 import type { Digest } from '../../../oci/digest.ts';
-import { mapLimited } from '../../../util/map-limited.ts';
+import { mapLimited } from '../../../util/pool.ts';
 import type { BackendCallOptions, RegistryBackend, RepositoryListing, StoreListing } from '../../backend/registry-backend.ts';
 import { isAttachmentTag } from './attachment-tags.ts';
 import type { ManifestFacts, ManifestFactsCache } from './manifest-facts.ts';

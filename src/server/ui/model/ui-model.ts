@@ -1,6 +1,6 @@
 import type { Descriptor } from '../../../oci/descriptor.ts';
 import type { Digest } from '../../../oci/digest.ts';
-import { mapLimited } from '../../../util/map-limited.ts';
+import { mapLimited } from '../../../util/pool.ts';
 import type { RegistryBackend, StoreListing } from '../../backend/registry-backend.ts';
 import type { SignatureVerdict, SignatureVerifier, SignedImage } from '../signature-verifier.ts';
 import { ConfigSummaries } from './image-config.ts';
