@@ -1,8 +1,8 @@
 import type { PlatformSelector } from '../oci/platform.ts';
 import { parsePlatform } from '../oci/platform.ts';
-import { copyImage, type CopyImageResult } from '../copy/copy-image.ts';
 import { parseTransportRef } from '../ref/transport-ref.ts';
-import { SignatureSession, type AdmittedManifest, type SignatureOptions, type SignaturesWritten } from '../signature/signature-session.ts';
+import { withSignatureSession, type SignatureOptions, type SignatureSession } from '../signature/signature-session.ts';
+import { copySigned, type SignedCopyResult } from '../signature/signed-copy.ts';
 import type { CopyEventListener } from '../copy/events.ts';
 import type { InstanceSelection } from '../copy/select-instances.ts';
 import { openImage } from '../transports/open-image.ts';
@@ -38,9 +38,7 @@ export interface CopyOptions {
 }
 
 /** A copy's result with what happened to signatures, per manifest written. */
-export interface CopyResult extends CopyImageResult {
-  signatures: SignaturesWritten[];
-}
+export type CopyResult = SignedCopyResult;
 
 /** Turns `--all` / `--platform` into the engine's selection. */
 export function instanceSelection(all: boolean | undefined, platforms: CopyOptions['platforms']): InstanceSelection {
@@ -61,48 +59,34 @@ export async function copy(source: string, destination: string, options: CopyOpt
   const retry = retryPolicy(options.retryTimes);
   const sourceRef = parseTransportRef(source);
   const destinationRef = parseTransportRef(destination);
-  const shared = options.signatures instanceof SignatureSession ? options.signatures : undefined;
-  const session = shared ?? (await SignatureSession.open(options.signatures instanceof SignatureSession ? {} : options.signatures));
-  const opened = new OpenSession({
-    onRetry: (e) => options.onEvent?.({ type: 'retry', what: e.error.http?.url ?? 'request', attempt: e.attempt, delayMs: e.delayMs, reason: e.error.message }),
-  });
-  try {
-    const src = { ...(await openImage(sourceRef, { role: 'source', access: { retry, ...options.src }, session: opened, tlsFlag: '--src-tls-verify', signal: options.signal })), transportRef: sourceRef };
+  return withSignatureSession(options.signatures, async (session) => {
+    const opened = new OpenSession({
+      onRetry: (e) => options.onEvent?.({ type: 'retry', what: e.error.http?.url ?? 'request', attempt: e.attempt, delayMs: e.delayMs, reason: e.error.message }),
+    });
     try {
-      const dst = { ...(await openImage(destinationRef, { role: 'destination', access: { retry, ...options.dest }, session: opened, tlsFlag: '--dest-tls-verify', signal: options.signal })), transportRef: destinationRef };
+      const src = { ...(await openImage(sourceRef, { role: 'source', access: { retry, ...options.src }, session: opened, tlsFlag: '--src-tls-verify', signal: options.signal })), transportRef: sourceRef };
       try {
-        session.checkCanSign(dst);
-        const admitted: AdmittedManifest[] = [];
-        const result = await copyImage({
-          source: src,
-          destination: dst,
-          instances: instanceSelection(options.all, options.platforms),
-          preserveDigests: options.preserveDigests,
-          annotations: options.annotations,
-          jobs: options.jobs,
-          retry,
-          policy: session.policyHook(src, dst, admitted),
-          signal: options.signal,
-          onEvent: options.onEvent,
-        });
-        const carried = admitted.filter((a) => !a.rewritten).map((a) => a.manifest.digest);
-        const signatures = await session.publish({
-          source: src,
-          destination: dst,
-          digests: carried,
-          signDigests: [...new Set([...carried, result.digest])],
-          signal: options.signal,
-        });
-        for (const w of signatures.flatMap((s) => s.warnings)) options.onEvent?.({ type: 'warning', message: w });
-        return { ...result, signatures };
+        const dst = { ...(await openImage(destinationRef, { role: 'destination', access: { retry, ...options.dest }, session: opened, tlsFlag: '--dest-tls-verify', signal: options.signal })), transportRef: destinationRef };
+        try {
+          return await copySigned(session, {
+            source: src,
+            destination: dst,
+            instances: instanceSelection(options.all, options.platforms),
+            preserveDigests: options.preserveDigests,
+            annotations: options.annotations,
+            jobs: options.jobs,
+            retry,
+            signal: options.signal,
+            onEvent: options.onEvent,
+          });
+        } finally {
+          await dst.repository.close();
+        }
       } finally {
-        await dst.repository.close();
+        await src.repository.close();
       }
     } finally {
-      await src.repository.close();
+      await opened.close();
     }
-  } finally {
-    await opened.close();
-    if (!shared) await session.close();
-  }
+  });
 }

@@ -1,11 +1,11 @@
-import { ANNOTATION_SOURCE } from '../oci/descriptor.ts';
 import { formatPlatform, parseManifest } from '../oci/manifest.ts';
-import { formatReference, parseReference, type ImageReference } from '../ref/reference.ts';
+import { formatReference, type ImageReference } from '../ref/reference.ts';
 import { parseTransportRef, type TransportRef } from '../ref/transport-ref.ts';
 import type { SignatureCheck } from '../signature/policy/signature-checks.ts';
-import { SignatureSession, type SignatureOptions } from '../signature/signature-session.ts';
+import { attachmentSubject } from '../signature/sigstore/attachment-manifest.ts';
+import { withSignatureSession, type SignatureOptions, type SignatureSession } from '../signature/signature-session.ts';
 import type { SignatureTarget } from '../signature/storage/signature-location.ts';
-import { entryRefName, openSessionLayout } from '../transports/layout/index.ts';
+import { entryRefName, entrySource, openSessionLayout } from '../transports/layout/index.ts';
 import { openImage } from '../transports/open-image.ts';
 import type { AccessOptions } from '../repository/access.ts';
 import { OpenSession } from '../repository/open-session.ts';
@@ -40,31 +40,19 @@ export interface ImageVerification {
   manifests: ManifestVerification[];
 }
 
-/** Ref names of attachments (`sha256-<hex>.sig`…, referrers fallback tags): not images to judge. */
-const ATTACHMENT_NAME_RE = /(?:^|:)[a-z0-9]+-[a-f0-9]{32,}(?:\.sig|\.att|\.sbom)?$/;
-
-function sourceIdentity(annotations: Record<string, string> | undefined): ImageReference | undefined {
-  const source = annotations?.[ANNOTATION_SOURCE];
-  if (source === undefined) return undefined;
-  try {
-    return parseReference(source.replace(/^docker:\/\//, ''));
-  } catch {
-    return undefined;
-  }
-}
-
 /** The images `input` names: itself, or every named image of an OCI layout given without a name. */
 async function expand(ref: TransportRef, opened: OpenSession): Promise<Array<{ ref: TransportRef; identity?: ImageReference | undefined }>> {
   if (ref.transport !== 'oci') return [{ ref }];
   const entries = await (await openSessionLayout(ref.path, { role: 'source', session: opened })).listEntries();
   if (ref.name !== undefined) {
     const entry = entries.find((e) => entryRefName(e) === ref.name);
-    return [{ ref, identity: sourceIdentity(entry?.annotations) }];
+    return [{ ref, identity: entry && entrySource(entry) }];
   }
   const names = new Map<string, ImageReference | undefined>();
   for (const entry of entries) {
     const name = entryRefName(entry);
-    if (name !== undefined && !ATTACHMENT_NAME_RE.test(name)) names.set(name, sourceIdentity(entry.annotations));
+    // Attachments (`sha256-<hex>.sig`…, referrers fallback tags) are not images to judge.
+    if (name !== undefined && attachmentSubject(name) === undefined) names.set(name, entrySource(entry));
   }
   return [...names].sort(([a], [b]) => a.localeCompare(b)).map(([name, identity]) => ({ ref: { transport: 'oci', path: ref.path, name }, identity }));
 }
@@ -73,39 +61,40 @@ async function expand(ref: TransportRef, opened: OpenSession): Promise<Array<{ r
  * Checks images against the signature policy without copying them, as an
  * auditor does before deploying: a registry image, a layout image, or every
  * image of a layout store (`oci:PATH`). For an index, the index and each
- * instance are judged. Store images are matched against the identity their
- * `io.ferry.source` records.
+ * instance are judged. A store image that records where it was mirrored
+ * from (`io.ferry.source`) is judged as that registry image — its `docker`
+ * scopes and identity, as a cluster pulling the source name through the
+ * mirror sets judges it — with the signatures the store holds.
  */
 export async function verifySignatures(image: string, options: VerifySignaturesOptions = {}): Promise<ImageVerification[]> {
-  const shared = options.signatures instanceof SignatureSession ? options.signatures : undefined;
-  const session = shared ?? (await SignatureSession.open(options.signatures instanceof SignatureSession ? {} : options.signatures));
-  const stores = new OpenSession();
-  const { signal } = options;
-  try {
-    const results: ImageVerification[] = [];
-    for (const { ref, identity } of await expand(parseTransportRef(image), stores)) {
-      const opened = await openImage(ref, { role: 'source', access: options.access, session: stores, tlsFlag: '--tls-verify', signal });
-      const target: SignatureTarget = { ...opened, transportRef: ref };
-      try {
-        const top = await target.repository.manifestGet(target.reference ?? 'latest', { signal });
-        const manifests: ManifestVerification[] = [];
-        const judge = async (manifest: typeof top, platform?: string): Promise<void> => {
-          const { decision, signatures } = await session.inspect({ source: target, manifest, identity, signal });
-          manifests.push({ digest: manifest.digest, mediaType: manifest.mediaType, platform, allowed: decision.allowed, policy: decision.policy, scope: decision.scope, reason: decision.reason, signatures });
-        };
-        await judge(top);
-        const parsed = parseManifest(top.bytes, top.mediaType, target.display);
-        if (parsed.kind === 'index') {
-          for (const child of parsed.index.manifests) await judge(await target.repository.manifestGet(child.digest, { signal }), formatPlatform(child.platform));
+  return withSignatureSession(options.signatures, async (session) => {
+    const stores = new OpenSession();
+    const { signal } = options;
+    try {
+      const results: ImageVerification[] = [];
+      for (const { ref, identity } of await expand(parseTransportRef(image), stores)) {
+        const opened = await openImage(ref, { role: 'source', access: options.access, session: stores, tlsFlag: '--tls-verify', signal });
+        const target: SignatureTarget = { ...opened, transportRef: ref };
+        try {
+          const top = await target.repository.manifestGet(target.reference ?? 'latest', { signal });
+          const manifests: ManifestVerification[] = [];
+          const judge = async (manifest: typeof top, platform?: string): Promise<void> => {
+            const { decision, signatures } = await session.inspect({ source: target, manifest, judgeAs: identity, signal });
+            manifests.push({ digest: manifest.digest, mediaType: manifest.mediaType, platform, allowed: decision.allowed, policy: decision.policy, scope: decision.scope, reason: decision.reason, signatures });
+          };
+          await judge(top);
+          const parsed = parseManifest(top.bytes, top.mediaType, target.display);
+          if (parsed.kind === 'index') {
+            for (const child of parsed.index.manifests) await judge(await target.repository.manifestGet(child.digest, { signal }), formatPlatform(child.platform));
+          }
+          results.push({ image: target.display, identity: identity && formatReference(identity), allowed: manifests.every((m) => m.allowed), manifests });
+        } finally {
+          await target.repository.close();
         }
-        results.push({ image: target.display, identity: identity && formatReference(identity), allowed: manifests.every((m) => m.allowed), manifests });
-      } finally {
-        await target.repository.close();
       }
+      return results;
+    } finally {
+      await stores.close();
     }
-    return results;
-  } finally {
-    await stores.close();
-    if (!shared) await session.close();
-  }
+  });
 }

@@ -1,5 +1,6 @@
 import type { ImageVerification } from '../api/verify-signatures.ts';
 import type { SignaturesWritten } from '../signature/signature-session.ts';
+import type { SignatureSummary } from '../signature/signed-copy.ts';
 
 const short = (digest: string): string => digest.slice(0, digest.indexOf(':') + 13);
 
@@ -35,4 +36,21 @@ export function describeVerification(v: ImageVerification): string[] {
     if (m.signatures.length === 0) lines.push('    no signatures found');
   }
   return lines;
+}
+
+/** A run's signatures in one clause for its summary line (`; signatures: 3 carried, 2 attachments, 5 images signed`), or ''. */
+export function describeRunSignatures(items: ReadonlyArray<{ signatures?: SignatureSummary | undefined }>): string {
+  const sum = { carried: 0, attachments: 0, signed: 0 };
+  for (const s of items) {
+    if (!s.signatures) continue;
+    sum.carried += s.signatures.simple + s.signatures.sigstore;
+    sum.attachments += s.signatures.attachments;
+    sum.signed += s.signatures.signed;
+  }
+  const parts = [
+    sum.carried > 0 ? `${sum.carried} carried` : '',
+    sum.attachments > 0 ? `${sum.attachments} attachment${sum.attachments === 1 ? '' : 's'}` : '',
+    sum.signed > 0 ? `${sum.signed} manifest${sum.signed === 1 ? '' : 's'} signed` : '',
+  ].filter(Boolean);
+  return parts.length > 0 ? `; signatures: ${parts.join(', ')}` : '';
 }

@@ -29,6 +29,8 @@ export interface ImageDone {
   digest?: Digest | undefined;
   /** Bytes that crossed the wire. */
   bytes?: number | undefined;
+  /** Why an item was skipped, when not because the destination holds it already. */
+  reason?: string | undefined;
 }
 
 /** Copies (or skips) one item; a failure is thrown as a FerryError. */
@@ -117,7 +119,7 @@ export async function runImages<I>(items: readonly I[], copyOne: CopyOne<I>, opt
     const slot = pass === 1 ? index : deferred[index]!;
     try {
       const done = await copyOne(item, { signal, tracker, blobLimiter, attempt: pass });
-      settle(slot, { item, status: done.status, digest: done.digest, bytes: done.bytes ?? 0 });
+      settle(slot, { item, status: done.status, digest: done.digest, bytes: done.bytes ?? 0, ...(done.reason !== undefined ? { reason: done.reason } : {}) });
     } catch (err) {
       if (!(err instanceof FerryError)) {
         stop.abort(new FerryError('ABORTED', 'not run: the run stopped at an internal error'));

@@ -20,7 +20,7 @@ export type { ImportedBundle } from './bundle/bundle-history.ts';
 export { parseSize } from '../util/size.ts';
 export { loadMirrorConfig, detectMirrorConfigFormat, withDestination } from './mirror-input.ts';
 export type { MirrorConfigFormat, MirrorTarget, LoadMirrorConfigOptions } from './mirror-input.ts';
-export { mirrorSync, signatureSpec, signatureTags, planMappings } from './mirror-sync.ts';
+export { mirrorSync, planMappings } from './mirror-sync.ts';
 export type { MirrorSyncResult } from './mirror-sync.ts';
 export { pushStore, planPush } from './mirror-push.ts';
 export type { PushStoreOptions, PushStoreResult, PushedImage } from './mirror-push.ts';

@@ -1,13 +1,17 @@
 import { FerryError, isFerryError, throwIfAborted } from '../errors.ts';
-import { copyImage } from '../copy/copy-image.ts';
+import { copyImage, type CopyImageResult } from '../copy/copy-image.ts';
 import type { CopyEventListener } from '../copy/events.ts';
 import { runImages, type CopyOne, type ImageResult, type RunImagesResult } from '../copy/run-images.ts';
 import type { Digest } from '../oci/digest.ts';
-import { formatReference, parseReference, type ImageReference } from '../ref/reference.ts';
+import type { TransportRef } from '../ref/transport-ref.ts';
+import { CompanionGate, companionLeftOut, imagesThenCompanions } from '../signature/companion-gate.ts';
+import { withSignatureSession, type SignatureOptions, type SignatureSession } from '../signature/signature-session.ts';
+import { copySigned, summarizeSignatures, type SignatureSummary } from '../signature/signed-copy.ts';
+import { companionSubjects } from './store/store-companions.ts';
+import { formatReference, type ImageReference } from '../ref/reference.ts';
 import type { FlattenLevel } from '../sync/config/sync-spec.ts';
 import { flattenRepository } from '../sync/select/flatten.ts';
-import type { ImageTarget } from '../repository/repository.ts';
-import { entryRefName, entryRepository, layoutRepository, splitRefName, type LayoutStore } from '../transports/layout/index.ts';
+import { entryRefName, entryRepository, entrySource, layoutRepository, splitRefName, type LayoutStore } from '../transports/layout/index.ts';
 import { openImage } from '../transports/open-image.ts';
 import type { AccessOptions } from '../repository/access.ts';
 import { OpenSession } from '../repository/open-session.ts';
@@ -31,6 +35,12 @@ export interface PushStoreOptions {
   retry?: RetryPolicy | undefined;
   /** Go on past failed images (default: stop at the first). */
   keepGoing?: boolean | undefined;
+  /**
+   * Signature policy, carrying and signing (`--policy`, `--registries.d`,
+   * `--remove-signatures`, `--sign-by`, …), or a session to share. Store
+   * images that record their source are judged as that registry image.
+   */
+  signatures?: SignatureOptions | SignatureSession | undefined;
   signal?: AbortSignal | undefined;
   onEvent?: CopyEventListener | undefined;
   onImage?: ((image: PushedImage) => void) | undefined;
@@ -45,6 +55,8 @@ export interface PushedImage {
   status: 'copied' | 'skipped' | 'failed';
   reason?: string | undefined;
   bytes: number;
+  /** Signatures carried and made for it (absent when none). */
+  signatures?: SignatureSummary | undefined;
 }
 
 export interface PushStoreResult {
@@ -55,18 +67,11 @@ export interface PushStoreResult {
 
 interface PushPlan {
   image: StoreImage;
+  /** For an attachment (a `sha256-<hex>.sig`… name, a referrer): the manifest it is about. */
+  subject?: Digest | undefined;
   /** Where it goes, or why it cannot go anywhere. */
   target: ImageReference | string;
   sourceRepository?: string | undefined;
-}
-
-function parseSource(source: string | undefined): ImageReference | undefined {
-  if (source === undefined) return undefined;
-  try {
-    return parseReference(source);
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -78,7 +83,7 @@ function parseSource(source: string | undefined): ImageReference | undefined {
 export function planPush(images: readonly StoreImage[], options: Pick<PushStoreOptions, 'registry' | 'prefix' | 'flatten'>): PushPlan[] {
   const sourcePathOf = new Map<string, ImageReference>();
   for (const image of images) {
-    const src = parseSource(image.source);
+    const src = entrySource(image.entry);
     const repo = entryRepository(image.entry);
     if (src && repo !== undefined && !sourcePathOf.has(repo)) sourcePathOf.set(repo, src);
   }
@@ -86,7 +91,7 @@ export function planPush(images: readonly StoreImage[], options: Pick<PushStoreO
     const entry = image.entry;
     const refName = entryRefName(entry);
     const storeRepo = entryRepository(entry);
-    const src = parseSource(image.source) ?? (storeRepo !== undefined ? sourcePathOf.get(storeRepo) : undefined);
+    const src = entrySource(image.entry) ?? (storeRepo !== undefined ? sourcePathOf.get(storeRepo) : undefined);
     const path = src?.repository ?? storeRepo;
     if (path === undefined) return { image, target: `"${image.name}" names no repository and records no source; name it REPOSITORY:TAG` };
     let repository: string;
@@ -95,7 +100,7 @@ export function planPush(images: readonly StoreImage[], options: Pick<PushStoreO
     } catch (error) {
       return { image, target: (error as Error).message };
     }
-    const own = parseSource(image.source);
+    const own = entrySource(image.entry);
     const tag = refName !== undefined ? (own?.tag ?? (own?.digest === undefined ? splitRefName(refName)?.tag : undefined)) : undefined;
     const target: ImageReference = tag !== undefined ? { registry: options.registry, repository, tag } : { registry: options.registry, repository, digest: entry.digest };
     return { image, target, sourceRepository: src ? `${src.registry}/${src.repository}` : undefined };
@@ -111,11 +116,28 @@ export function planPush(images: readonly StoreImage[], options: Pick<PushStoreO
  * one limit on blob uploads, `jobs` images at a time, a final pass for
  * failures that may pass. An image whose destination already has its digest
  * (HEAD) is skipped.
+ *
+ * Each image is judged by the signature policy before any of it is pushed
+ * (as the registry image it was mirrored from, when the store records one),
+ * its GPG signatures go to the destination's lookaside staging, and it is
+ * signed when asked. Attachments stored as images of their own (`.sig`,
+ * `.att`, `.sbom`, referrers-fallback tags, referrers) follow their image:
+ * pushed after every image, only when the image they are about is at the
+ * destination (none with `--remove-signatures`).
  */
 export async function pushStore(store: LayoutStore, images: readonly StoreImage[], options: PushStoreOptions): Promise<PushStoreResult> {
+  return withSignatureSession(options.signatures, (signatures) => pushStoreWith(store, images, options, signatures));
+}
+
+async function pushStoreWith(store: LayoutStore, images: readonly StoreImage[], options: PushStoreOptions, signatures: SignatureSession): Promise<PushStoreResult> {
   const session = options.session ?? new OpenSession();
   const source = layoutRepository(store, '');
-  const plans = planPush(images, options);
+  const subjects = await companionSubjects(store, images.map((i) => i.entry), options.signal);
+  const isCompanion = (plan: PushPlan): boolean => plan.subject !== undefined;
+  const all = planPush(images, options).map((plan) => ({ ...plan, subject: subjects.get(plan.image.entry) }));
+  const plans = imagesThenCompanions(signatures.removeSignatures ? all.filter((p) => !isCompanion(p)) : all, isCompanion);
+  const gate = new CompanionGate(plans.filter((p) => !isCompanion(p)).length);
+  const written = new Map<PushPlan, SignatureSummary>();
   const mappings = new Map<string, RepositoryMapping>();
   const record = (plan: PushPlan): void => {
     if (plan.sourceRepository === undefined || typeof plan.target === 'string') return;
@@ -124,34 +146,56 @@ export async function pushStore(store: LayoutStore, images: readonly StoreImage[
   };
 
   const pushOne: CopyOne<PushPlan> = async (plan, run) => {
-    const entry = plan.image.entry;
-    if (typeof plan.target === 'string') throw new FerryError('INVALID_REFERENCE', plan.target);
-    const destination = await openImage({ transport: 'docker', ref: plan.target }, { role: 'destination', access: options.access, session, tlsFlag: '--dest-tls-verify', signal: run.signal });
-    const present = await destination.repository.manifestHead(destination.reference ?? entry.digest, { signal: run.signal }).catch((error: unknown) => {
-      if (isFerryError(error, 'NOT_FOUND')) return undefined;
-      throw error;
-    });
-    if (present?.digest === entry.digest) {
+    try {
+      const entry = plan.image.entry;
+      if (typeof plan.target === 'string') throw new FerryError('INVALID_REFERENCE', plan.target);
+      const target: TransportRef = { transport: 'docker', ref: plan.target };
+      const destination = { ...(await openImage(target, { role: 'destination', access: options.access, session, tlsFlag: '--dest-tls-verify', signal: run.signal })), transportRef: target };
+      const present = await destination.repository.manifestHead(destination.reference ?? entry.digest, { signal: run.signal }).catch((error: unknown) => {
+        if (isFerryError(error, 'NOT_FOUND')) return undefined;
+        throw error;
+      });
+      if (present?.digest === entry.digest) {
+        record(plan);
+        return { status: 'skipped', digest: entry.digest };
+      }
+      const destinationRef = formatReference(plan.target);
+      if (plan.subject !== undefined && !(await gate.admit(plan.subject, destination.repository, run.signal))) {
+        return { status: 'skipped', digest: entry.digest, reason: companionLeftOut(plan.subject, destinationRef) };
+      }
+      const refName = entryRefName(entry);
+      const from = {
+        repository: source,
+        reference: refName ?? entry.digest,
+        display: `oci:${store.dir}:${refName ?? entry.digest}`,
+        transportRef: { transport: 'oci', path: store.dir, name: refName } satisfies TransportRef,
+      };
+      const copy = {
+        source: from,
+        destination,
+        instances: { mode: 'all' } as const,
+        preserveDigests: true,
+        limiters: [run.blobLimiter],
+        tracker: run.tracker,
+        retry: options.retry ?? DEFAULT_RETRY_POLICY,
+        signal: run.signal,
+        onEvent: options.onEvent,
+      };
+      // An attachment is about an image, not one to run: the policy does not judge it and it is not signed.
+      let copied: CopyImageResult;
+      if (plan.subject !== undefined) copied = await copyImage(copy);
+      else {
+        const signed = await copySigned(signatures, { ...copy, judgeAs: entrySource(plan.image.entry) });
+        const summary = summarizeSignatures(signed.signatures);
+        if (summary) written.set(plan, summary);
+        copied = signed;
+      }
+      if (copied.digest !== entry.digest) throw new FerryError('DIGEST_CHANGE', `${destinationRef} received ${copied.digest}, expected ${entry.digest}`);
       record(plan);
-      return { status: 'skipped', digest: entry.digest };
+      return { status: 'copied', digest: copied.digest, bytes: copied.bytesTransferred };
+    } finally {
+      if (plan.subject === undefined && run.attempt === 1) gate.imageSettled();
     }
-    const refName = entryRefName(entry);
-    const from: ImageTarget = { repository: source, reference: refName ?? entry.digest, display: `oci:${store.dir}:${refName ?? entry.digest}` };
-    const copied = await copyImage({
-      source: from,
-      destination,
-      instances: { mode: 'all' },
-      preserveDigests: true,
-      limiters: [run.blobLimiter],
-      tracker: run.tracker,
-      retry: options.retry ?? DEFAULT_RETRY_POLICY,
-      signal: run.signal,
-      onEvent: options.onEvent,
-    });
-    const destinationRef = formatReference(plan.target);
-    if (copied.digest !== entry.digest) throw new FerryError('DIGEST_CHANGE', `${destinationRef} received ${copied.digest}, expected ${entry.digest}`);
-    record(plan);
-    return { status: 'copied', digest: copied.digest, bytes: copied.bytesTransferred };
   };
 
   const pushed = (r: ImageResult<PushPlan>): PushedImage => ({
@@ -163,6 +207,7 @@ export async function pushStore(store: LayoutStore, images: readonly StoreImage[
     status: r.status === 'not-run' ? 'failed' : r.status,
     ...(r.reason !== undefined ? { reason: r.reason } : {}),
     bytes: r.bytes,
+    ...(written.has(r.item) ? { signatures: written.get(r.item) } : {}),
   });
   let run: RunImagesResult<PushPlan>;
   try {

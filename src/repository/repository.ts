@@ -34,8 +34,9 @@ export type BlobPutOptions = CallOptions;
 
 export interface ManifestPutOptions extends CallOptions {
   /**
-   * Annotations a storage that indexes names may record with a tagged manifest
-   * (OCI layouts put them on the index.json entry, e.g. the source reference);
+   * Annotations a storage that indexes names may record with a tagged manifest,
+   * or a root one put by digest (OCI layouts put them on the index.json entry,
+   * e.g. the source reference);
    * registries ignore them. They never change the manifest bytes.
    */
   annotations?: Record<string, string> | undefined;

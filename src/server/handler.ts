@@ -4,6 +4,7 @@ import { AUTH_REALM, type Authenticator } from './auth.ts';
 import type { RegistryBackend } from './backend/registry-backend.ts';
 import { deleteBlob, getBlob } from './handlers/blob-handlers.ts';
 import { listCatalog, listReferrers, listTags } from './handlers/listing-handlers.ts';
+import { getLookasideSignature } from './handlers/lookaside-handler.ts';
 import { deleteManifest, getManifest, putManifest } from './handlers/manifest-handlers.ts';
 import { deleteUpload, getUpload, patchUpload, postUpload, putUpload } from './handlers/upload-handlers.ts';
 import { sendJson, type RequestContext } from './http-util.ts';
@@ -53,6 +54,9 @@ async function dispatch(ctx: RequestContext, route: Route, method: string): Prom
     case 'referrers':
       if (!READ_METHODS.has(method)) throw methodNotAllowed(method, 'GET, HEAD');
       return listReferrers(ctx, name, route.digest);
+    case 'lookaside':
+      if (!READ_METHODS.has(method)) throw methodNotAllowed(method, 'GET, HEAD');
+      return getLookasideSignature(ctx, name, route.digest, route.index);
     case 'manifest':
       if (READ_METHODS.has(method)) return getManifest(ctx, name, route.reference);
       if (method === 'PUT') return putManifest(ctx, name, route.reference);

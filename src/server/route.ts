@@ -7,7 +7,13 @@ export type Route =
   | { kind: 'blob'; name: string; digest: string }
   | { kind: 'upload'; name: string; id: string | undefined }
   | { kind: 'referrers'; name: string; digest: string }
+  | { kind: 'lookaside'; name: string; digest: string; index: number }
   | { kind: 'unknown' };
+
+/** Where the store's GPG signatures are served, as a registries.d `lookaside:` URL's path. */
+export const LOOKASIDE_PATH = '/sigstore';
+// containers/image's lookaside file names: <repository>@<algorithm>=<hex>/signature-<N>, N from 1.
+const LOOKASIDE_RE = /^\/sigstore\/(.+)@([a-z0-9]+)=([a-f0-9]+)\/signature-([1-9][0-9]{0,5})$/;
 
 /** Longest URL path ferry looks at; real ones are far shorter (names ≤ 255, digests ≤ 135). */
 const MAX_PATH_LENGTH = 2048;
@@ -26,6 +32,8 @@ export function matchRoute(pathname: string): Route {
   if (pathname.length > MAX_PATH_LENGTH) return { kind: 'unknown' };
   if (pathname === '/v2' || pathname === '/v2/') return { kind: 'ping' };
   if (pathname === '/v2/_catalog') return { kind: 'catalog' };
+  const lookaside = LOOKASIDE_RE.exec(pathname);
+  if (lookaside) return { kind: 'lookaside', name: lookaside[1]!, digest: `${lookaside[2]}:${lookaside[3]}`, index: Number(lookaside[4]) };
   if (!pathname.startsWith('/v2/')) return { kind: 'unknown' };
   const rest = pathname.slice(4);
   for (const [re, make] of PATTERNS) {

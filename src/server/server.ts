@@ -6,7 +6,7 @@ import { openLayoutStore } from '../transports/layout/layout-store.ts';
 import { formatLogEvent, type LogFormat, type ServerLogEvent } from './access-log.ts';
 import { basicAuthenticator, loadHtpasswd } from './auth.ts';
 import { layoutBackend } from './backend/layout/layout-backend.ts';
-import type { ImportHistoryBackend, RegistryBackend } from './backend/registry-backend.ts';
+import type { ImportHistoryBackend, RegistryBackend, SignatureBackend } from './backend/registry-backend.ts';
 import { createRegistryHandler } from './handler.ts';
 import { loadServerTls } from './server-tls.ts';
 import type { SignatureVerifier } from './ui/signature-verifier.ts';
@@ -55,6 +55,8 @@ export interface ServeOptions {
   imports?: ImportHistoryBackend | undefined;
   /** Judges signatures for the UI ("verified"); without it the UI shows only which are present. */
   signatureVerifier?: SignatureVerifier | undefined;
+  /** The GPG signatures of the store at `storage`, to serve as a lookaside under `/sigstore/` (the signature code reads them; the server may not). */
+  signatures?: SignatureBackend | undefined;
 }
 
 export interface RunningServer {
@@ -107,7 +109,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let backend = options.backend;
   if (backend === undefined) {
     if (options.storage === undefined) throw new FerryError('USAGE', 'serve needs a storage directory or a backend');
-    backend = layoutBackend(await openLayoutStore(options.storage, { create: !options.readOnly, fsync: options.fsync, signal: options.signal }), { imports: options.imports });
+    backend = layoutBackend(await openLayoutStore(options.storage, { create: !options.readOnly, fsync: options.fsync, signal: options.signal }), { imports: options.imports, signatures: options.signatures });
   }
   const uploads = backend.uploads && !options.readOnly ? new UploadSessions(backend.uploads, limits) : undefined;
   const ui = options.ui === false ? undefined : await createWebUi({ backend, readOnly: options.readOnly ?? false, tls: tls !== undefined, verifier: options.signatureVerifier });

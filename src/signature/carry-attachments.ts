@@ -1,8 +1,10 @@
 import { copyImage } from '../copy/copy-image.ts';
 import type { BlobTracker } from '../copy/blob-tracker.ts';
-import type { Digest } from '../oci/digest.ts';
+import { ANNOTATION_SOURCE } from '../oci/descriptor.ts';
+import { isDigest, type Digest } from '../oci/digest.ts';
 import { attachmentTags } from './sigstore/attachment-manifest.ts';
-import { attachmentReference, type SignatureLocation } from './storage/signature-location.ts';
+import { ANNOTATION_REPOSITORY } from '../transports/layout/index.ts';
+import { attachmentReference, layoutNameRepository, type SignatureLocation } from './storage/signature-location.ts';
 
 /** What crossed, and what was left because the destination already holds something else under that name. */
 export interface AttachmentsCarried {
@@ -29,12 +31,20 @@ export async function carryAttachments(source: SignatureLocation, destination: S
   const result: AttachmentsCarried = { copied: [], kept: [] };
   const src = source.target.repository;
   const dst = destination.target.repository;
+  const repository = layoutNameRepository(destination);
   const copyOne = async (from: string, to: string): Promise<void> => {
+    const display = isDigest(from) ? `${src.display}@${from}` : `${src.display}:${from}`;
+    const annotations: Record<string, string> = {};
+    // A store records where each of its images came from; an attachment is no different.
+    if (source.kind === 'registry') annotations[ANNOTATION_SOURCE] = display.replace(/^docker:\/\//, '');
+    // A referrer kept by digest in a store belongs to its image's repository.
+    if (repository !== undefined && isDigest(to)) annotations[ANNOTATION_REPOSITORY] = repository;
     await copyImage({
-      source: { repository: src, reference: from, display: `${src.display}:${from}` },
-      destination: { repository: dst, reference: to, display: `${dst.display}:${to}` },
+      source: { repository: src, reference: from, display },
+      destination: { repository: dst, reference: to, display: isDigest(to) ? `${dst.display}@${to}` : `${dst.display}:${to}` },
       instances: { mode: 'all' },
       preserveDigests: true,
+      annotations,
       tracker: options.tracker,
       signal,
     });

@@ -15,7 +15,7 @@ import { signatureCount, type ImageSignatures } from './signature-types.ts';
 import { GpgKeyring } from './simple-signing/gpg.ts';
 import type { SignatureCheck } from './policy/signature-checks.ts';
 import { Signer, type SigningOptions } from './signing.ts';
-import { attachmentTag } from './sigstore/attachment-manifest.ts';
+import { attachmentTag, countSigstoreLayers } from './sigstore/attachment-manifest.ts';
 import { attachmentReference, locateSignatures, transportRefOf, type SignatureLocation, type SignatureTarget } from './storage/signature-location.ts';
 import { SignatureStorage } from './storage/signature-storage.ts';
 
@@ -46,6 +46,15 @@ export interface SignaturesWritten {
   locations: string[];
   /** Non-fatal notes (tags left as they were at the destination, attachments the destination cannot hold). */
   warnings: string[];
+}
+
+/** An image as the policy sees it: where its signatures are read, and which registry identity it has or is judged as. */
+export interface JudgedImage {
+  source: SignatureTarget;
+  /** The registry identity of an image whose transport has none (a store entry's `io.ferry.source`); its scopes stay the transport's. */
+  identity?: ImageReference | undefined;
+  /** Judge the image as this registry image: its `docker` scopes and identity (a store image as the image it was mirrored from). */
+  judgeAs?: ImageReference | undefined;
 }
 
 /** How a manifest takes part in a copy, as the copy engine reports it to the policy hook. */
@@ -99,26 +108,43 @@ export class SignatureSession {
     return new SignatureSession(policy, new SignatureStorage(registriesD), signer, options.removeSignatures === true);
   }
 
-  /** The signatures of manifest `digest` at `target`, read once per run. */
-  signaturesOf(target: SignatureTarget, digest: Digest, signal?: AbortSignal): Promise<ImageSignatures> {
+  /**
+   * The signatures of manifest `digest` at `target`, read once per run.
+   * `attachments` false leaves out those kept as attachments (`.sig` tags,
+   * bundles) unless they were read already: a copy carries those byte for byte.
+   */
+  signaturesOf(target: SignatureTarget, digest: Digest, signal?: AbortSignal, attachments = true): Promise<ImageSignatures> {
     const location = locateSignatures(target);
     const key = `${location.target.repository.storageId} ${location.target.repository.repository} ${location.kind === 'layout' ? location.name : ''} ${digest}`;
-    let found = this.cache.get(key);
-    if (!found) {
-      found = this.storage.read(location, digest, signal);
-      this.cache.set(key, found);
-      found.catch(() => this.cache.delete(key));
+    const whole = this.cache.get(key);
+    if (whole || attachments) {
+      let found = whole;
+      if (!found) {
+        found = this.storage.read(location, digest, signal);
+        this.cache.set(key, found);
+        found.catch(() => this.cache.delete(key));
+      }
+      return found;
     }
-    return found;
+    let simple = this.cache.get(`${key} simple`);
+    if (!simple) {
+      simple = this.storage.read(location, digest, signal, false);
+      this.cache.set(`${key} simple`, simple);
+      simple.catch(() => this.cache.delete(`${key} simple`));
+    }
+    return simple;
   }
 
   /**
    * The policy's decision on one manifest of `source`. `identity` gives a
    * registry identity to an image whose transport has none (a layout entry's
-   * `io.ferry.source`).
+   * `io.ferry.source`); `judgeAs` judges it as that registry image instead
+   * (its `docker` scopes and identity), with the signatures read from `source`.
    */
-  async evaluate(args: { source: SignatureTarget; manifest: RawManifest; identity?: ImageReference | undefined; signal?: AbortSignal | undefined }): Promise<PolicyDecision> {
-    const name = await policyNameOf(transportRefOf(args.source), { identity: args.identity });
+  async evaluate(args: JudgedImage & { manifest: RawManifest; signal?: AbortSignal | undefined }): Promise<PolicyDecision> {
+    const name = args.judgeAs !== undefined
+      ? await policyNameOf({ transport: 'docker', ref: args.judgeAs })
+      : await policyNameOf(transportRefOf(args.source), { identity: args.identity });
     return evaluatePolicy(this.policy, this.keys, {
       name,
       display: args.source.display,
@@ -132,7 +158,7 @@ export class SignatureSession {
    * The decision on one manifest plus every signature found for it: judged by
    * the policy where a requirement applies, else what it claims (unverified).
    */
-  async inspect(args: { source: SignatureTarget; manifest: RawManifest; identity?: ImageReference | undefined; signal?: AbortSignal | undefined }): Promise<{ decision: PolicyDecision; signatures: SignatureCheck[] }> {
+  async inspect(args: JudgedImage & { manifest: RawManifest; signal?: AbortSignal | undefined }): Promise<{ decision: PolicyDecision; signatures: SignatureCheck[] }> {
     const decision = await this.evaluate(args);
     const found = await this.signaturesOf(args.source, args.manifest.digest, args.signal);
     this.emptyKeyring ??= GpgKeyring.create([]);
@@ -147,10 +173,13 @@ export class SignatureSession {
    *
    * @throws FerryError `POLICY_DENIED` naming the requirement that failed; `UNSUPPORTED` when signatures cannot travel.
    */
-  async admit(args: { source: SignatureTarget; destination: SignatureTarget; manifest: RawManifest; rewritten?: boolean | undefined; identity?: ImageReference | undefined; signal?: AbortSignal | undefined }): Promise<PolicyDecision> {
+  async admit(args: JudgedImage & { destination: SignatureTarget; manifest: RawManifest; rewritten?: boolean | undefined; signal?: AbortSignal | undefined }): Promise<PolicyDecision> {
     const decision = await this.evaluate(args);
     if (!decision.allowed) throw policyDenied(decision);
     if (this.removeSignatures) return decision;
+    const destination = locateSignatures(args.destination);
+    // Only a new index or a destination without signatures can lose them; otherwise nothing needs reading here.
+    if (!args.rewritten && destination.kind !== 'none') return decision;
     const found = await this.signaturesOf(args.source, args.manifest.digest, args.signal);
     if (signatureCount(found) === 0) return decision;
     const where = `${args.source.display}@${args.manifest.digest}`;
@@ -159,7 +188,6 @@ export class SignatureSession {
         hint: 'copy every instance with --all, or drop the signatures with --remove-signatures',
       });
     }
-    const destination = locateSignatures(args.destination);
     if (destination.kind === 'none' && found.simple.length + found.sigstore.length > 0) {
       throw new FerryError('UNSUPPORTED', `${where} is signed, and ${args.destination.display} cannot store signatures`, {
         hint: 'copy with --remove-signatures, or to a registry, oci: or dir: destination',
@@ -169,9 +197,9 @@ export class SignatureSession {
   }
 
   /** A `policy` hook for the copy engine that admits each manifest and records it for {@link publish}. */
-  policyHook(source: SignatureTarget, destination: SignatureTarget, admitted: AdmittedManifest[]) {
+  policyHook(source: SignatureTarget, destination: SignatureTarget, admitted: AdmittedManifest[], judged: Omit<JudgedImage, 'source'> = {}) {
     return async (check: { manifest: RawManifest; rewritten: boolean; signal?: AbortSignal | undefined }): Promise<void> => {
-      await this.admit({ source, destination, manifest: check.manifest, rewritten: check.rewritten, signal: check.signal });
+      await this.admit({ ...judged, source, destination, manifest: check.manifest, rewritten: check.rewritten, signal: check.signal });
       admitted.push({ manifest: check.manifest, rewritten: check.rewritten });
     };
   }
@@ -212,22 +240,24 @@ export class SignatureSession {
 
   private async carry(source: SignatureLocation, destination: SignatureLocation, digest: Digest, e: SignaturesWritten, args: { tracker?: BlobTracker | undefined; signal?: AbortSignal | undefined }): Promise<void> {
     const { signal } = args;
-    const found = await this.signaturesOf(source.target, digest, signal);
+    const attachmentsMove = (source.kind === 'registry' || source.kind === 'layout') && (destination.kind === 'registry' || destination.kind === 'layout') && this.storage.usesAttachments(destination);
+    // Attachments that move byte for byte need not be read first (their blobs would cross twice).
+    const found = await this.signaturesOf(source.target, digest, signal, !attachmentsMove);
     if (found.simple.length > 0) {
       e.locations.push(await this.storage.writeSimple(destination, digest, found.simple.map((s) => s.blob), signal));
       e.simple = found.simple.length;
     }
-    const attachmentsMove = (source.kind === 'registry' || source.kind === 'layout') && (destination.kind === 'registry' || destination.kind === 'layout');
-    if (attachmentsMove && this.storage.usesAttachments(destination)) {
+    if (attachmentsMove) {
       const carried = await carryAttachments(source, destination, digest, { tracker: args.tracker, signal });
       e.attachments.push(...carried.copied);
       const sigTag = attachmentReference(destination, attachmentTag(digest, '.sig'));
       const sigKept = carried.kept.some((k) => k.endsWith(`:${sigTag}`));
-      if (carried.copied.includes(sigTag)) e.sigstore = found.sigstore.length;
+      if (carried.copied.includes(sigTag)) e.sigstore = await countSigstoreLayers(destination.target.repository, sigTag, signal);
       for (const kept of carried.kept.filter((k) => !k.endsWith(`:${sigTag}`))) e.warnings.push(`${kept} already exists with other content; left as it is`);
-      if (sigKept && found.sigstore.length > 0) {
-        e.locations.push(await this.storage.writeSigstore(destination, digest, found.sigstore, signal));
-        e.sigstore = found.sigstore.length;
+      const sigstore = sigKept ? (await this.signaturesOf(source.target, digest, signal)).sigstore : [];
+      if (sigstore.length > 0) {
+        e.locations.push(await this.storage.writeSigstore(destination, digest, sigstore, signal));
+        e.sigstore = sigstore.length;
       }
     } else if (found.sigstore.length > 0) {
       if (this.storage.canStore(destination, 'sigstore')) {
@@ -275,5 +305,20 @@ export class SignatureSession {
     await this.keys.dispose();
     const empty = await this.emptyKeyring?.catch(() => undefined);
     await empty?.dispose();
+  }
+}
+
+/**
+ * Runs `fn` with `given` when it is a session already (shared with other
+ * work, left open), else with a session opened from these options and
+ * closed afterwards.
+ */
+export async function withSignatureSession<T>(given: SignatureOptions | SignatureSession | undefined, fn: (session: SignatureSession) => Promise<T>): Promise<T> {
+  if (given instanceof SignatureSession) return fn(given);
+  const session = await SignatureSession.open(given);
+  try {
+    return await fn(session);
+  } finally {
+    await session.close();
   }
 }

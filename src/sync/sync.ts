@@ -12,7 +12,8 @@ import { expandSpec } from './engine/expand.ts';
 import { resolveImage, type PlanItem, type ResolveContext } from './engine/plan.ts';
 import { AccessCache } from './engine/access-cache.ts';
 import { buildReport, type SyncReport } from './engine/report.ts';
-import { runPlan, type ItemResult } from './engine/run-plan.ts';
+import { companionSubject, runPlan, type ItemResult } from './engine/run-plan.ts';
+import { withSignatureSession, type SignatureOptions, type SignatureSession } from '../signature/signature-session.ts';
 import { mapLimited } from '../util/pool.ts';
 import { DEFAULT_BLOB_JOBS, DEFAULT_IMAGE_JOBS } from '../copy/run-images.ts';
 
@@ -35,6 +36,12 @@ export interface SyncOptions {
   destinationOverrides?: RegistryOptions | undefined;
   /** Base access for every registry (auth file, environment). */
   access?: AccessOptions | undefined;
+  /**
+   * Signature policy, carrying and signing for every image (`--policy`,
+   * `--remove-signatures`, `--sign-by`, …), or a session shared with other
+   * runs. By default the user's containers policy is enforced and signatures travel.
+   */
+  signatures?: SignatureOptions | SignatureSession | undefined;
   signal?: AbortSignal | undefined;
   onEvent?: CopyEventListener | undefined;
   /** The resolved plan, before anything is copied (counts for progress). */
@@ -54,10 +61,19 @@ export interface SyncResult {
  * Synchronises every image a spec describes: expand rules to concrete tags,
  * resolve each source digest and skip destinations that already hold it
  * (HEAD only), then copy the rest in parallel with one blob tracker, so
- * shared layers cross once per destination registry. Returns the report;
+ * shared layers cross once per destination registry. Each image is checked
+ * against the signature policy before any of its blobs is written, its
+ * signatures travel with it and it is signed once written (see
+ * {@link SyncOptions.signatures}); an image already at the destination is
+ * skipped with its signatures as they are there. Returns the report;
  * failed images are in it (the caller decides the exit code).
  */
 export async function sync(spec: SyncSpec, options: SyncOptions = {}): Promise<SyncResult> {
+  // Opened first: a malformed policy or a wrong signing passphrase fails before anything is planned or copied.
+  return withSignatureSession(options.signatures, (signatures) => syncWith(spec, options, signatures));
+}
+
+async function syncWith(spec: SyncSpec, options: SyncOptions, signatures: SignatureSession): Promise<SyncResult> {
   const started = new Date();
   const retry = retryPolicy(options.retryTimes);
   const session = new OpenSession({
@@ -84,7 +100,8 @@ export async function sync(spec: SyncSpec, options: SyncOptions = {}): Promise<S
     const shard = options.shard;
     const mine = shard ? expanded.filter((e) => inShard(e.targets.length > 0 ? repositoryKeyOf(e) : '', shard)) : expanded;
     const nested = await mapLimited(mine, RESOLVE_CONCURRENCY, (e) => resolveImage(ctx, e));
-    const plan = dedupe(nested.flat());
+    // --remove-signatures: attachment tags the rules select are dropped with the rest.
+    const plan = dedupe(nested.flat()).filter((p) => !signatures.removeSignatures || companionSubject(p) === undefined);
     const conflicts = findDestinationConflicts(plan.map((p) => ({ source: p.source, destination: p.destination, origin: p.expanded.rule.origin })));
     if (conflicts.length > 0) {
       const c = conflicts[0]!;
@@ -109,6 +126,7 @@ export async function sync(spec: SyncSpec, options: SyncOptions = {}): Promise<S
       keepGoing: options.keepGoing ?? false,
       preserveDigests: options.preserveDigests ?? false,
       retry,
+      signatures,
       onEvent: options.onEvent,
       onItem: options.onItem,
     });

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import type { CommandContext } from '../context.ts';
 import { EXIT } from '../output.ts';
 import { formatBytes } from '../progress.ts';
+import type { SignatureSession } from '../../signature/signature-session.ts';
+import { signatureOptionsFrom } from '../signature-flags.ts';
 
 export function bundleCommand(program: Command, ctx: CommandContext): void {
   const bundle = program.command('bundle').description('Carry a mirror store across an air gap: numbered tar parts with a checked table of contents');
@@ -46,12 +48,12 @@ export function bundleCommand(program: Command, ctx: CommandContext): void {
         signal: ctx.signal,
         onPart: (p, problems) => ctx.output.info(`${p.name}: ${problems === 0 ? 'ok' : `${problems} problem(s)`}`),
       });
-      if (ctx.output.mode.json) ctx.output.record({ bundle: result.dir, id: result.manifest.id, parts: result.parts, blobs: result.blobs, bytes: result.bytes, problems: result.problems });
+      if (ctx.output.mode.json) ctx.output.record({ bundle: result.dir, id: result.manifest.id, parts: result.parts, blobs: result.blobs, signatures: result.signatures, bytes: result.bytes, problems: result.problems });
       else {
         for (const p of result.problems) ctx.output.out(`${p.kind} ${p.part}${p.digest !== undefined ? ` ${p.digest}` : ''}: ${p.detail}`);
         ctx.output.info(
           result.problems.length === 0
-            ? `bundle ${result.manifest.id} is intact: ${result.parts} part(s), ${result.blobs} blobs, ${formatBytes(result.bytes)}`
+            ? `bundle ${result.manifest.id} is intact: ${result.parts} part(s), ${result.blobs} blobs, ${result.signatures} GPG signature(s), ${formatBytes(result.bytes)}`
             : `bundle ${result.manifest.id}: ${result.problems.length} problem(s)`,
         );
       }
@@ -60,20 +62,27 @@ export function bundleCommand(program: Command, ctx: CommandContext): void {
 
   bundle
     .command('import')
-    .description('Verify a bundle and unpack it into STORE (incremental bundles need their predecessor imported first)')
+    .description('Verify a bundle and unpack it into STORE (incremental bundles need their predecessor imported first); with --policy, name only the images the signature policy accepts')
     .argument('<out>', 'bundle directory')
     .argument('<store>', 'OCI layout directory to unpack into (created if missing)')
-    .action(async (out: string, storeDir: string) => {
+    .action(async (out: string, storeDir: string, _opts: Record<string, unknown>, command: Command) => {
       const { openLayoutStore } = await import('../../transports/layout/index.ts');
       const { importBundle } = await import('../../mirror/bundle/bundle-import.ts');
+      const { withSignatureSession } = await import('../../signature/signature-session.ts');
+      const trust = signatureOptionsFrom(command);
       const store = await openLayoutStore(storeDir, { create: true, signal: ctx.signal });
-      const result = await importBundle(out, store, { signal: ctx.signal, onPart: (name, n) => ctx.output.info(`${name}: ${n} blob(s) stored`) });
+      // The policy is checked only when asked for: an import unpacks, the push out of the store enforces.
+      const judged = trust.policyPath !== undefined;
+      const run = (policy?: SignatureSession) => importBundle(out, store, { policy, signal: ctx.signal, onPart: (name, n) => ctx.output.info(`${name}: ${n} blob(s) stored`) });
+      const result = judged ? await withSignatureSession(trust, run) : await run();
+      for (const r of result.refused) ctx.output.warn(`refused ${r.name}: ${r.reason}`);
+      if (result.refused.length > 0) ctx.setExitCode(EXIT.failure);
       if (ctx.output.mode.json) {
-        ctx.output.record({ store: store.dir, id: result.manifest.id, images: result.images, written: result.written, present: result.present, bytes: result.bytesWritten, again: result.again });
+        ctx.output.record({ store: store.dir, id: result.manifest.id, images: result.images, written: result.written, present: result.present, bytes: result.bytesWritten, signatures: result.signatures, refused: result.refused, again: result.again });
         return;
       }
       ctx.output.out(
-        `imported bundle ${result.manifest.id}${result.again ? ' (again)' : ''} into ${store.dir}: ${result.images} images, ${result.written} blobs stored (${formatBytes(result.bytesWritten)}), ${result.present} already present`,
+        `imported bundle ${result.manifest.id}${result.again ? ' (again)' : ''} into ${store.dir}: ${result.images} images, ${result.written} blobs stored (${formatBytes(result.bytesWritten)}), ${result.present} already present, ${result.signatures} GPG signature(s) stored${judged ? `; ${result.refused.length} refused by the signature policy` : ''}`,
       );
     });
 }

@@ -5,6 +5,8 @@ import type { CommandContext } from '../context.ts';
 import { EXIT } from '../output.ts';
 import { ProgressRenderer, formatBytes } from '../progress.ts';
 import { accessFrom, addAccessFlags, parsePositiveInt, skopeoSideFlags } from '../registry-flags.ts';
+import { addSigningFlags, signatureOptionsFrom } from '../signature-flags.ts';
+import { describeRunSignatures } from '../signature-output.ts';
 
 
 function parseFlatten(value: string): -1 | 0 | 1 | 2 | 3 {
@@ -42,7 +44,9 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
     .option('--authfile <FILE>', 'auth file to read credentials from');
   addAccessFlags(cmd, 'src');
   addAccessFlags(cmd, 'dest');
-  cmd.action(async (opts: Record<string, unknown>) => {
+  addSigningFlags(cmd);
+  cmd.action(async (opts: Record<string, unknown>, command: Command) => {
+    const signatures = signatureOptionsFrom(command);
     const config = opts['config'] as string | undefined;
     const toDir = opts['toDir'] as string | undefined;
     const fromDir = opts['fromDir'] as string | undefined;
@@ -74,6 +78,7 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
         // skopeo YAML carries its own source settings; a ferry YAML takes the --src-* flags.
         sourceOverrides: format === 'ferry' ? sideOptions(skopeoSideFlags(opts, 'src'), 'src', authfile) : undefined,
         access: authfile !== undefined ? { authFile: authfile } : undefined,
+        signatures,
         signal: ctx.signal,
         onEvent: progress.listener,
         onPlan: (items: readonly unknown[]) => void (total = items.length),
@@ -101,11 +106,10 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
         });
         progress.stop();
         const t = result.sync.report.totals;
-        const sigs = result.sync.signatures?.totals;
         const m = result.bundle.manifest;
-        if (ctx.output.mode.json) ctx.output.record({ store: result.store, sync: result.sync.report, signatures: result.sync.signatures, bundle: { dir: result.bundle.dir, id: m.id, extends: m.extends, parts: m.parts.length, blobs: m.blobs.length } });
+        if (ctx.output.mode.json) ctx.output.record({ store: result.store, sync: result.sync.report, bundle: { dir: result.bundle.dir, id: m.id, extends: m.extends, parts: m.parts.length, blobs: m.blobs.length, signatures: m.signatures?.length ?? 0 } });
         else {
-          ctx.output.info(`Mirrored ${t.images} images into ${result.store}: ${t.copied} copied, ${t.skipped} already there, ${t.failed} failed; ${formatBytes(t.bytes)} transferred${sigs ? `; ${sigs.copied + sigs.skipped} signature/referrer image(s)` : ''}`);
+          ctx.output.info(`Mirrored ${t.images} images into ${result.store}: ${t.copied} copied, ${t.skipped} already there, ${t.failed} failed; ${formatBytes(t.bytes)} transferred${describeRunSignatures(result.sync.report.images)}`);
           ctx.output.out(`bundle ${m.id}${m.extends !== undefined ? ` (extends ${m.extends})` : ''}: ${m.blobs.length} blobs (${formatBytes(result.bundle.blobBytes)}) in ${m.parts.length} part(s) in ${result.bundle.dir}`);
         }
         if (result.sync.failed > 0) ctx.setExitCode(EXIT.failure);
@@ -128,6 +132,7 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
           resourcesDir: opts['resourcesDir'] as string | undefined,
           manifestsDir,
           resources: { insecureMirrors },
+          signatures,
           signal: ctx.signal,
           onEvent: progress.listener,
           onPhase: (phase) => {
@@ -146,7 +151,7 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
         const bytes = images.reduce((sum, i) => sum + i.bytes, 0);
         if (ctx.output.mode.json) ctx.output.record({ imported: result.import?.manifest.id, images, mappings: result.push.mappings, resources: result.resources, manifests: result.manifests });
         else {
-          ctx.output.info(`Pushed ${images.length} images to ${to}: ${count('copied')} copied, ${count('skipped')} already there, ${count('failed')} failed; ${formatBytes(bytes)} uploaded`);
+          ctx.output.info(`Pushed ${images.length} images to ${to}: ${count('copied')} copied, ${count('skipped')} already there, ${count('failed')} failed; ${formatBytes(bytes)} uploaded${describeRunSignatures(images)}`);
           ctx.output.info(`Cluster resources: ${result.resources.join(', ')}`);
           kubectl();
         }
@@ -174,9 +179,9 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
         });
         progress.stop();
         const t = result.sync.report.totals;
-        if (ctx.output.mode.json) ctx.output.record({ sync: result.sync.report, signatures: result.sync.signatures, mappings: result.sync.mappings, resources: result.resources, manifests: result.manifests });
+        if (ctx.output.mode.json) ctx.output.record({ sync: result.sync.report, mappings: result.sync.mappings, resources: result.resources, manifests: result.manifests });
         else {
-          ctx.output.info(`Mirrored ${t.images} images to ${to}: ${t.copied} copied, ${t.skipped} already there, ${t.failed} failed; ${formatBytes(t.bytes)} transferred`);
+          ctx.output.info(`Mirrored ${t.images} images to ${to}: ${t.copied} copied, ${t.skipped} already there, ${t.failed} failed; ${formatBytes(t.bytes)} transferred${describeRunSignatures(result.sync.report.images)}`);
           ctx.output.info(`Cluster resources: ${result.resources.join(', ')}`);
           kubectl();
         }

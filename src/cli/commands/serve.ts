@@ -46,13 +46,16 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
     .option('--htpasswd <FILE>', 'require Basic auth against bcrypt entries (htpasswd -B)')
     .option('--tls-cert <FILE>', 'serve HTTPS with this certificate (with --tls-key)')
     .option('--tls-key <FILE>', 'private key for --tls-cert')
+    .option('--lookaside', 'also serve the store\'s GPG signatures as a lookaside at /sigstore/ (registries.d: lookaside: http://HOST:PORT/sigstore)')
     .addOption(new Option('--log-format <FORMAT>', 'access log format').choices(['text', 'json']).default('text'))
     .addOption(new Option('--ui [BOOL]', 'serve the web UI at / (--ui=false turns it off)').argParser(parseSwitch).default(true))
     .action(async (opts: Record<string, unknown>, command: Command) => {
       const { startServer, defaultStorageDir } = await import('../../server/index.ts');
       const { readBundleHistoryAt } = await import('../../mirror/bundle/bundle-history.ts');
+      const { readLayoutSignatures } = await import('../../signature/storage/layout-signatures.ts');
       const storage = (opts['storage'] as string | undefined) ?? defaultStorageDir();
       const ui = opts['ui'] !== false;
+      const lookaside = opts['lookaside'] === true;
       const signatures = signatureOptionsFrom(command);
       // Only a policy given on the command line judges the UI's signatures; without one it shows what is present.
       const verifier = ui && signatures.policyPath !== undefined ? await storeVerifier(storage, signatures) : undefined;
@@ -69,10 +72,11 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
         // The store's bundle-import record, for the UI's Bundles page (the server layer does not read mirror files).
         imports: { list: (options) => readBundleHistoryAt(storage, options) },
         signatureVerifier: verifier?.verify,
+        signatures: lookaside ? { simpleSignatures: async (digest) => (await readLayoutSignatures(storage, digest)).map((s) => s.blob) } : undefined,
         signal: ctx.signal,
         onLog: (line) => void process.stderr.write(`${line}\n`),
       });
-      ctx.output.info(`ferry serve: ${storage} at ${server.url}${opts['readOnly'] ? ' (read-only)' : ''}${ui ? `, web UI at ${server.url}/` : ''}; Ctrl-C stops`);
+      ctx.output.info(`ferry serve: ${storage} at ${server.url}${opts['readOnly'] ? ' (read-only)' : ''}${ui ? `, web UI at ${server.url}/` : ''}${lookaside ? `, GPG signatures at ${server.url}/sigstore` : ''}; Ctrl-C stops`);
       await server.closed;
       await verifier?.close();
       ctx.output.info('ferry serve: stopped');

@@ -6,6 +6,8 @@ import type { CommandContext } from '../context.ts';
 import { EXIT } from '../output.ts';
 import { ProgressRenderer, formatBytes } from '../progress.ts';
 import { addAccessFlags, addDaemonHostFlag, parsePositiveInt, skopeoSideFlags } from '../registry-flags.ts';
+import { addSigningFlags, signatureOptionsFrom } from '../signature-flags.ts';
+import { describeRunSignatures } from '../signature-output.ts';
 
 
 async function writeAtomic(path: string, text: string): Promise<void> {
@@ -42,7 +44,8 @@ export function syncCommand(program: Command, ctx: CommandContext): void {
   addAccessFlags(cmd, 'src');
   addAccessFlags(cmd, 'dest');
   addDaemonHostFlag(cmd, 'src');
-  cmd.action(async (source: string | undefined, destination: string | undefined, opts: Record<string, unknown>) => {
+  addSigningFlags(cmd);
+  cmd.action(async (source: string | undefined, destination: string | undefined, opts: Record<string, unknown>, command: Command) => {
     // Loaded here so other commands never pay for YAML parsing and the sync engine.
     const { loadSyncInput } = await import('../../sync/config/load.ts');
     const { sideOptions } = await import('../../sync/config/skopeo-cli.ts');
@@ -114,6 +117,7 @@ export function syncCommand(program: Command, ctx: CommandContext): void {
         sourceOverrides: overrides ? sideOptions(flags.src, 'src', authfile) : undefined,
         destinationOverrides: overrides ? sideOptions(flags.dest, 'dest', authfile) : undefined,
         access: authfile !== undefined ? { authFile: authfile } : undefined,
+        signatures: signatureOptionsFrom(command),
         signal: ctx.signal,
         onEvent: progress.listener,
         onPlan: (items) => {
@@ -147,7 +151,7 @@ export function syncCommand(program: Command, ctx: CommandContext): void {
         }
       } else if (ctx.output.mode.json) ctx.output.record({ result: report });
       const t = report.totals;
-      if (!summary) ctx.output.info(`Synced ${t.images} images: ${t.copied} copied, ${t.skipped} skipped, ${t.failed} failed; ${formatBytes(t.bytes)} transferred`);
+      if (!summary) ctx.output.info(`Synced ${t.images} images: ${t.copied} copied, ${t.skipped} skipped, ${t.failed} failed; ${formatBytes(t.bytes)} transferred${describeRunSignatures(report.images)}`);
       if (t.failed > 0) {
         if (!ctx.output.mode.json) {
           process.stderr.write(`ferry: ${t.failed} image(s) failed:\n`);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FerryError, throwIfAborted } from '../../errors.ts';
@@ -12,6 +13,7 @@ import { TAR_END_BYTES, tarEntryBytes, writePart } from './bundle-tar.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { removeStaleTemps, tempName } from '../../util/temp-name.ts';
 import { walkStore } from '../../transports/layout/layout-graph.ts';
+import { listLayoutSignatures } from '../../signature/storage/layout-signatures.ts';
 
 /** Without --max-size a bundle is one part; this bounds it anyway so a part fits common file systems and media. */
 export const DEFAULT_MAX_PART_SIZE = 4 * 1024 ** 4;
@@ -40,6 +42,8 @@ export interface CreateBundleResult {
 interface PlannedBlob {
   digest: Digest;
   size: number;
+  /** A signature file: read from here rather than from the store's blobs. */
+  path?: string | undefined;
 }
 
 /** Groups blobs into parts of at most `max` bytes (a blob larger than that alone in its part). */
@@ -83,8 +87,9 @@ async function prepareOutput(dir: string, overwrite: boolean): Promise<void> {
 
 /**
  * Writes a bundle of a store into `out`: numbered tar parts holding every
- * blob the store's images reference (with `since`, only those the previous
- * bundles did not carry), then `bundle.json`. Each part is written under a
+ * blob the store's images reference and every GPG signature of their
+ * manifests (with `since`, only those the previous bundles did not carry),
+ * then `bundle.json`. Each part is written under a
  * temporary name and renamed when complete; bundle.json comes last, so an
  * interrupted run leaves no file that looks finished. Stored blobs are
  * re-hashed on the way: a corrupt store fails the bundle rather than
@@ -116,6 +121,17 @@ export async function createBundle(store: LayoutStore, out: string, options: Cre
     if (size === undefined) throw new FerryError('CORRUPT', `blob ${node.digest} vanished from oci:${store.dir} while bundling`, { hint: 'is a gc running?' });
     blobs.push({ digest: node.digest, size });
   }
+  // GPG signatures of the manifests bundled travel as blob entries of their own sha256 (parts hold nothing else).
+  const signatures = (await listLayoutSignatures(store.dir)).filter((s) => {
+    const role = graph.nodes.get(s.manifest)?.role;
+    return role === 'index' || role === 'manifest';
+  });
+  const planned = new Set(blobs.map((b) => b.digest));
+  for (const sig of signatures) {
+    if (carried.has(sig.digest) || planned.has(sig.digest)) continue;
+    planned.add(sig.digest);
+    blobs.push({ digest: sig.digest, size: sig.size, path: sig.path });
+  }
 
   await prepareOutput(dir, options.overwrite === true);
   const created = new Date();
@@ -128,7 +144,7 @@ export async function createBundle(store: LayoutStore, out: string, options: Cre
     try {
       const written = await writePart(
         tmp,
-        group.map((b) => ({ ...b, open: () => store.openBlob(b.digest, { signal }) })),
+        group.map((b) => ({ ...b, open: async () => (b.path !== undefined ? createReadStream(b.path) : store.openBlob(b.digest, { signal })) })),
         { mtime: created, signal },
       );
       await rename(tmp, join(dir, name));
@@ -150,6 +166,7 @@ export async function createBundle(store: LayoutStore, out: string, options: Cre
     blobs: bundleBlobs,
     parts,
     carried: [...new Set([...carried, ...blobs.map((b) => b.digest)])].sort(),
+    signatures: signatures.map((s) => ({ manifest: s.manifest, digest: s.digest, size: s.size })),
   };
   await writeFileAtomic(join(dir, BUNDLE_FILE), `${JSON.stringify(manifest, null, 1)}\n`);
   return { manifest, dir, blobBytes: blobs.reduce((sum, b) => sum + b.size, 0) };

@@ -51,6 +51,19 @@ export interface BundleBlob {
   part: string;
 }
 
+/**
+ * One GPG simple signing signature of the store (SIGNATURES.md: a file
+ * beside the blobs, named by its sha256). Its bytes travel in a part as the
+ * blob entry of that digest, when this bundle is the first to carry it.
+ */
+export interface BundleSignature {
+  /** The manifest it signs. */
+  manifest: Digest;
+  /** sha256 of the signature file. */
+  digest: Digest;
+  size: number;
+}
+
 export interface BundlePart {
   name: string;
   size: number;
@@ -75,6 +88,12 @@ export interface BundleManifest {
   parts: BundlePart[];
   /** Every blob this bundle and the bundles it extends carry: what a `--since` of this bundle leaves out. */
   carried: Digest[];
+  /**
+   * Every simple signing signature of the store's manifests when the bundle
+   * was made (absent in bundles of ferry versions before signatures were
+   * bundled, which carry none).
+   */
+  signatures?: BundleSignature[] | undefined;
 }
 
 const digest = z.string().refine(isDigest, { message: 'not a valid digest' });
@@ -100,6 +119,7 @@ const ManifestSchema = z.object({
   blobs: z.array(z.object({ digest, size, part: z.string().regex(PART_RE) })),
   parts: z.array(z.object({ name: z.string().regex(PART_RE), size, sha256: z.string().regex(/^[0-9a-f]{64}$/), blobs: size })),
   carried: z.array(digest),
+  signatures: z.array(z.object({ manifest: digest, digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: 'not a sha256 digest' }), size })).optional(),
 });
 
 /** The bundle image for an index.json entry. */
@@ -146,6 +166,12 @@ export function parseBundleManifest(text: string, where: string): BundleManifest
     if (!parts.has(blob.part)) throw new FerryError('CORRUPT', `${where}: blob ${blob.digest} is in part ${blob.part}, which is not listed`);
     if (seen.has(blob.digest)) throw new FerryError('CORRUPT', `${where}: blob ${blob.digest} is listed twice`);
     seen.add(blob.digest);
+  }
+  const signatures = new Set<string>();
+  for (const sig of manifest.signatures ?? []) {
+    const key = `${sig.manifest} ${sig.digest}`;
+    if (signatures.has(key)) throw new FerryError('CORRUPT', `${where}: signature ${sig.digest} of ${sig.manifest} is listed twice`);
+    signatures.add(key);
   }
   return manifest;
 }

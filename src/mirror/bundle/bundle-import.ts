@@ -2,14 +2,24 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FerryError, throwIfAborted } from '../../errors.ts';
 import type { Descriptor } from '../../oci/descriptor.ts';
-import type { Digest } from '../../oci/digest.ts';
-import { entryRefName, entryRepository, type LayoutStore } from '../../transports/layout/index.ts';
+import { digestOf, type Digest } from '../../oci/digest.ts';
+import type { SignatureSession } from '../../signature/signature-session.ts';
+import { MAX_SIGNATURE_BYTES } from '../../signature/simple-signing/payload.ts';
+import { listSignaturesOf, writeLayoutSignatures } from '../../signature/storage/layout-signatures.ts';
+import { entryRefName, entryRepository, imageName, type LayoutStore } from '../../transports/layout/index.ts';
 import { entryOfBundleImage, readBundleManifest, type BundleBlob, type BundleManifest } from './bundle-format.ts';
 import { arrivals, readBundleHistory, recordImportedBundle, type ImportOutcome } from './bundle-history.ts';
+import { judgeIncoming, type RefusedImage } from './bundle-policy.ts';
 import { readPart } from './bundle-tar.ts';
 import { walkStore } from '../../transports/layout/layout-graph.ts';
 
 export interface ImportBundleOptions {
+  /**
+   * Re-check the signature policy inside the gap (`bundle import --policy`):
+   * images it refuses are not named in the store (their content stays
+   * unnamed until `ferry gc`); without it every image is named.
+   */
+  policy?: SignatureSession | undefined;
   signal?: AbortSignal | undefined;
   /** Called after each part is unpacked. */
   onPart?: ((part: string, written: number) => void) | undefined;
@@ -23,6 +33,10 @@ export interface ImportBundleResult {
   bytesWritten: number;
   /** Images (index.json entries) added or updated. */
   images: number;
+  /** GPG signatures stored now (the others were in the store already). */
+  signatures: number;
+  /** Images the policy refused, with the requirement that failed (with `policy`). */
+  refused: RefusedImage[];
   /** The bundle had been imported into this store before (the import was repeated harmlessly). */
   again: boolean;
 }
@@ -57,9 +71,11 @@ function refuse(part: string, why: string): FerryError {
  * part (anything else — `..`, absolute paths, links — is refused before a
  * byte is written); each blob goes through the store's verified write; the
  * part's sha256 is checked at its end. Only when every part passed and every
- * image is complete in the store are the index entries added, in one atomic
- * index update, and the bundle recorded in `ferry-bundles.json` with what it
- * brought (the images it added or moved, the blobs it unpacked).
+ * image is complete in the store are the GPG signatures stored beside the
+ * blobs, the images judged by `policy` (when given), and the index entries of
+ * those it accepts added, in one atomic index update, and the bundle recorded
+ * in `ferry-bundles.json` with what it brought (the images it added or moved,
+ * the blobs it unpacked).
  */
 export async function importBundle(out: string, store: LayoutStore, options: ImportBundleOptions = {}): Promise<ImportBundleResult> {
   const { signal } = options;
@@ -84,6 +100,9 @@ export async function importBundle(out: string, store: LayoutStore, options: Imp
     if (st.size !== part.size) throw new FerryError('CORRUPT', `bundle part ${part.name} is ${st.size} bytes, bundle.json says ${part.size}`, { hint: 'copy the part again' });
   }
 
+  // Signature files travel as blob entries; they go beside the blobs, not among them.
+  const signatureDigests = new Set<Digest>((manifest.signatures ?? []).map((sig) => sig.digest));
+  const signatureBytes = new Map<Digest, Buffer>();
   let written = 0;
   let present = 0;
   let bytesWritten = 0;
@@ -101,6 +120,10 @@ export async function importBundle(out: string, store: LayoutStore, options: Imp
         if (seen.has(entry.digest)) throw refuse(part.name, `"${entry.name}": it appears twice`);
         seen.add(entry.digest);
         if (entry.size !== want.size) throw new FerryError('CORRUPT', `bundle part ${part.name}: blob ${entry.digest} is ${entry.size} bytes, bundle.json says ${want.size}`);
+        if (signatureDigests.has(entry.digest)) {
+          signatureBytes.set(entry.digest, await readSignatureEntry(part.name, entry.digest, entry.data, want.size));
+          return;
+        }
         if (await store.hasBlob(entry.digest)) {
           // Already stored (verified when it was); the part checksum still covers these bytes.
           present++;
@@ -137,6 +160,10 @@ export async function importBundle(out: string, store: LayoutStore, options: Imp
       hint: manifest.extends !== undefined ? `the store lacks content the bundles before ${manifest.id} brought; was it garbage-collected?` : 'the bundle is incomplete',
     });
   }
+  const signatures = await storeSignatures(store, manifest, signatureBytes, signal);
+  const refused = options.policy ? await judgeIncoming(store, entries, options.policy, signal) : [];
+  const refusedEntries = new Set(refused.map((r) => r.name));
+  const named = entries.filter((e) => !refusedEntries.has(imageName(e)));
   let arrived: ImportOutcome['arrived'];
   await store.updateIndex((current) => {
     const before = new Map<string, string>();
@@ -144,9 +171,40 @@ export async function importBundle(out: string, store: LayoutStore, options: Imp
       const name = entryRefName(e);
       if (name !== undefined) before.set(name, e.digest);
     }
-    arrived = arrivals(before, manifest.images);
-    return mergeEntries(current, entries);
+    arrived = arrivals(before, manifest.images.filter((image) => image.name === undefined || !refusedEntries.has(image.name)));
+    return mergeEntries(current, named);
   }, { signal });
-  await recordImportedBundle(store, manifest, { from: dir, images: entries.length, arrived, blobs: { written, present, bytes: bytesWritten } });
-  return { manifest, written, present, bytesWritten, images: entries.length, again };
+  await recordImportedBundle(store, manifest, { from: dir, images: named.length, arrived, blobs: { written, present, bytes: bytesWritten } });
+  return { manifest, written, present, bytesWritten, images: named.length, signatures, refused, again };
+}
+
+/** Reads a signature entry whole (signatures are small) and checks its digest. */
+async function readSignatureEntry(part: string, digest: Digest, data: AsyncIterable<unknown>, size: number): Promise<Buffer> {
+  if (size > MAX_SIGNATURE_BYTES) throw new FerryError('CORRUPT', `bundle part ${part}: signature ${digest} is ${size} bytes, over the ${MAX_SIGNATURE_BYTES}-byte limit for a signature`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of data) chunks.push(chunk as Buffer);
+  const bytes = Buffer.concat(chunks);
+  if (digestOf(bytes) !== digest) throw new FerryError('CORRUPT', `bundle part ${part}: signature ${digest} is damaged (its bytes hash to ${digestOf(bytes)})`, { hint: 'copy the part again; no image was added' });
+  return bytes;
+}
+
+/**
+ * Stores the bundle's GPG signatures beside the store's blobs (SIGNATURES.md):
+ * those this bundle carries, each checked against its digest on the way in;
+ * the others must be in the store already, from the bundles before.
+ * Returns how many were stored now.
+ */
+async function storeSignatures(store: LayoutStore, manifest: BundleManifest, carried: ReadonlyMap<Digest, Buffer>, signal: AbortSignal | undefined): Promise<number> {
+  let stored = 0;
+  for (const sig of manifest.signatures ?? []) {
+    const bytes = carried.get(sig.digest);
+    if (bytes === undefined) {
+      const there = (await listSignaturesOf(store.dir, sig.manifest)).some((s) => s.digest === sig.digest);
+      if (!there) throw new FerryError('CORRUPT', `bundle ${manifest.id} lists signature ${sig.digest} of ${sig.manifest}, which neither it nor oci:${store.dir} holds`, { hint: 'import the bundles it extends first; no image was added' });
+      continue;
+    }
+    await writeLayoutSignatures(store.dir, sig.manifest, [bytes], signal);
+    stored++;
+  }
+  return stored;
 }

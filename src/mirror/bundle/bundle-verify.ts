@@ -2,12 +2,12 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FerryError, throwIfAborted } from '../../errors.ts';
 import { createDigester, digestAlgorithm, type Digest } from '../../oci/digest.ts';
-import { readBundleManifest, type BundleBlob, type BundleManifest, type BundlePart } from './bundle-format.ts';
+import { BUNDLE_FILE, readBundleManifest, type BundleBlob, type BundleManifest, type BundlePart } from './bundle-format.ts';
 import { readPart } from './bundle-tar.ts';
 
 /** One thing wrong with a bundle, by part and (where it applies) blob. */
 export interface BundleProblem {
-  kind: 'missing-part' | 'part-size' | 'part-checksum' | 'unreadable-part' | 'refused-entry' | 'unexpected-entry' | 'blob-digest' | 'blob-size' | 'missing-blob';
+  kind: 'missing-part' | 'part-size' | 'part-checksum' | 'unreadable-part' | 'refused-entry' | 'unexpected-entry' | 'blob-digest' | 'blob-size' | 'missing-blob' | 'signature';
   part: string;
   digest?: Digest | undefined;
   detail: string;
@@ -19,6 +19,8 @@ export interface VerifyBundleResult {
   /** Parts and blobs checked, and the bytes read. */
   parts: number;
   blobs: number;
+  /** GPG signatures listed (their bytes are checked as the blobs of their part, or were carried by the bundles before). */
+  signatures: number;
   bytes: number;
   problems: BundleProblem[];
 }
@@ -91,8 +93,9 @@ export async function verifyPart(dir: string, part: BundlePart, blobs: readonly 
 
 /**
  * Checks a bundle without unpacking it: every part listed in bundle.json is
- * present with its size and sha256, holds only acceptable entries, and every
- * blob in it hashes to its digest. Reads each part once, as a stream.
+ * present with its size and sha256, holds only acceptable entries, every
+ * blob in it hashes to its digest, and every GPG signature listed travels in
+ * it (or in the bundles it extends). Reads each part once, as a stream.
  * Problems name the part and, where one is at fault, the blob.
  */
 export async function verifyBundle(out: string, options: VerifyBundleOptions = {}): Promise<VerifyBundleResult> {
@@ -115,5 +118,26 @@ export async function verifyBundle(out: string, options: VerifyBundleOptions = {
     bytes += checked.bytes;
     options.onPart?.(part, checked.problems.length);
   }
-  return { manifest, dir, parts: manifest.parts.length, blobs, bytes, problems };
+  problems.push(...signatureProblems(manifest));
+  return { manifest, dir, parts: manifest.parts.length, blobs, signatures: manifest.signatures?.length ?? 0, bytes, problems };
+}
+
+/**
+ * Each GPG signature bundle.json lists must travel in this bundle (as the
+ * blob of its digest and size, whose bytes the part check hashes) or have
+ * travelled in the bundles it extends.
+ */
+function signatureProblems(manifest: BundleManifest): BundleProblem[] {
+  const problems: BundleProblem[] = [];
+  const here = new Map(manifest.blobs.map((b) => [b.digest, b]));
+  const before = new Set(manifest.carried);
+  for (const sig of manifest.signatures ?? []) {
+    const blob = here.get(sig.digest);
+    if (blob !== undefined && blob.size !== sig.size) {
+      problems.push({ kind: 'signature', part: blob.part, digest: sig.digest, detail: `signature ${sig.digest} of ${sig.manifest} is listed as ${sig.size} bytes, its blob as ${blob.size}` });
+    } else if (blob === undefined && !before.has(sig.digest)) {
+      problems.push({ kind: 'signature', part: BUNDLE_FILE, digest: sig.digest, detail: `signature ${sig.digest} of ${sig.manifest} is in no part, and no earlier bundle carried it` });
+    }
+  }
+  return problems;
 }

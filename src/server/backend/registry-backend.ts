@@ -3,6 +3,7 @@ import type { ImportHistoryBackend } from './import-history-backend.ts';
 import type { ListingBackend } from './listing-backend.ts';
 import type { ManifestBackend } from './manifest-backend.ts';
 import type { ReferrerBackend } from './referrer-backend.ts';
+import type { SignatureBackend } from './signature-backend.ts';
 import type { TagBackend } from './tag-backend.ts';
 import type { UploadBackend } from './upload-backend.ts';
 
@@ -11,6 +12,7 @@ export type { ArrivedImage, BundleImportRecord, ImportHistoryBackend } from './i
 export type { ListingBackend, RepositoryListing, StoreListing } from './listing-backend.ts';
 export type { ManifestBackend, ManifestDeleteResult, ManifestRef, ManifestRefusal, ManifestToStore, StoredManifest } from './manifest-backend.ts';
 export type { ReferrerBackend } from './referrer-backend.ts';
+export type { SignatureBackend } from './signature-backend.ts';
 export type { TagBackend } from './tag-backend.ts';
 export type { UploadBackend, UploadBuffer } from './upload-backend.ts';
 
@@ -53,6 +55,8 @@ export interface RegistryBackend {
   readonly listing?: ListingBackend | undefined;
   /** The store's record of bundle imports; absent: the store keeps none. */
   readonly imports?: ImportHistoryBackend | undefined;
+  /** The store's GPG signatures, served as a lookaside under `/sigstore/`; absent: not served. */
+  readonly signatures?: SignatureBackend | undefined;
   /** Releases what the backend holds (connections, timers); the server calls it on shutdown when it opened the backend. */
   close?(): Promise<void>;
 }

@@ -16,9 +16,9 @@ export type UiRoute =
 
 export const ASSET_PREFIX = '/-/assets/';
 
-/** Whether a request path belongs to the UI rather than the distribution API. */
+/** Whether a request path belongs to the UI rather than the distribution API or the signature lookaside (`/sigstore/`). */
 export function isUiPath(pathname: string): boolean {
-  return pathname !== '/v2' && !pathname.startsWith('/v2/');
+  return pathname !== '/v2' && !pathname.startsWith('/v2/') && pathname !== '/sigstore' && !pathname.startsWith('/sigstore/');
 }
 
 function decode(text: string): string | undefined {

@@ -36,6 +36,7 @@ test('UI routes: names and digests follow their grammars; /v2/ belongs to the AP
   assert.equal(isUiPath('/v2/'), false);
   assert.equal(isUiPath('/v2'), false);
   assert.equal(isUiPath('/v2x'), true);
+  assert.equal(isUiPath('/sigstore/app@sha256=00/signature-1'), false);
   assert.equal(repositoryHref('a/b', { sort: 'date' }), '/repo/a/b?sort=date');
   assert.equal(imageHref('a/b', D), `/image/a/b@${D}`);
 });

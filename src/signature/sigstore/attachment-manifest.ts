@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { FerryError } from '../../errors.ts';
 import type { Descriptor, ImageManifest } from '../../oci/descriptor.ts';
-import { digestAlgorithm, digestHex, digestOf, type Digest } from '../../oci/digest.ts';
+import { digestAlgorithm, digestHex, digestOf, isDigest, type Digest } from '../../oci/digest.ts';
 import { parseManifest, type RawManifest } from '../../oci/manifest.ts';
 import { MediaType } from '../../oci/media-types.ts';
 import type { Repository } from '../../repository/repository.ts';
@@ -19,6 +19,19 @@ import type { SigstoreSignature } from './sigstore-signature.ts';
 /** The tag of one kind of attachment of `digest`; '' is the referrers fallback tag. */
 export function attachmentTag(digest: Digest, suffix: '.sig' | '.att' | '.sbom' | ''): string {
   return `${digestAlgorithm(digest)}-${digestHex(digest)}${suffix}`;
+}
+
+/** `<alg>-<hex>[.sig|.att|.sbom]` at the end of a tag or ref name (`ns/app:sha256-….sig`). */
+const ATTACHMENT_TAG_RE = /(?:^|:)([a-z0-9]+)-([a-f0-9]{32,})(?:\.sig|\.att|\.sbom)?$/;
+
+/**
+ * The manifest an attachment tag (or a layout ref name ending in one) is
+ * about: `sha256-<hex>.sig` → `sha256:<hex>`; undefined for any other name.
+ */
+export function attachmentSubject(reference: string | undefined): Digest | undefined {
+  const m = reference === undefined ? null : ATTACHMENT_TAG_RE.exec(reference);
+  const digest = m ? `${m[1]}:${m[2]}` : '';
+  return isDigest(digest) ? digest : undefined;
 }
 
 /** Every attachment tag of `digest`, signatures first. */
@@ -45,6 +58,13 @@ export async function readSigstoreAttachment(repo: Repository, reference: string
     signatures.push({ mimeType: layer.mediaType, payload, annotations: { ...layer.annotations } });
   }
   return { manifest, parsed: parsed.manifest, signatures };
+}
+
+/** How many signatures the `.sig` manifest at `reference` holds (its layers), read from the manifest alone. */
+export async function countSigstoreLayers(repo: Repository, reference: string, signal: AbortSignal | undefined): Promise<number> {
+  const manifest = await repo.manifestGet(reference, { signal });
+  const parsed = parseManifest(manifest.bytes, manifest.mediaType, `${repo.display}:${reference}`);
+  return parsed.kind === 'image' ? parsed.manifest.layers.length : 0;
 }
 
 function sameSignature(layer: Descriptor, sig: SigstoreSignature): boolean {

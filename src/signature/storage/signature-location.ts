@@ -57,9 +57,14 @@ export function locateSignatures(target: SignatureTarget): SignatureLocation {
  * mirror store names them.
  */
 export function attachmentReference(location: SignatureLocation, tag: string): string {
-  if (location.kind !== 'layout' || location.name === undefined) return tag;
+  const repo = layoutNameRepository(location);
+  return repo === undefined ? tag : `${repo}:${tag}`;
+}
+
+/** The repository part of a layout image's name (`ns/app` of `ns/app:1.0`); undefined for other storages and unnamed images. */
+export function layoutNameRepository(location: SignatureLocation): string | undefined {
+  if (location.kind !== 'layout' || location.name === undefined) return undefined;
   const name = location.name;
   const colon = name.lastIndexOf(':');
-  const repo = colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
-  return `${repo}:${tag}`;
+  return colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
 }

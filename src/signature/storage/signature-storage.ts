@@ -1,23 +1,19 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '../../errors.ts';
-import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { digestAlgorithm, digestHex, digestOf, type Digest } from '../../oci/digest.ts';
 import { lookasideBase, useSigstoreAttachments, type RegistriesD } from '../lookaside/registries-d.ts';
 import { readLookaside, writeLookaside } from '../lookaside/lookaside.ts';
 import { readExtensionSignatures, registrySupportsSignatures, writeExtensionSignatures } from '../lookaside/registry-extension.ts';
 import { signatureDebug } from '../signature-debug.ts';
 import { noSignatures, type ImageSignatures } from '../signature-types.ts';
-import { MAX_SIGNATURE_BYTES } from '../simple-signing/payload.ts';
 import { attachmentTag, readSigstoreAttachment, writeSigstoreAttachment } from '../sigstore/attachment-manifest.ts';
 import { readBundles } from '../sigstore/cosign-bundle.ts';
 import type { SigstoreSignature } from '../sigstore/sigstore-signature.ts';
+import { readLayoutSignatures, writeLayoutSignatures } from './layout-signatures.ts';
 import { readNumberedFiles, writeNumberedFiles } from './numbered-files.ts';
 import { decodeSignatureBlob, encodeSigstoreSignature } from './signature-blob.ts';
 import { attachmentReference, type SignatureLocation } from './signature-location.ts';
-
-/** Where in an OCI layout ferry keeps simple signing signatures (SIGNATURES.md). */
-export const LAYOUT_SIGNATURES_DIR = 'signatures';
 
 /**
  * Reads and writes the signatures of one manifest digest wherever the image
@@ -49,8 +45,12 @@ export class SignatureStorage {
     return location.kind === 'layout';
   }
 
-  /** Every signature of `digest` at `location`. */
-  async read(location: SignatureLocation, digest: Digest, signal: AbortSignal | undefined): Promise<ImageSignatures> {
+  /**
+   * Every signature of `digest` at `location`; with `attachments` false, not
+   * the ones kept as attachments (`.sig` tags, bundles), for a caller that
+   * copies those as they are instead of reading them.
+   */
+  async read(location: SignatureLocation, digest: Digest, signal: AbortSignal | undefined, attachments = true): Promise<ImageSignatures> {
     const found = noSignatures();
     switch (location.kind) {
       case 'registry': {
@@ -59,20 +59,15 @@ export class SignatureStorage {
           ? await readExtensionSignatures(location.repository, digest, signal)
           : await readLookaside(lookasideBase(this.registriesD, location.reference, false).url, digest, signal);
         this.addBlobs(found, simple);
-        if (this.usesAttachments(location)) {
+        if (attachments && this.usesAttachments(location)) {
           await this.addAttachment(found, location, digest, signal);
           found.bundles.push(...(await readBundles(location.repository, digest, signal)));
         }
         return found;
       }
       case 'layout': {
-        const dir = layoutSignatureDir(location.dir, digest);
-        const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.signature')).sort();
-        for (const name of names) {
-          const blob = await readFile(join(dir, name));
-          if (blob.length <= MAX_SIGNATURE_BYTES) this.addBlobs(found, [{ blob, location: `file://${join(dir, name)}` }]);
-        }
-        await this.addAttachment(found, location, digest, signal);
+        this.addBlobs(found, (await readLayoutSignatures(location.dir, digest)).map((s) => ({ blob: s.blob, location: `file://${s.path}` })));
+        if (attachments) await this.addAttachment(found, location, digest, signal);
         return found;
       }
       case 'dir': {
@@ -125,14 +120,8 @@ export class SignatureStorage {
         await writeLookaside(base.url, digest, union(existing, blobs));
         return base.url.href;
       }
-      case 'layout': {
-        const dir = layoutSignatureDir(location.dir, digest);
-        await mkdir(dir, { recursive: true });
-        for (const blob of blobs) {
-          await writeFileAtomic(join(dir, `${digestHex(digestOf(blob))}.signature`), blob, { signal });
-        }
-        return `file://${dir}`;
-      }
+      case 'layout':
+        return `file://${await writeLayoutSignatures(location.dir, digest, blobs, signal)}`;
       case 'dir': {
         const pathOf = await dirSignaturePath(location.dir, digest);
         // A dir: image holds both kinds in one numbered list.
@@ -176,11 +165,6 @@ function cannotStore(location: Extract<SignatureLocation, { kind: 'none' }>): Fe
   return new FerryError('UNSUPPORTED', `${location.target.display}: ${location.transport} cannot store signatures`, {
     hint: 'copy with --remove-signatures, or to a registry, oci: or dir: destination',
   });
-}
-
-/** `<layout>/signatures/<algorithm>/<manifest hex>/`: one file per signature, named by its own sha256. */
-export function layoutSignatureDir(layout: string, digest: Digest): string {
-  return join(layout, LAYOUT_SIGNATURES_DIR, digestAlgorithm(digest), digestHex(digest));
 }
 
 /**

@@ -4,6 +4,11 @@ import type { CopyEventListener } from '../../copy/events.ts';
 import { runImages, type ImageResult } from '../../copy/run-images.ts';
 import type { RetryPolicy } from '../../util/retry.ts';
 import { ANNOTATION_SOURCE } from '../../oci/descriptor.ts';
+import type { Digest } from '../../oci/digest.ts';
+import { CompanionGate, companionLeftOut, imagesThenCompanions } from '../../signature/companion-gate.ts';
+import type { SignatureSession } from '../../signature/signature-session.ts';
+import { copySigned, summarizeSignatures, type SignatureSummary } from '../../signature/signed-copy.ts';
+import { attachmentSubject } from '../../signature/sigstore/attachment-manifest.ts';
 import type { PlanItem, ResolveContext } from './plan.ts';
 import { openSide } from './plan.ts';
 
@@ -17,6 +22,8 @@ export interface ItemResult {
   reason?: string | undefined;
   bytes: number;
   origin: string;
+  /** Signatures carried and made for a copied image (absent when none). */
+  signatures?: SignatureSummary | undefined;
 }
 
 export interface RunOptions extends ResolveContext {
@@ -27,49 +34,86 @@ export interface RunOptions extends ResolveContext {
   keepGoing: boolean;
   preserveDigests: boolean;
   retry: RetryPolicy;
+  /** The run's signature policy, carrying and signing. */
+  signatures: SignatureSession;
   onEvent?: CopyEventListener | undefined;
   /** Called after each item finishes (progress headline, digest file); items the run did not get to are not reported. */
   onItem?: ((result: ItemResult) => void) | undefined;
 }
 
+/**
+ * The manifest a plan item is an attachment of, when its source tag is one
+ * (`sha256-<hex>.sig`, `.att`, `.sbom`, the referrers fallback tag): such an
+ * item is a companion of that image, not an image of its own.
+ */
+export function companionSubject(item: PlanItem): Digest | undefined {
+  return attachmentSubject(item.expanded.image.tag);
+}
+
 /** A run result in the report's terms: an item the run did not get to counts as failed, saying why. */
-function itemResult(r: ImageResult<PlanItem>): ItemResult {
+function itemResult(r: ImageResult<PlanItem>, signatures: ReadonlyMap<PlanItem, SignatureSummary>): ItemResult {
   const { item } = r;
   const base = { source: item.source, destination: item.destination, digest: r.digest ?? item.digest, origin: item.origin, bytes: r.bytes };
-  if (r.status === 'copied' || r.status === 'skipped') return { ...base, status: r.status };
+  if (r.status === 'copied' || r.status === 'skipped') {
+    const summary = signatures.get(item);
+    return { ...base, status: r.status, ...(r.reason !== undefined ? { reason: r.reason } : {}), ...(summary ? { signatures: summary } : {}) };
+  }
   return { ...base, status: 'failed', reason: r.reason };
 }
 
 /**
  * Runs the plan through the one run loop ({@link runImages}): `jobs` images
  * at a time in plan order, one blob tracker and limit, a final pass for
- * failures that may pass. Items copy between the targets planning opened.
+ * failures that may pass. Items copy between the targets planning opened,
+ * each under the run's signature session (policy before bytes, signatures
+ * carried, signing). Attachment tags the rules select themselves
+ * (companions) run after every image, unchecked and unsigned, and only when
+ * their image is at the destination.
  * Without keepGoing the first failure stops the run and is thrown, as is a
  * cancellation.
  */
-export async function runPlan(items: PlanItem[], options: RunOptions): Promise<ItemResult[]> {
+export async function runPlan(plan: PlanItem[], options: RunOptions): Promise<ItemResult[]> {
+  const session = options.signatures;
+  const isCompanion = (item: PlanItem): boolean => companionSubject(item) !== undefined;
+  const items = imagesThenCompanions(plan, isCompanion);
+  const gate = new CompanionGate(items.filter((i) => !isCompanion(i)).length);
+  const signatures = new Map<PlanItem, SignatureSummary>();
   const { results, stoppedBy } = await runImages(
     items,
     async (item, run) => {
-      if (item.status === 'skip') return { status: 'skipped', digest: item.digest };
-      if (item.status === 'failed') throw item.error ?? new FerryError('NOT_FOUND', `${item.source}: ${item.reason ?? 'could not be resolved'}`);
-      const target = item.expanded.targets[item.targetIndex]!;
-      const ctx = { ...options, signal: run.signal };
-      const source = item.sourceTarget ?? (await openSide(ctx, item.expanded.source, 'source', item.expanded.sourceAccess));
-      const destination = item.destinationTarget ?? (await openSide(ctx, target.ref, 'destination', target.access));
-      const result = await copyImage({
-        source,
-        destination,
-        instances: item.instances,
-        preserveDigests: options.preserveDigests,
-        annotations: { [ANNOTATION_SOURCE]: source.display.replace(/^docker:\/\//, '') },
-        limiters: [run.blobLimiter],
-        tracker: run.tracker,
-        retry: options.retry,
-        signal: run.signal,
-        onEvent: options.onEvent,
-      });
-      return { status: 'copied', digest: result.digest, bytes: result.bytesTransferred };
+      const subject = companionSubject(item);
+      try {
+        if (item.status === 'skip') return { status: 'skipped', digest: item.digest };
+        if (item.status === 'failed') throw item.error ?? new FerryError('NOT_FOUND', `${item.source}: ${item.reason ?? 'could not be resolved'}`);
+        const target = item.expanded.targets[item.targetIndex]!;
+        const ctx = { ...options, signal: run.signal };
+        const source = { ...(item.sourceTarget ?? (await openSide(ctx, item.expanded.source, 'source', item.expanded.sourceAccess))), transportRef: item.expanded.source };
+        const destination = { ...(item.destinationTarget ?? (await openSide(ctx, target.ref, 'destination', target.access))), transportRef: target.ref };
+        const copy = {
+          source,
+          destination,
+          instances: item.instances,
+          preserveDigests: options.preserveDigests,
+          annotations: { [ANNOTATION_SOURCE]: source.display.replace(/^docker:\/\//, '') },
+          limiters: [run.blobLimiter],
+          tracker: run.tracker,
+          retry: options.retry,
+          signal: run.signal,
+          onEvent: options.onEvent,
+        };
+        if (subject !== undefined) {
+          // An attachment follows its image, unchecked by the policy and unsigned: it is about an image, not one to run.
+          if (!(await gate.admit(subject, destination.repository, run.signal))) return { status: 'skipped', digest: item.digest, reason: companionLeftOut(subject, item.destination) };
+          const result = await copyImage(copy);
+          return { status: 'copied', digest: result.digest, bytes: result.bytesTransferred };
+        }
+        const result = await copySigned(session, copy);
+        const summary = summarizeSignatures(result.signatures);
+        if (summary) signatures.set(item, summary);
+        return { status: 'copied', digest: result.digest, bytes: result.bytesTransferred };
+      } finally {
+        if (subject === undefined && run.attempt === 1) gate.imageSettled();
+      }
     },
     {
       jobs: options.jobs,
@@ -81,11 +125,11 @@ export async function runPlan(items: PlanItem[], options: RunOptions): Promise<I
       describe: (item) => item.source,
       onEvent: options.onEvent,
       onResult: (r) => {
-        if (r.status !== 'not-run') options.onItem?.(itemResult(r));
+        if (r.status !== 'not-run') options.onItem?.(itemResult(r, signatures));
       },
     },
   );
   if (options.signal?.aborted) throw abortError(options.signal);
   if (stoppedBy && !options.keepGoing) throw stoppedBy;
-  return results.map(itemResult);
+  return results.map((r) => itemResult(r, signatures));
 }

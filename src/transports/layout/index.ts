@@ -3,7 +3,7 @@ export type { OpenLayoutStoreOptions, WriteBlobOptions, OpenBlobOptions, WriteBl
 export { layoutRepository, LAYOUT_CAPABILITIES } from './layout-repository.ts';
 export { openLayout, openSessionLayout } from './open-layout.ts';
 export {
-  ANNOTATION_REPOSITORY, isValidRepository, isValidTag, isValidRefName, refNameOf, splitRefName, entryRefName, entryRepository, entryTag, entryInRepository,
+  ANNOTATION_REPOSITORY, entrySource, isValidRepository, isValidTag, isValidRefName, refNameOf, splitRefName, entryRefName, entryRepository, entryTag, entryInRepository,
 } from './layout-names.ts';
 export { referencedBlobs, collectGarbage, GC_GRACE_MS } from './layout-gc.ts';
 export type { ReferencedSet, CollectGarbageOptions } from './layout-gc.ts';

@@ -23,11 +23,13 @@ export function withTaggedEntry(entries: Descriptor[], manifest: ManifestEntryIn
 /**
  * Entries with an untagged record of the manifest in `repository`, unless the
  * repository already holds it (tagged or not). Returns undefined for "no change".
+ * `annotations` go on the new record; through the bare-name view (`repository`
+ * ''), their {@link ANNOTATION_REPOSITORY} names the repository.
  */
-export function withUntaggedEntry(entries: Descriptor[], manifest: ManifestEntryInput, repository: string): Descriptor[] | undefined {
-  if (entries.some((e) => e.digest === manifest.digest && entryInRepository(e, repository))) return undefined;
-  const annotations: Record<string, string> = repository === '' ? {} : { [ANNOTATION_REPOSITORY]: repository };
-  return [...entries, entryOf(manifest, annotations)];
+export function withUntaggedEntry(entries: Descriptor[], manifest: ManifestEntryInput, repository: string, annotations: Record<string, string> = {}): Descriptor[] | undefined {
+  const repo = repository !== '' ? repository : (annotations[ANNOTATION_REPOSITORY] ?? '');
+  if (entries.some((e) => e.digest === manifest.digest && entryInRepository(e, repo))) return undefined;
+  return [...entries, entryOf(manifest, repo === '' ? annotations : { ...annotations, [ANNOTATION_REPOSITORY]: repo })];
 }
 
 /** Entries without `repository`'s untagged records of these digests (children now reachable from a tagged index). */

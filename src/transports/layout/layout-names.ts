@@ -1,5 +1,5 @@
-import { ANNOTATION_REF_NAME, type Descriptor } from '../../oci/descriptor.ts';
-import { isValidTag } from '../../ref/reference.ts';
+import { ANNOTATION_REF_NAME, ANNOTATION_SOURCE, type Descriptor } from '../../oci/descriptor.ts';
+import { isValidTag, parseReference, type ImageReference } from '../../ref/reference.ts';
 
 export { isValidTag };
 
@@ -63,4 +63,15 @@ export function entryTag(entry: Descriptor, repository: string): string | undefi
 /** Whether an entry belongs to `repository` at all, tagged or not ('' = every entry). */
 export function entryInRepository(entry: Descriptor, repository: string): boolean {
   return repository === '' || entryRepository(entry) === repository;
+}
+
+/** The registry image an entry records it was copied from (`io.ferry.source`), when it records one that parses. */
+export function entrySource(entry: Descriptor): ImageReference | undefined {
+  const source = entry.annotations?.[ANNOTATION_SOURCE];
+  if (source === undefined) return undefined;
+  try {
+    return parseReference(source.replace(/^docker:\/\//, ''));
+  } catch {
+    return undefined;
+  }
 }

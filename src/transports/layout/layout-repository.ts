@@ -148,7 +148,7 @@ export function layoutRepository(store: LayoutStore, repository: string): Reposi
       if (!byDigest) {
         await store.updateIndex((entries) => withTaggedEntry(entries, input, refNameOf(repository, reference), options.annotations), options);
       } else if (options.root === true || subjectOf(manifest.bytes) !== undefined) {
-        await store.updateIndex((entries) => withUntaggedEntry(entries, input, repository), options);
+        await store.updateIndex((entries) => withUntaggedEntry(entries, input, repository, options.annotations), options);
       }
     },
 

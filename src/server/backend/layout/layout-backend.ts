@@ -1,5 +1,5 @@
 import type { LayoutStore } from '../../../transports/layout/layout-store.ts';
-import type { RegistryBackend } from '../registry-backend.ts';
+import type { RegistryBackend, SignatureBackend } from '../registry-backend.ts';
 import { layoutBlobs } from './layout-blobs.ts';
 import { LayoutCatalog } from './layout-catalog.ts';
 import { layoutManifests } from './layout-manifests.ts';
@@ -11,13 +11,14 @@ import { layoutUploads } from './layout-uploads.ts';
  * Repositories and tags live in index.json entries, blobs (manifests
  * included) in one content-addressed namespace shared by every repository.
  * Every verb is supported, and the `listing` family; a server started
- * read-only simply never calls the write verbs. `extra.imports` adds the
- * bundle-import record, which the mirror code reads (the server may not).
+ * read-only simply never calls the write verbs. The optional families that
+ * need the store's other formats (the bundle-import record, its signatures)
+ * come in `extras`, from whoever assembles it (the server may not read them).
  */
-export function layoutBackend(store: LayoutStore, extra: Pick<RegistryBackend, 'imports'> = {}): RegistryBackend {
+export function layoutBackend(store: LayoutStore, extras: Pick<RegistryBackend, 'imports' | 'signatures'> = {}): RegistryBackend {
   const catalog = new LayoutCatalog(store);
   return {
-    ...extra,
+    imports: extras.imports,
     description: store.dir,
     blobs: layoutBlobs(store),
     manifests: layoutManifests(catalog),
@@ -30,5 +31,6 @@ export function layoutBackend(store: LayoutStore, extra: Pick<RegistryBackend, '
     },
     uploads: layoutUploads(store),
     listing: { list: () => catalog.listing() },
+    signatures: extras.signatures,
   };
 }

@@ -1,0 +1,67 @@
+import { copyImage, type CopyImageOptions, type CopyImageResult } from '../copy/copy-image.ts';
+import type { ImageReference } from '../ref/reference.ts';
+import type { AdmittedManifest, SignatureSession, SignaturesWritten } from './signature-session.ts';
+import type { SignatureTarget } from './storage/signature-location.ts';
+
+export interface SignedCopyOptions extends Omit<CopyImageOptions, 'policy' | 'source' | 'destination'> {
+  source: SignatureTarget;
+  destination: SignatureTarget;
+  /** Judge the source as this registry image (a store image as the image it was mirrored from); see {@link SignatureSession.evaluate}. */
+  judgeAs?: ImageReference | undefined;
+}
+
+/** A copy's result with what happened to signatures, per manifest written. */
+export interface SignedCopyResult extends CopyImageResult {
+  signatures: SignaturesWritten[];
+}
+
+/**
+ * Copies one image under a run's signature session, in the order
+ * containers/image keeps: signing checked possible first; the policy decided
+ * on every manifest the copy takes before any blob is written (a refusal
+ * leaves nothing at the destination); the copy; then the source's signatures
+ * and attachments carried for the manifests written unchanged, and every
+ * manifest written (the top one too, when it is a new subset index) signed.
+ * Every workflow that writes images (copy, sync, mirror pushes) goes through it.
+ */
+export async function copySigned(session: SignatureSession, options: SignedCopyOptions): Promise<SignedCopyResult> {
+  const { source, destination, judgeAs, ...copy } = options;
+  session.checkCanSign(destination);
+  const admitted: AdmittedManifest[] = [];
+  const result = await copyImage({ ...copy, source, destination, policy: session.policyHook(source, destination, admitted, { judgeAs }) });
+  const carried = admitted.filter((a) => !a.rewritten).map((a) => a.manifest.digest);
+  const signatures = await session.publish({
+    source,
+    destination,
+    digests: carried,
+    signDigests: [...new Set([...carried, result.digest])],
+    tracker: options.tracker,
+    signal: options.signal,
+  });
+  for (const w of signatures.flatMap((s) => s.warnings)) options.onEvent?.({ type: 'warning', message: w });
+  return { ...result, signatures };
+}
+
+/** What one image's signatures came to, for reports: counts over every manifest written. */
+export interface SignatureSummary {
+  /** Simple signing (GPG) signatures carried. */
+  simple: number;
+  /** Cosign signatures carried. */
+  sigstore: number;
+  /** Attachment tags and referrers copied. */
+  attachments: number;
+  /** Manifests signed here. */
+  signed: number;
+}
+
+/** Sums {@link SignaturesWritten} rows; undefined when nothing was carried or signed. */
+export function summarizeSignatures(written: readonly SignaturesWritten[]): SignatureSummary | undefined {
+  const sum: SignatureSummary = { simple: 0, sigstore: 0, attachments: 0, signed: 0 };
+  for (const w of written) {
+    sum.simple += w.simple;
+    sum.sigstore += w.sigstore;
+    sum.attachments += w.attachments.length;
+    if (w.signed.length > 0) sum.signed++;
+  }
+  return sum.simple + sum.sigstore + sum.attachments + sum.signed === 0 ? undefined : sum;
+}
