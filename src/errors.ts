@@ -74,7 +74,7 @@ export function isFerryError(value: unknown, code?: ErrorCode): value is FerryEr
  * filled up, a lock that timed out) may pass on a later try.
  */
 const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'USAGE', 'INVALID_REFERENCE', 'INVALID_CONFIG', 'INVALID_MANIFEST', 'NOT_FOUND', 'UNAUTHORIZED', 'DENIED', 'UNSUPPORTED', 'DIGEST_CHANGE', 'ABORTED',
+  'USAGE', 'INVALID_REFERENCE', 'INVALID_CONFIG', 'INVALID_MANIFEST', 'NOT_FOUND', 'UNAUTHORIZED', 'DENIED', 'UNSUPPORTED', 'DIGEST_CHANGE', 'ABORTED', 'POLICY_DENIED',
 ]);
 
 /** Whether trying the same work again later cannot succeed (see {@link PERMANENT}); errors that are not FerryErrors are bugs, and permanent. */

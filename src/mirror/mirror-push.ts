@@ -151,6 +151,11 @@ async function pushStoreWith(store: LayoutStore, images: readonly StoreImage[], 
       if (typeof plan.target === 'string') throw new FerryError('INVALID_REFERENCE', plan.target);
       const target: TransportRef = { transport: 'docker', ref: plan.target };
       const destination = { ...(await openImage(target, { role: 'destination', access: options.access, session, tlsFlag: '--dest-tls-verify', signal: run.signal })), transportRef: target };
+      const destinationRef = formatReference(plan.target);
+      // An attachment waits for its image (which may bring it along), and goes only where its image went.
+      if (plan.subject !== undefined && !(await gate.admit(plan.subject, destination.repository, run.signal))) {
+        return { status: 'skipped', digest: entry.digest, reason: companionLeftOut(plan.subject, destinationRef) };
+      }
       const present = await destination.repository.manifestHead(destination.reference ?? entry.digest, { signal: run.signal }).catch((error: unknown) => {
         if (isFerryError(error, 'NOT_FOUND')) return undefined;
         throw error;
@@ -158,10 +163,6 @@ async function pushStoreWith(store: LayoutStore, images: readonly StoreImage[], 
       if (present?.digest === entry.digest) {
         record(plan);
         return { status: 'skipped', digest: entry.digest };
-      }
-      const destinationRef = formatReference(plan.target);
-      if (plan.subject !== undefined && !(await gate.admit(plan.subject, destination.repository, run.signal))) {
-        return { status: 'skipped', digest: entry.digest, reason: companionLeftOut(plan.subject, destinationRef) };
       }
       const refName = entryRefName(entry);
       const from = {

@@ -104,6 +104,9 @@ export async function runPlan(plan: PlanItem[], options: RunOptions): Promise<It
         if (subject !== undefined) {
           // An attachment follows its image, unchecked by the policy and unsigned: it is about an image, not one to run.
           if (!(await gate.admit(subject, destination.repository, run.signal))) return { status: 'skipped', digest: item.digest, reason: companionLeftOut(subject, item.destination) };
+          // Its image may have brought it along already.
+          const held = destination.reference === undefined ? undefined : await destination.repository.manifestHead(destination.reference, { signal: run.signal });
+          if (held !== undefined && held.digest === item.digest) return { status: 'skipped', digest: item.digest };
           const result = await copyImage(copy);
           return { status: 'copied', digest: result.digest, bytes: result.bytesTransferred };
         }

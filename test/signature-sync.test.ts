@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { syntheticStore } from '../src/testing/synthetic.ts';
+import { explain, runFerry } from './helpers/ferry-cli.ts';
+import { gpgHome, type GpgHome, type GpgKey } from './helpers/gpg.ts';
+import { requirePeer, startRegistry, type RunningRegistry } from './helpers/registry.ts';
+import { seedRegistry } from './helpers/seed.ts';
+import { runSkopeo, skopeo, skopeoInspectDigest } from './helpers/skopeo.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+/**
+ * `ferry sync` under a signature policy, registry to registry, with skopeo
+ * and GnuPG as the peers: each image is judged before any of its blobs is
+ * written, its GPG signatures (made by skopeo or by ferry) reach the
+ * destination's lookaside, its cosign `.sig` travels as a tag, ferry signs it
+ * once written, and `skopeo copy --policy` verifies the result at the
+ * destination. An unsigned image is refused with the requirement that failed
+ * while the rest of the run completes (`--keep-going`), and leaves nothing
+ * at the destination. `sync --dest oci` keeps the same signatures in a store.
+ */
+
+const skip = requirePeer('docker-registry', 'skopeo', 'gpg', 'gpgv', 'gpgconf');
+
+const images = syntheticStore([
+  { name: 'seed/app', tag: 'v1', layers: [40 * 1024] },
+  { name: 'seed/tool', tag: 'v1', layers: [32 * 1024] },
+  { name: 'seed/plain', tag: 'v1', layers: [24 * 1024] },
+]);
+
+describe('sync carries, enforces and makes signatures', { skip }, () => {
+  let source: RunningRegistry;
+  let destination: RunningRegistry;
+  let work: string;
+  let gpg: GpgHome;
+  let alice: GpgKey;
+  let bob: GpgKey;
+  let registriesD: string;
+  let cosignKey: string;
+  let pass: string;
+  const src = (repo: string, tag = 'v1'): string => `docker://${source.host}/${repo}:${tag}`;
+  const dst = (repo: string, tag = 'v1'): string => `docker://${destination.host}/${repo}:${tag}`;
+  const signedBy = (key: GpgKey, identity?: unknown) => ({ type: 'signedBy', keyType: 'GPGKeys', keyPath: key.publicKeyFile, ...(identity ? { signedIdentity: identity } : {}) });
+
+  async function writePolicy(name: string, docker: Record<string, unknown[]>): Promise<string> {
+    const path = join(work, `${name}.json`);
+    await writeFile(path, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }], transports: { docker } }));
+    return path;
+  }
+
+  before(async () => {
+    [source, destination, work] = await Promise.all([startRegistry(), startRegistry(), tempDir('ferry-sig-sync')]);
+    gpg = await gpgHome();
+    alice = await gpg.generateKey('alice');
+    bob = await gpg.generateKey('bob', 'sync pass');
+    // Each registry has its own lookaside (the path inside a lookaside is the repository path alone).
+    registriesD = join(work, 'registries.d');
+    await mkdir(registriesD);
+    await writeFile(
+      join(registriesD, 'sites.yaml'),
+      `docker:\n  ${source.host}:\n    lookaside: file://${join(work, 'source-sigs')}\n  ${destination.host}:\n    lookaside: file://${join(work, 'dest-sigs')}\n    lookaside-staging: file://${join(work, 'dest-sigs')}\n`,
+    );
+    for (const name of ['seed/app', 'seed/tool', 'seed/plain']) await seedRegistry(source.host, images.repository(name), ['v1']);
+    cosignKey = join(work, 'cosign');
+    pass = join(work, 'cosign.pass');
+    await writeFile(pass, 'cosign pass\n');
+    assert.equal((await runFerry(['generate-sigstore-key', '--output-prefix', cosignKey, '--passphrase-file', pass])).code, 0);
+    // sig/app: GPG and cosign signatures made by ferry; sig/tool: a GPG signature made by skopeo; sig/plain: none.
+    const signApp = await runFerry(
+      ['copy', '--insecure-policy', '--registries.d', registriesD, '--src-tls-verify=false', '--dest-tls-verify=false', '--sign-by', alice.fingerprint,
+        '--sign-by-sigstore-private-key', `${cosignKey}.key`, '--sign-passphrase-file', pass, src('seed/app'), src('sig/app')],
+      { env: gpg.env },
+    );
+    assert.equal(signApp.code, 0, explain(signApp));
+    await skopeo(['copy', '--src-tls-verify=false', '--dest-tls-verify=false', '--sign-by', alice.fingerprint, src('seed/tool'), src('sig/tool')], { env: gpg.env, registriesD });
+    await skopeo(['copy', '--src-tls-verify=false', '--dest-tls-verify=false', src('seed/plain'), src('sig/plain')]);
+  });
+
+  after(async () => {
+    await Promise.all([source?.stop(), destination?.stop()]);
+    await gpg?.dispose();
+  });
+
+  test('registry to registry: signed images carried and signed, verified by skopeo there; an unsigned one refused while the others complete', async () => {
+    const policy = await writePolicy('source', { [`${source.host}/sig`]: [signedBy(alice)] });
+    const config = join(work, 'sync.yaml');
+    await writeFile(config, `registries:\n  "${source.host}": {tls-verify: false}\n  "${destination.host}": {tls-verify: false}\nsync:\n  - from: {registry: "${source.host}", repositories: ["sig/*"]}\n    to: "${destination.host}/mirror"\n`);
+    const report = join(work, 'report.json');
+    const run = await runFerry(
+      ['sync', '--config', config, '--policy', policy, '--registries.d', registriesD, '--keep-going', '--jobs', '1', '--report', report,
+        '--sign-by', bob.fingerprint, '--sign-passphrase-file', bob.passphraseFile!],
+      { env: gpg.env },
+    );
+    assert.equal(run.code, 1, explain(run));
+    const r = JSON.parse(await readFile(report, 'utf8')) as { images: Array<{ source: string; status: string; reason?: string; signatures?: { simple: number; sigstore: number; attachments: number; signed: number } }> };
+    const bySource = new Map(r.images.map((i) => [i.source.replace(/^docker:\/\/[^/]+\//, ''), i]));
+    assert.equal(bySource.get('sig/app:v1')?.status, 'copied', explain(run));
+    assert.equal(bySource.get('sig/tool:v1')?.status, 'copied', explain(run));
+    assert.deepEqual(bySource.get('sig/app:v1')?.signatures, { simple: 1, sigstore: 1, attachments: 1, signed: 1 });
+    assert.deepEqual(bySource.get('sig/tool:v1')?.signatures, { simple: 1, sigstore: 0, attachments: 0, signed: 1 });
+    const plain = bySource.get('sig/plain:v1');
+    assert.equal(plain?.status, 'failed');
+    assert.match(plain?.reason ?? '', /rejected by signature policy .*source\.json: requirement 1 of docker scope "[^"]+\/sig", signedBy .*: no simple signing \(GPG\) signature found/);
+    assert.match(run.stderr, /Synced 4 images: 2 copied, 1 skipped, 1 failed;.* signatures: 3 carried, 1 attachment, 2 manifests signed/);
+    const catalog = (await runSkopeo(['list-tags', '--tls-verify=false', dst('mirror/sig/plain').slice(0, -3)])).code;
+    assert.notEqual(catalog, 0, 'the refused image left no repository at the destination');
+    assert.deepEqual(await readdir(join(work, 'dest-sigs', 'mirror', 'sig')).then((d) => d.map((n) => n.split('@')[0]).sort()), ['app', 'tool']);
+
+    // The cosign signature crossed byte for byte as its tag.
+    const appDigest = await skopeoInspectDigest(src('sig/app'), { tlsVerify: false });
+    const sigTag = `sha256-${appDigest.slice(7)}.sig`;
+    assert.equal(await skopeoInspectDigest(dst('mirror/sig/app', sigTag), { tlsVerify: false }), await skopeoInspectDigest(src('sig/app', sigTag), { tlsVerify: false }));
+
+    // skopeo at the destination: alice's signatures through remapIdentity, and bob's made by the sync, both required.
+    const mirror = `${destination.host}/mirror/sig`;
+    const there = await writePolicy('destination', { [mirror]: [signedBy(alice, { type: 'remapIdentity', prefix: mirror, signedPrefix: `${source.host}/sig` }), { ...signedBy(bob), keyPath: bob.armoredKeyFile }] });
+    for (const name of ['app', 'tool']) {
+      await skopeo(['copy', '--src-tls-verify=false', dst(`mirror/sig/${name}`), `dir:${join(work, `verified-${name}`)}`], { policy: there, registriesD, env: gpg.env });
+    }
+    // A policy that trusts only another key refuses them: skopeo really checked.
+    const carol = await gpg.generateKey('carol');
+    const wrong = await writePolicy('wrong-key', { [mirror]: [signedBy(carol)] });
+    const refused = await runSkopeo(['copy', '--src-tls-verify=false', dst('mirror/sig/app'), `dir:${join(work, 'refused')}`], { policy: wrong, registriesD, env: gpg.env });
+    assert.notEqual(refused.code, 0, 'skopeo refuses a key the policy does not trust');
+  });
+
+  test('sync --dest oci keeps GPG signatures beside the blobs and the .sig as a name; --remove-signatures drops both', async () => {
+    const policy = await writePolicy('to-store', { [`${source.host}/sig`]: [signedBy(alice)] });
+    const appDigest = await skopeoInspectDigest(src('sig/app'), { tlsVerify: false });
+    const store = join(work, 'store');
+    const run = await runFerry(['sync', '--src', 'docker', '--dest', 'oci', '--src-tls-verify=false', '--policy', policy, '--registries.d', registriesD, `${source.host}/sig/app`, store]);
+    assert.equal(run.code, 0, explain(run));
+    assert.equal((await readdir(join(store, 'signatures', 'sha256', appDigest.slice(7)))).length, 1, 'the GPG signature is in the store');
+    const names = (JSON.parse(await readFile(join(store, 'index.json'), 'utf8')) as { manifests: Array<{ annotations?: Record<string, string> }> }).manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']);
+    assert.ok(names.includes(`app:sha256-${appDigest.slice(7)}.sig`), JSON.stringify(names));
+    // ferry judges the store copy as the image it came from and accepts it.
+    const verified = await runFerry(['verify-signatures', '--policy', policy, `oci:${store}:app:v1`]);
+    assert.equal(verified.code, 0, explain(verified));
+    assert.match(verified.stdout, /verified: simple-signing/);
+
+    const bare = join(work, 'bare-store');
+    const removed = await runFerry(['sync', '--src', 'docker', '--dest', 'oci', '--src-tls-verify=false', '--insecure-policy', '--remove-signatures', '--registries.d', registriesD, `${source.host}/sig/app`, bare]);
+    assert.equal(removed.code, 0, explain(removed));
+    await assert.rejects(readdir(join(bare, 'signatures')), 'no GPG signatures');
+    const bareNames = (JSON.parse(await readFile(join(bare, 'index.json'), 'utf8')) as { manifests: unknown[] }).manifests;
+    assert.equal(bareNames.length, 1, 'only the image, no .sig');
+  });
+});
