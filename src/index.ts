@@ -41,6 +41,7 @@ export { openLayoutStore, layoutRepository, type LayoutStore } from './transport
 
 // Signature policy, carrying and signing (one session per run, shared by its images)
 export { SignatureSession, type SignatureOptions, type SignaturesWritten, type AdmittedManifest } from './signature/signature-session.ts';
+export { copySigned, withSignatureSession, summarizeSignatures, type SignedCopyOptions, type SignedCopyResult, type SignatureSummary } from './signature/signed-copy.ts';
 export type { SignatureTarget } from './signature/storage/signature-location.ts';
 export type { PolicyDecision } from './signature/policy/policy-evaluate.ts';
 export type { SignatureCheck } from './signature/policy/signature-checks.ts';

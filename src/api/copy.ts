@@ -1,8 +1,8 @@
 import type { PlatformSelector } from '../oci/platform.ts';
 import { parsePlatform } from '../oci/platform.ts';
 import { parseTransportRef } from '../ref/transport-ref.ts';
-import { withSignatureSession, type SignatureOptions, type SignatureSession } from '../signature/signature-session.ts';
-import { copySigned, type SignedCopyResult } from '../signature/signed-copy.ts';
+import type { SignatureOptions, SignatureSession } from '../signature/signature-session.ts';
+import { copySigned, withSignatureSession, type SignedCopyResult } from '../signature/signed-copy.ts';
 import type { CopyEventListener } from '../copy/events.ts';
 import type { InstanceSelection } from '../copy/select-instances.ts';
 import { openImage } from '../transports/open-image.ts';

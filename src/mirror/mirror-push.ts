@@ -5,8 +5,8 @@ import { runImages, type CopyOne, type ImageResult, type RunImagesResult } from 
 import type { Digest } from '../oci/digest.ts';
 import type { TransportRef } from '../ref/transport-ref.ts';
 import { CompanionGate, companionLeftOut, imagesThenCompanions } from '../signature/companion-gate.ts';
-import { withSignatureSession, type SignatureOptions, type SignatureSession } from '../signature/signature-session.ts';
-import { copySigned, summarizeSignatures, type SignatureSummary } from '../signature/signed-copy.ts';
+import type { SignatureOptions, SignatureSession } from '../signature/signature-session.ts';
+import { copySigned, summarizeSignatures, withSignatureSession, type SignatureSummary } from '../signature/signed-copy.ts';
 import { companionSubjects } from './store/store-companions.ts';
 import { formatReference, type ImageReference } from '../ref/reference.ts';
 import type { FlattenLevel } from '../sync/config/sync-spec.ts';

@@ -307,18 +307,3 @@ export class SignatureSession {
     await empty?.dispose();
   }
 }
-
-/**
- * Runs `fn` with `given` when it is a session already (shared with other
- * work, left open), else with a session opened from these options and
- * closed afterwards.
- */
-export async function withSignatureSession<T>(given: SignatureOptions | SignatureSession | undefined, fn: (session: SignatureSession) => Promise<T>): Promise<T> {
-  if (given instanceof SignatureSession) return fn(given);
-  const session = await SignatureSession.open(given);
-  try {
-    return await fn(session);
-  } finally {
-    await session.close();
-  }
-}

@@ -1,6 +1,6 @@
 import { copyImage, type CopyImageOptions, type CopyImageResult } from '../copy/copy-image.ts';
 import type { ImageReference } from '../ref/reference.ts';
-import type { AdmittedManifest, SignatureSession, SignaturesWritten } from './signature-session.ts';
+import { SignatureSession, type AdmittedManifest, type SignatureOptions, type SignaturesWritten } from './signature-session.ts';
 import type { SignatureTarget } from './storage/signature-location.ts';
 
 export interface SignedCopyOptions extends Omit<CopyImageOptions, 'policy' | 'source' | 'destination'> {
@@ -64,4 +64,19 @@ export function summarizeSignatures(written: readonly SignaturesWritten[]): Sign
     if (w.signed.length > 0) sum.signed++;
   }
   return sum.simple + sum.sigstore + sum.attachments + sum.signed === 0 ? undefined : sum;
+}
+
+/**
+ * Runs `fn` with `given` when it is a session already (shared with other
+ * work, left open), else with a session opened from these options and
+ * closed afterwards.
+ */
+export async function withSignatureSession<T>(given: SignatureOptions | SignatureSession | undefined, fn: (session: SignatureSession) => Promise<T>): Promise<T> {
+  if (given instanceof SignatureSession) return fn(given);
+  const session = await SignatureSession.open(given);
+  try {
+    return await fn(session);
+  } finally {
+    await session.close();
+  }
 }

@@ -13,7 +13,8 @@ import { resolveImage, type PlanItem, type ResolveContext } from './engine/plan.
 import { AccessCache } from './engine/access-cache.ts';
 import { buildReport, type SyncReport } from './engine/report.ts';
 import { companionSubject, runPlan, type ItemResult } from './engine/run-plan.ts';
-import { withSignatureSession, type SignatureOptions, type SignatureSession } from '../signature/signature-session.ts';
+import type { SignatureOptions, SignatureSession } from '../signature/signature-session.ts';
+import { withSignatureSession } from '../signature/signed-copy.ts';
 import { mapLimited } from '../util/pool.ts';
 import { DEFAULT_BLOB_JOBS, DEFAULT_IMAGE_JOBS } from '../copy/run-images.ts';
 

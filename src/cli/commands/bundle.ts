@@ -68,7 +68,7 @@ export function bundleCommand(program: Command, ctx: CommandContext): void {
     .action(async (out: string, storeDir: string, _opts: Record<string, unknown>, command: Command) => {
       const { openLayoutStore } = await import('../../transports/layout/index.ts');
       const { importBundle } = await import('../../mirror/bundle/bundle-import.ts');
-      const { withSignatureSession } = await import('../../signature/signature-session.ts');
+      const { withSignatureSession } = await import('../../signature/signed-copy.ts');
       const trust = signatureOptionsFrom(command);
       const store = await openLayoutStore(storeDir, { create: true, signal: ctx.signal });
       // The policy is checked only when asked for: an import unpacks, the push out of the store enforces.
