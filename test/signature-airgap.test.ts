@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { digestOf } from '../src/oci/digest.ts';
 import { syntheticStore } from '../src/testing/synthetic.ts';
 import { readBundleManifest } from '../src/mirror/bundle/bundle-format.ts';
+import { signAtSource } from './fixtures/signed-source.ts';
 import { startServeProcess } from './helpers/ferry-serve.ts';
 import { explain, runFerry } from './helpers/ferry-cli.ts';
 import { gpgHome, type GpgHome, type GpgKey } from './helpers/gpg.ts';
@@ -43,7 +44,6 @@ describe('signatures survive the air gap', { skip }, () => {
   let insideD: string;
   let sourcePolicy: string;
   let insidePolicy: string;
-  let cosignKey: string;
   let connected: string;
   const src = (repo: string, tag = '1'): string => `docker://${source.host}/${repo}:${tag}`;
   const signedBy = (identity?: unknown) => ({ type: 'signedBy', keyType: 'GPGKeys', keyPath: alice.publicKeyFile, ...(identity ? { signedIdentity: identity } : {}) });
@@ -79,18 +79,8 @@ describe('signatures survive the air gap', { skip }, () => {
     await mkdir(insideD);
     await writeFile(join(insideD, 'inside.yaml'), `docker:\n  ${inside.host}:\n    lookaside: file://${join(work, 'inside-sigs')}\n    lookaside-staging: file://${join(work, 'inside-sigs')}\n`);
     for (const name of ['seed/app', 'seed/tool']) await seedRegistry(source.host, images.repository(name), ['1']);
-    cosignKey = join(work, 'cosign');
-    const pass = join(work, 'pass');
-    await writeFile(pass, 'pw\n');
-    assert.equal((await runFerry(['generate-sigstore-key', '--output-prefix', cosignKey, '--passphrase-file', pass])).code, 0);
     // team/app: GPG and cosign signatures made by ferry; team/tool: a GPG signature made by skopeo.
-    const app = await runFerry(
-      ['copy', '--insecure-policy', '--registries.d', registriesD, '--src-tls-verify=false', '--dest-tls-verify=false', '--sign-by', alice.fingerprint,
-        '--sign-by-sigstore-private-key', `${cosignKey}.key`, '--sign-passphrase-file', pass, src('seed/app'), src('team/app')],
-      { env: gpg.env },
-    );
-    assert.equal(app.code, 0, explain(app));
-    await skopeo(['copy', '--src-tls-verify=false', '--dest-tls-verify=false', '--sign-by', alice.fingerprint, src('seed/tool'), src('team/tool')], { env: gpg.env, registriesD });
+    await signAtSource({ gpg, key: alice, registriesD, work, bothKinds: [src('seed/app'), src('team/app')], gpgOnly: [src('seed/tool'), src('team/tool')] });
     // Outside and inside, the same rule: images of the source's team/ signed by alice. Inside, store images are judged as their source.
     sourcePolicy = await policyFile('source', { [`${source.host}/team`]: [signedBy()] });
     insidePolicy = sourcePolicy;

@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { syntheticStore } from '../src/testing/synthetic.ts';
+import { signAtSource } from './fixtures/signed-source.ts';
 import { explain, runFerry } from './helpers/ferry-cli.ts';
 import { gpgHome, type GpgHome, type GpgKey } from './helpers/gpg.ts';
 import { requirePeer, startRegistry, type RunningRegistry } from './helpers/registry.ts';
@@ -37,8 +38,6 @@ describe('sync carries, enforces and makes signatures', { skip }, () => {
   let alice: GpgKey;
   let bob: GpgKey;
   let registriesD: string;
-  let cosignKey: string;
-  let pass: string;
   const src = (repo: string, tag = 'v1'): string => `docker://${source.host}/${repo}:${tag}`;
   const dst = (repo: string, tag = 'v1'): string => `docker://${destination.host}/${repo}:${tag}`;
   const signedBy = (key: GpgKey, identity?: unknown) => ({ type: 'signedBy', keyType: 'GPGKeys', keyPath: key.publicKeyFile, ...(identity ? { signedIdentity: identity } : {}) });
@@ -62,18 +61,8 @@ describe('sync carries, enforces and makes signatures', { skip }, () => {
       `docker:\n  ${source.host}:\n    lookaside: file://${join(work, 'source-sigs')}\n  ${destination.host}:\n    lookaside: file://${join(work, 'dest-sigs')}\n    lookaside-staging: file://${join(work, 'dest-sigs')}\n`,
     );
     for (const name of ['seed/app', 'seed/tool', 'seed/plain']) await seedRegistry(source.host, images.repository(name), ['v1']);
-    cosignKey = join(work, 'cosign');
-    pass = join(work, 'cosign.pass');
-    await writeFile(pass, 'cosign pass\n');
-    assert.equal((await runFerry(['generate-sigstore-key', '--output-prefix', cosignKey, '--passphrase-file', pass])).code, 0);
     // sig/app: GPG and cosign signatures made by ferry; sig/tool: a GPG signature made by skopeo; sig/plain: none.
-    const signApp = await runFerry(
-      ['copy', '--insecure-policy', '--registries.d', registriesD, '--src-tls-verify=false', '--dest-tls-verify=false', '--sign-by', alice.fingerprint,
-        '--sign-by-sigstore-private-key', `${cosignKey}.key`, '--sign-passphrase-file', pass, src('seed/app'), src('sig/app')],
-      { env: gpg.env },
-    );
-    assert.equal(signApp.code, 0, explain(signApp));
-    await skopeo(['copy', '--src-tls-verify=false', '--dest-tls-verify=false', '--sign-by', alice.fingerprint, src('seed/tool'), src('sig/tool')], { env: gpg.env, registriesD });
+    await signAtSource({ gpg, key: alice, registriesD, work, bothKinds: [src('seed/app'), src('sig/app')], gpgOnly: [src('seed/tool'), src('sig/tool')] });
     await skopeo(['copy', '--src-tls-verify=false', '--dest-tls-verify=false', src('seed/plain'), src('sig/plain')]);
   });
 
