@@ -1,5 +1,5 @@
 import type { LayoutStore } from '../../../transports/layout/layout-store.ts';
-import type { RegistryBackend, SignatureBackend } from '../registry-backend.ts';
+import type { RegistryBackend } from '../registry-backend.ts';
 import { layoutBlobs } from './layout-blobs.ts';
 import { LayoutCatalog } from './layout-catalog.ts';
 import { layoutManifests } from './layout-manifests.ts';
