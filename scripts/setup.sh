@@ -2,7 +2,7 @@
 # Prepares a fresh checkout: a Node >= 22 (scripts/node.sh) and the npm dependencies.
 # With --peers it also installs the real peers the tests and benchmarks run against
 # (Debian's docker-registry, skopeo, umoci, openssl, apache2-utils, GnuPG, docker.io, podman,
-# and chromium for the web UI's browser tests) when missing.
+# GNU patch, and chromium for the web UI's browser tests) when missing.
 # The tests start their own dockerd and Podman stores in temp dirs; nothing is enabled as a service.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,7 +14,7 @@ fi
 bash scripts/build.sh
 if [ "${1:-}" = "--peers" ]; then
   missing=()
-  for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci openssl:openssl htpasswd:apache2-utils gpg:gnupg gpgv:gpgv dockerd:docker.io podman:podman setpriv:util-linux chromium:chromium; do
+  for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci openssl:openssl htpasswd:apache2-utils gpg:gnupg gpgv:gpgv dockerd:docker.io podman:podman setpriv:util-linux chromium:chromium patch:patch; do
     # dockerd lives in /usr/sbin, which a non-root PATH may lack.
     command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || missing+=("${pair#*:}")
   done

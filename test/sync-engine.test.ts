@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { syntheticStore, type SyntheticImageSpec } from '../src/testing/synthetic.ts';
-import { trackChild } from './helpers/cleanup.ts';
-import { FERRY_BIN, isolatedHome } from './helpers/ferry-cli.ts';
+import { retryEvents, spawnFerry } from './helpers/ferry-cli.ts';
 import { startProxy, type RunningProxy } from './helpers/proxy.ts';
 import { requirePeer, startRegistry, type RunningRegistry } from './helpers/registry.ts';
 import { removeTempDir, tempDir } from './helpers/tmp.ts';
@@ -29,6 +27,8 @@ const SHARED: SyntheticImageSpec[] = ['one', 'two', 'three'].flatMap((repo) => [
 const SLOW: SyntheticImageSpec[] = ['a', 'b', 'c', 'd'].flatMap((repo) => ['1', '2'].map((tag) => image(`slow/${repo}`, tag, { layers: [64 * 1024] })));
 const FLAKY: SyntheticImageSpec[] = [image('flaky/app', 'v1', { layers: [64 * 1024] }), image('flaky/app', 'v2', { layers: [64 * 1024] })];
 const store = syntheticStore([...SHARED, ...SLOW, ...FLAKY]);
+/** Longer than any backoff of the first two retries (at most 0.5 s and 1 s), so a delay this long can only come from the header. */
+const RETRY_AFTER_S = 2;
 
 async function digests(specs: readonly SyntheticImageSpec[], rename: (name: string) => string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -42,29 +42,14 @@ async function blobStatus(registryUrl: string, repo: string, digest: string): Pr
   return res.statusCode;
 }
 
-/** Starts `ferry sync ARGS…`, resolves once `pattern` appears on stderr, then SIGKILLs it. Returns what it printed. */
-async function killWhen(args: string[], pattern: RegExp): Promise<string> {
-  const child = spawn(FERRY_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HOME: await isolatedHome() } });
-  trackChild(child);
-  let stderr = '';
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once('close', (code, signal) => resolve(signal ?? code)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`"${pattern.source}" never appeared:\n${stderr}`)), 60_000);
-    child.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString('utf8');
-      if (pattern.test(stderr)) {
-        clearTimeout(timer);
-        child.kill('SIGKILL');
-        resolve();
-      }
-    });
-    child.once('close', () => {
-      clearTimeout(timer);
-      reject(new Error(`ferry exited before "${pattern.source}":\n${stderr}`));
-    });
-  });
-  assert.equal(await exited, 'SIGKILL');
-  return stderr;
+/** Starts `ferry ARGS…`, waits until `moment` resolves, then SIGKILLs it. Returns what it printed. */
+async function killWhen(args: string[], moment: Promise<void>): Promise<string> {
+  const ferry = await spawnFerry(args);
+  const early = await Promise.race([moment.then(() => false), ferry.exited.then(() => true)]);
+  assert.ok(!early, `ferry exited before the kill:\n${ferry.stderr()}`);
+  ferry.child.kill('SIGKILL');
+  assert.equal((await ferry.exited).signal, 'SIGKILL');
+  return ferry.stderr();
 }
 
 describe('ferry sync engine', { skip }, () => {
@@ -88,6 +73,10 @@ describe('ferry sync engine', { skip }, () => {
     let dest: RunningRegistry;
     let dstProxy: RunningProxy;
     let config: string;
+    /** The first run, made here rather than by the first test, so each test can run (and fail) alone. */
+    let first: Awaited<ReturnType<typeof syncOk>>;
+    let firstUploaded: number;
+    let firstMounts: RunningProxy['stats']['log'];
 
     before(async () => {
       dest = await startRegistry();
@@ -103,6 +92,9 @@ sync:
     to: "${dstProxy.host}"
 `,
       );
+      first = await syncOk(work, 'shared-1', ['--config', config]);
+      firstUploaded = dstProxy.uploadedBytes();
+      firstMounts = dstProxy.stats.log.filter((e) => e.method === 'POST' && e.kind === 'upload' && decodeURIComponent(e.path).includes('mount='));
     });
 
     after(async () => {
@@ -111,7 +103,7 @@ sync:
     });
 
     test('the base layer is uploaded exactly once; the other repositories mount it', async () => {
-      const { report } = await syncOk(work, 'shared-1', ['--config', config]);
+      const { report } = first;
       assert.equal(report.totals.copied, 6);
       await assertDigests(dest.host, await digests(SHARED, (n) => n));
 
@@ -119,11 +111,11 @@ sync:
       const unique = new Map<string, number>();
       for (const s of SHARED) for (const [d, b] of (await store.image(s.name, s.tag)).blobs) unique.set(d, b.kind === 'config' ? b.bytes.length : b.layer.size);
       const uniqueBytes = [...unique.values()].reduce((a, b) => a + b, 0);
-      assert.equal(dstProxy.uploadedBytes(), uniqueBytes, `uploaded ${dstProxy.uploadedBytes()} bytes for ${uniqueBytes} unique (a second base would add ${BASE_SIZE})`);
+      assert.equal(firstUploaded, uniqueBytes, `uploaded ${firstUploaded} bytes for ${uniqueBytes} unique (a second base would add ${BASE_SIZE})`);
       assert.equal(report.totals.bytes, uniqueBytes, 'the report counts the same bytes');
 
       const base = (await store.image('shared/one', 'v1')).images[0]!.layers[0]!.digest;
-      const mounts = dstProxy.stats.log.filter((e) => e.method === 'POST' && e.kind === 'upload' && decodeURIComponent(e.path).includes(`mount=${base}`));
+      const mounts = firstMounts.filter((e) => decodeURIComponent(e.path).includes(`mount=${base}`));
       const mounted = new Set(mounts.filter((e) => e.status === 201).map((e) => /\/v2\/(.+)\/blobs\/uploads/.exec(e.path)?.[1]));
       assert.equal(mounted.size, 2, `two repositories got the base by mount: ${JSON.stringify(mounts)}`);
       for (const repo of ['shared/one', 'shared/two', 'shared/three']) assert.equal(await blobStatus(dest.url, repo, base), 200, `${repo} has the base`);
@@ -152,13 +144,14 @@ sync:
     const dest = await startRegistry();
     try {
       const mapping = await file(work, 'slow.txt', SLOW.map((s) => `${srcProxy.host}/${s.name}:${s.tag} ${dest.host}/${s.name}`).join('\n'));
-      // Slow source blobs and one image at a time: the kill lands with most of the plan still to do.
+      // One image at a time, and the source holds every blob after the first repository's until the kill:
+      // the kill lands after slow/a's images, with the rest of the plan still to do.
       srcProxy.reset();
-      srcProxy.addFault({ type: 'delay', ms: 150, times: Infinity, match: { method: 'GET', kind: 'blob' } });
+      const held = srcProxy.addGate({ match: { method: 'GET', kind: 'blob', path: /^\/v2\/slow\/[b-d]\// } });
       const args = ['sync', '--mapping', mapping, '--src-tls-verify=false', '--dest-tls-verify=false', '--jobs', '1'];
-      const printed = await killWhen(args, /wrote manifest/);
+      const printed = await killWhen(args, held.reached);
       const partial = await contents(dest.url);
-      assert.ok(partial.length >= 1 && partial.length < SLOW.length, `killed mid-run: ${partial.join(', ')}\n${printed}`);
+      assert.deepEqual(partial, ['slow/a:1', 'slow/a:2'], `killed after slow/a, in plan order:\n${printed}`);
       // What a killed run leaves is whole: every tag it wrote reads back with the source digest.
       const expected = await digests(SLOW, (n) => n);
       await assertDigests(dest.host, Object.fromEntries(partial.map((n) => [n, expected[n]!])));
@@ -181,18 +174,21 @@ sync:
     try {
       srcProxy.reset();
       const faults = [
-        srcProxy.addFault({ type: 'status', status: 429, retryAfter: '1', times: 1, match: { kind: 'tags' } }),
+        srcProxy.addFault({ type: 'status', status: 429, retryAfter: String(RETRY_AFTER_S), times: 1, match: { kind: 'tags' } }),
         srcProxy.addFault({ type: 'status', status: 503, times: 2, match: { method: 'HEAD', kind: 'manifest' } }),
-        srcProxy.addFault({ type: 'status', status: 429, retryAfter: '1', times: 1, match: { method: 'GET', kind: 'manifest' } }),
+        srcProxy.addFault({ type: 'status', status: 429, retryAfter: String(RETRY_AFTER_S), times: 1, match: { method: 'GET', kind: 'manifest' } }),
         srcProxy.addFault({ type: 'status', status: 503, times: 2, match: { method: 'GET', kind: 'blob' } }),
       ];
-      const started = Date.now();
-      const { report, run } = await syncOk(work, 'flaky', ['--src', 'docker', '--dest', 'docker', '--src-tls-verify=false', '--dest-tls-verify=false', `${srcProxy.host}/flaky/app`, `${dest.host}/flaky`]);
+      const { report, run } = await syncOk(work, 'flaky', ['--json', '--src', 'docker', '--dest', 'docker', '--src-tls-verify=false', '--dest-tls-verify=false', `${srcProxy.host}/flaky/app`, `${dest.host}/flaky`]);
       for (const f of faults) assert.equal(f.hits, f.rule.times, `fault ${JSON.stringify(f.rule)} was hit`);
       assert.equal(report.totals.copied, 2);
-      // Retry-After: 1 was honoured at least once (two 429s, each asking for a second).
-      assert.ok(Date.now() - started >= 1000, 'the client waited as Retry-After asked');
-      assert.match(run.stderr, /retrying/);
+      const retries = retryEvents(run.stdout);
+      assert.equal(retries.length, 6, `one retry event per injected fault: ${JSON.stringify(retries)}`);
+      // Each 429 asked for RETRY_AFTER_S; a first retry's own backoff is at most half a second, so only an honoured header waits this long.
+      const throttled = retries.filter((r) => /429|TOOMANYREQUESTS/.test(r.reason));
+      assert.equal(throttled.length, 2, JSON.stringify(retries));
+      for (const r of throttled) assert.ok(r.attempt === 1 && r.delayMs >= RETRY_AFTER_S * 1000, `Retry-After honoured: ${JSON.stringify(r)}`);
+      for (const r of retries.filter((x) => /503|UNAVAILABLE/.test(x.reason))) assert.ok(r.delayMs < RETRY_AFTER_S * 1000, `plain backoff for a 503: ${JSON.stringify(r)}`);
       await assertDigests(dest.host, await digests(FLAKY, (n) => n));
     } finally {
       srcProxy.reset();

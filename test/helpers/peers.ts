@@ -22,6 +22,7 @@ const INSTALL_HINT: Record<string, string> = {
   setpriv: 'apt-get install util-linux',
   unshare: 'apt-get install util-linux',
   chromium: 'apt-get install chromium',
+  patch: 'apt-get install patch',
 };
 
 const found = new Map<string, string | undefined>();

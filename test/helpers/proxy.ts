@@ -46,14 +46,15 @@ interface FaultBase {
 
 /**
  * A fault to inject. `status` answers without asking the upstream (429 gets
- * `Retry-After: 1` unless `retryAfter` says otherwise; null omits it). `cut`
+ * `Retry-After: 1` unless `retryAfter` says otherwise; null omits it; `headers`
+ * are added, e.g. a `WWW-Authenticate` challenge or `RateLimit-*`). `cut`
  * forwards `afterBytes` of the response body, then destroys the connection.
  * `corrupt` flips the byte at `offset` (default 0) of the response body.
  * `delay` waits before forwarding and combines with one other fault. `cut` and
  * `corrupt` match `GET blob` unless `match` says otherwise.
  */
 export type FaultRule =
-  | (FaultBase & { type: 'status'; status: number; retryAfter?: string | null })
+  | (FaultBase & { type: 'status'; status: number; retryAfter?: string | null; headers?: Record<string, string> })
   | (FaultBase & { type: 'cut'; afterBytes: number })
   | (FaultBase & { type: 'corrupt'; offset?: number })
   | (FaultBase & { type: 'delay'; ms: number });
@@ -67,6 +68,11 @@ export interface FaultHandle {
 }
 
 export interface ProxyLogEntry {
+  /** Arrival order, from 0 (the log itself is in completion order). */
+  seq: number;
+  /** Milliseconds since the proxy started, when the request arrived and when its response ended. */
+  startedAt: number;
+  finishedAt: number;
   method: string;
   path: string;
   kind: RequestKind;
@@ -76,7 +82,26 @@ export interface ProxyLogEntry {
   bytesIn: number;
   /** Response body bytes forwarded to the client. */
   bytesOut: number;
-  fault?: FaultRule['type'];
+  fault?: FaultRule['type'] | 'gate';
+}
+
+/** Body bytes as they passed through, for rates over time: `in` from clients (uploads), `out` to clients (downloads). */
+export interface TrafficSample {
+  /** Milliseconds since the proxy started. */
+  at: number;
+  direction: 'in' | 'out';
+  bytes: number;
+  kind: RequestKind;
+}
+
+/** Requests held until the test opens the gate: an explicit "now" instead of a delay that must outlast other work. */
+export interface ProxyGate {
+  /** Requests it has held so far. */
+  hits: number;
+  /** Resolves when the first matching request is being held. */
+  reached: Promise<void>;
+  /** Lets held requests (and later matching ones) through. */
+  open(): void;
 }
 
 export interface ProxyStats {
@@ -90,6 +115,12 @@ export interface ProxyStats {
   log: ProxyLogEntry[];
   /** Faults injected so far. */
   faults: number;
+  /** Body bytes over time, one sample per chunk. */
+  traffic: TrafficSample[];
+  /** Most requests in flight at once (arrived, response not yet ended). */
+  maxInFlight: number;
+  /** Most client connections open at once. */
+  maxConnections: number;
 }
 
 export interface ProxyOptions {
@@ -113,7 +144,9 @@ export interface RunningProxy {
   /** Blob bytes clients pulled: response bodies of `GET blob`. */
   downloadedBytes(): number;
   addFault(rule: FaultRule): FaultHandle;
-  /** Clears stats and removes every fault. */
+  /** Holds matching requests (default: every one, without limit) until `open()`. */
+  addGate(options?: { match?: ProxyMatch; times?: number }): ProxyGate;
+  /** Clears stats and removes every fault; open gates are opened. */
   reset(): void;
   stop(): Promise<void>;
 }
@@ -130,7 +163,10 @@ function copyHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
 
 function matches(rule: FaultRule, method: string, path: string, kind: RequestKind): boolean {
   const bodyFault = rule.type === 'cut' || rule.type === 'corrupt';
-  const m = rule.match ?? (bodyFault ? { method: 'GET', kind: 'blob' as const } : {});
+  return matchesRequest(rule.match ?? (bodyFault ? { method: 'GET', kind: 'blob' as const } : {}), method, path, kind);
+}
+
+function matchesRequest(m: ProxyMatch, method: string, path: string, kind: RequestKind): boolean {
   if (m.method !== undefined && m.method.toUpperCase() !== method) return false;
   if (m.kind !== undefined && m.kind !== kind) return false;
   if (m.path !== undefined && !(typeof m.path === 'string' ? path.includes(m.path) : m.path.test(path))) return false;
@@ -138,7 +174,24 @@ function matches(rule: FaultRule, method: string, path: string, kind: RequestKin
 }
 
 function emptyStats(): ProxyStats {
-  return { requests: {}, bytesIn: {}, bytesOut: {}, log: [], faults: 0 };
+  return { requests: {}, bytesIn: {}, bytesOut: {}, log: [], faults: 0, traffic: [], maxInFlight: 0, maxConnections: 0 };
+}
+
+interface GateState {
+  gate: ProxyGate;
+  match: ProxyMatch;
+  remaining: number;
+  opened: Promise<void>;
+  reach: () => void;
+}
+
+function makeGate(options: { match?: ProxyMatch; times?: number }): GateState {
+  let reach!: () => void;
+  let release!: () => void;
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  const opened = new Promise<void>((resolve) => (release = resolve));
+  const gate: ProxyGate = { hits: 0, reached, open: () => release() };
+  return { gate, match: options.match ?? {}, remaining: options.times ?? Infinity, opened, reach };
 }
 
 function add(record: Record<string, number>, key: string, n: number): void {
@@ -153,7 +206,13 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const agent = secure ? new HttpsAgent({ keepAlive: true, ...options.upstreamTls }) : new HttpAgent({ keepAlive: true });
   const send = secure ? httpsRequest : httpRequest;
   let faults: FaultHandle[] = [];
+  let gates: GateState[] = [];
   const proxy = { stats: emptyStats(), origin: '' };
+  const epoch = performance.now();
+  const now = (): number => performance.now() - epoch;
+  let seq = 0;
+  let inFlight = 0;
+  let connections = 0;
 
   const take = (method: string, path: string, kind: RequestKind): FaultHandle[] => {
     const hit: FaultHandle[] = [];
@@ -175,13 +234,26 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     const key = `${method} ${kind}`;
     const stats = proxy.stats; // reset() swaps the object; a request counts where it started
     add(stats.requests, key, 1);
-    const entry: ProxyLogEntry = { method, path, kind, status: 0, bytesIn: 0, bytesOut: 0 };
+    const entry: ProxyLogEntry = { seq: seq++, startedAt: now(), finishedAt: 0, method, path, kind, status: 0, bytesIn: 0, bytesOut: 0 };
+    inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
+    let finished = false;
     const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      inFlight--;
+      entry.finishedAt = now();
       add(stats.bytesIn, key, entry.bytesIn);
       add(stats.bytesOut, key, entry.bytesOut);
       stats.log.push(entry);
     };
-    req.on('data', (chunk: Buffer) => (entry.bytesIn += chunk.length));
+    // A client that gives up while held (gate, delay) still ends the entry.
+    res.once('close', finish);
+    const sample = (direction: 'in' | 'out', bytes: number): void => void stats.traffic.push({ at: now(), direction, bytes, kind });
+    req.on('data', (chunk: Buffer) => {
+      entry.bytesIn += chunk.length;
+      sample('in', chunk.length);
+    });
 
     const hit = take(method, path, kind);
     const delay = hit.filter((h) => h.rule.type === 'delay').reduce((ms, h) => ms + (h.rule.type === 'delay' ? h.rule.ms : 0), 0);
@@ -192,6 +264,15 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       req.pause();
       await sleep(delay);
     }
+    const gate = gates.find((g) => g.remaining > 0 && matchesRequest(g.match, method, path, kind));
+    if (gate) {
+      gate.remaining--;
+      gate.gate.hits++;
+      entry.fault ??= 'gate';
+      req.pause();
+      gate.reach();
+      await gate.opened;
+    }
 
     if (fault?.type === 'status') {
       const retryAfter = fault.retryAfter === undefined ? (fault.status === 429 ? '1' : null) : fault.retryAfter;
@@ -199,7 +280,12 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       const body = JSON.stringify({ errors: [{ code, message: `injected ${fault.status} by the test proxy` }] });
       entry.status = fault.status;
       req.resume(); // drain an upload body so the connection stays usable
-      res.writeHead(fault.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(retryAfter !== null ? { 'retry-after': retryAfter } : {}) });
+      res.writeHead(fault.status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        ...(retryAfter !== null ? { 'retry-after': retryAfter } : {}),
+        ...fault.headers,
+      });
       res.end(method === 'HEAD' ? undefined : body, finish);
       return;
     }
@@ -222,6 +308,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
         if (cutAt !== undefined && offset + chunk.length >= cutAt) {
           const head = chunk.subarray(0, cutAt - offset);
           entry.bytesOut += head.length;
+          sample('out', head.length);
           upRes.destroy();
           // Let the bytes before the cut reach the kernel, then drop the connection mid-body.
           res.write(head, () => socket.destroy());
@@ -229,6 +316,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
         }
         offset += chunk.length;
         entry.bytesOut += chunk.length;
+        sample('out', chunk.length);
         if (!res.write(chunk)) {
           upRes.pause();
           res.once('drain', () => upRes.resume());
@@ -256,6 +344,11 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       res.destroy(err instanceof Error ? err : new Error(String(err)));
     });
   });
+  server.on('connection', (socket: Socket) => {
+    connections++;
+    proxy.stats.maxConnections = Math.max(proxy.stats.maxConnections, connections);
+    socket.once('close', () => connections--);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -279,11 +372,19 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       faults.push(handleObj);
       return handleObj;
     },
+    addGate(options = {}) {
+      const state = makeGate(options);
+      gates.push(state);
+      return state.gate;
+    },
     reset() {
       proxy.stats = emptyStats();
       faults = [];
+      for (const g of gates) g.gate.open();
+      gates = [];
     },
     async stop() {
+      for (const g of gates) g.gate.open();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       agent.destroy();
