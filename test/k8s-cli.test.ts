@@ -2,39 +2,17 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Command, CommanderError } from 'commander';
-import { k8sCommand } from '../src/cli/commands/k8s.ts';
-import type { CommandContext } from '../src/cli/context.ts';
-import { exitCodeFor, EXIT, type Output } from '../src/cli/output.ts';
 import { INTERNAL, writeCraneExport } from './fixtures/k8s-export.ts';
+import { runFerry } from './helpers/ferry-cli.ts';
 import { tempDir } from './helpers/tmp.ts';
 
-/** Runs `ferry ARGS` with only the k8s commands registered, the way src/cli/main.ts does. */
-async function ferry(...args: string[]): Promise<{ code: number; out: string; info: string }> {
-  let out = '';
-  let info = '';
-  let code: number = EXIT.ok;
-  const json = args.includes('--json');
-  const output: Output = {
-    mode: { quiet: false, json, debug: false, tty: false },
-    out: (text) => void (out += text.endsWith('\n') ? text : `${text}\n`),
-    info: (text) => void (info += `${text}\n`),
-    warn: (text) => void (info += `warning: ${text}\n`),
-    record: (value) => void (out += `${JSON.stringify(value)}\n`),
-  };
-  const ctx: CommandContext = { output, signal: new AbortController().signal, setExitCode: (c) => void (code = Math.max(code, c)) };
-  const program = new Command('ferry').option('--json').exitOverride().configureOutput({ writeErr: (s) => void (info += s), writeOut: (s) => void (out += s) });
-  k8sCommand(program, ctx);
-  const all = (c: Command): void => c.commands.forEach((sub) => (sub.exitOverride(), all(sub)));
-  all(program);
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) return { code: err.exitCode === 0 ? EXIT.ok : EXIT.usage, out, info };
-    return { code: exitCodeFor(err), out, info: `${info}${err instanceof Error ? err.message : String(err)}\n` };
-  }
-  return { code, out, info };
+/** `bin/ferry ARGS…` as a process, as a user runs it: exit code, stdout and stderr. */
+async function ferry(...args: string[]): Promise<{ code: number | null; out: string; info: string }> {
+  const run = await runFerry(args);
+  return { code: run.code, out: run.stdout, info: run.stderr };
 }
+
+const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
 test('ferry k8s scan: table, --json, exit 1 when a file is broken', async (t) => {
   const root = await tempDir('ferry-k8s-cli-scan', t);

@@ -8,12 +8,16 @@ export interface PlatformSelector {
   variant?: string | undefined;
 }
 
-const GOARCH: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+/** Node's `process.arch` → Go's GOARCH, which OCI platforms use (Node on ppc64 is little-endian only). */
+const GOARCH: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', mipsel: 'mipsle' };
 
-/** The platform ferry runs on, in OCI terms (what skopeo picks from an index by default). */
-export function currentPlatform(): PlatformSelector {
-  const architecture = GOARCH[process.arch] ?? process.arch;
-  const os = process.platform === 'win32' ? 'windows' : process.platform;
+/**
+ * The platform ferry runs on, in OCI terms (what skopeo picks from an index
+ * by default). The arguments exist for tests; callers leave them out.
+ */
+export function currentPlatform(arch: string = process.arch, platform: string = process.platform): PlatformSelector {
+  const architecture = GOARCH[arch] ?? arch;
+  const os = platform === 'win32' ? 'windows' : platform;
   return architecture === 'arm' ? { os, architecture, variant: 'v7' } : { os, architecture };
 }
 
