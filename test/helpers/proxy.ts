@@ -94,6 +94,14 @@ export interface TrafficSample {
   kind: RequestKind;
 }
 
+export interface GateOptions {
+  match?: ProxyMatch;
+  /** Matching requests it holds, at most (default: all). */
+  times?: number;
+  /** Opens by itself once this many requests are held. */
+  openAt?: number;
+}
+
 /** Requests held until the test opens the gate: an explicit "now" instead of a delay that must outlast other work. */
 export interface ProxyGate {
   /** Requests it has held so far. */
@@ -144,8 +152,12 @@ export interface RunningProxy {
   /** Blob bytes clients pulled: response bodies of `GET blob`. */
   downloadedBytes(): number;
   addFault(rule: FaultRule): FaultHandle;
-  /** Holds matching requests (default: every one, without limit) until `open()`. */
-  addGate(options?: { match?: ProxyMatch; times?: number }): ProxyGate;
+  /**
+   * Holds matching requests (default: every one, without limit) until
+   * `open()`, or until `openAt` of them are held at once (a state only
+   * enough concurrency reaches).
+   */
+  addGate(options?: GateOptions): ProxyGate;
   /** Clears stats and removes every fault; open gates are opened. */
   reset(): void;
   stop(): Promise<void>;
@@ -185,13 +197,18 @@ interface GateState {
   reach: () => void;
 }
 
-function makeGate(options: { match?: ProxyMatch; times?: number }): GateState {
+function makeGate(options: GateOptions): GateState {
   let reach!: () => void;
   let release!: () => void;
   const reached = new Promise<void>((resolve) => (reach = resolve));
   const opened = new Promise<void>((resolve) => (release = resolve));
   const gate: ProxyGate = { hits: 0, reached, open: () => release() };
-  return { gate, match: options.match ?? {}, remaining: options.times ?? Infinity, opened, reach };
+  const openAt = options.openAt;
+  const reachOnce = (): void => {
+    reach();
+    if (openAt !== undefined && gate.hits >= openAt) release();
+  };
+  return { gate, match: options.match ?? {}, remaining: options.times ?? Infinity, opened, reach: reachOnce };
 }
 
 function add(record: Record<string, number>, key: string, n: number): void {

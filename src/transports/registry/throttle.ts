@@ -2,6 +2,18 @@ import { Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { abortError } from '../../errors.ts';
 
+/** Where a bucket reads the time and waits; tests pass a fake one. */
+export interface BucketClock {
+  /** Milliseconds on a monotonic clock. */
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+const realClock: BucketClock = {
+  now: () => performance.now(),
+  sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
+};
+
 /**
  * A token bucket: `rate` tokens per second, holding at most one second's
  * worth, so bursts stay short. Shared by every request or stream to one
@@ -9,18 +21,21 @@ import { abortError } from '../../errors.ts';
  */
 export class TokenBucket {
   private readonly rate: number;
+  private readonly clock: BucketClock;
   private tokens: number;
-  private last = performance.now();
+  private last: number;
   /** Waiters are served in order, so one large take cannot starve others forever. */
   private queue: Promise<void> = Promise.resolve();
 
-  constructor(rate: number) {
+  constructor(rate: number, clock: BucketClock = realClock) {
     this.rate = rate;
+    this.clock = clock;
     this.tokens = rate;
+    this.last = clock.now();
   }
 
   private refill(): void {
-    const now = performance.now();
+    const now = this.clock.now();
     this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) / 1000) * this.rate);
     this.last = now;
   }
@@ -35,7 +50,7 @@ export class TokenBucket {
         const grant = Math.min(need, this.tokens);
         this.tokens -= grant;
         need -= grant;
-        if (need > 0) await sleep(Math.max(5, (Math.min(need, this.rate) / this.rate) * 1000), undefined, { signal }).catch(() => undefined);
+        if (need > 0) await this.clock.sleep(Math.max(5, (Math.min(need, this.rate) / this.rate) * 1000), signal);
       }
     });
     this.queue = run.catch(() => undefined);
