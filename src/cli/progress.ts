@@ -6,6 +6,12 @@ export { formatBytes };
 
 /** How often a non-terminal gets a progress line (skopeo prints nothing for minutes: its issue 658). */
 const LINE_INTERVAL_MS = 5_000;
+
+/** The line interval: `FERRY_PROGRESS_INTERVAL` (seconds, fractions allowed) when it is a positive number, else the default. */
+export function lineIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
+  const seconds = Number(env['FERRY_PROGRESS_INTERVAL']);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.max(10, seconds * 1000) : LINE_INTERVAL_MS;
+}
 /** How often a terminal redraws. */
 const TTY_INTERVAL_MS = 200;
 /** Throttle for --json progress records per blob. */
@@ -48,7 +54,7 @@ export class ProgressRenderer {
     this.output = output;
     const { quiet, json, tty } = output.mode;
     if (!quiet && !json) {
-      this.timer = setInterval(() => (tty ? this.redraw() : this.line()), tty ? TTY_INTERVAL_MS : LINE_INTERVAL_MS);
+      this.timer = setInterval(() => (tty ? this.redraw() : this.line()), tty ? TTY_INTERVAL_MS : lineIntervalMs());
       this.timer.unref();
     }
   }

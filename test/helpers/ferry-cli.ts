@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { trackChild } from './cleanup.ts';
+import { peerPath } from './peers.ts';
 import { runChild } from './run-child.ts';
 import { removeTempDir, tempDir } from './tmp.ts';
 
@@ -105,7 +106,7 @@ export function explain(run: FerryRun | FerryRawRun): string {
 /** A `bin/ferry` process the test talks to while it runs (to signal or kill it, or to reach a server it started). */
 export interface FerryProcess {
   child: ChildProcess;
-  /** What it printed so far. */
+  /** What it printed so far. Under a terminal (`tty`), both are what the terminal showed. */
   stdout(): string;
   stderr(): string;
   /** Resolves with stderr once `pattern` matches it; rejects when the process exits first. */
@@ -114,23 +115,43 @@ export interface FerryProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+export interface SpawnFerryOptions extends Pick<FerryRunOptions, 'env'> {
+  /**
+   * Run under a pseudo-terminal (util-linux `script`), as a user at a
+   * terminal would: stdout and stderr are then one stream, the terminal's.
+   */
+  tty?: boolean;
+}
+
+/** Quotes one word for `sh -c`. */
+function shellWord(word: string): string {
+  return `'${word.replaceAll("'", "'\\''")}'`;
+}
+
 /**
  * Starts `bin/ferry ARGS…` without waiting for it, with a fresh HOME
  * (removed when it exits). It is killed with the test process if it lingers.
  */
-export async function spawnFerry(args: readonly string[], options: Pick<FerryRunOptions, 'env'> = {}): Promise<FerryProcess> {
+export async function spawnFerry(args: readonly string[], options: SpawnFerryOptions = {}): Promise<FerryProcess> {
   const home = await tempDir('ferry-cli-home');
-  const child = spawn(FERRY_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv(home, options.env ?? {}) });
+  const env = childEnv(home, options.env ?? {});
+  // script(1): -q no banner, -e the command's exit status, -f flush at once; the typescript file is not wanted.
+  const child = options.tty
+    ? spawn(peerPath('script'), ['-qef', '-c', [FERRY_BIN, ...args].map(shellWord).join(' '), '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...env, TERM: 'xterm' } })
+    : spawn(FERRY_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   trackChild(child);
   let out = '';
   let err = '';
   const waiters = new Set<() => void>();
   let closed = false;
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString('utf8')));
-  child.stderr!.on('data', (b: Buffer) => {
-    err += b.toString('utf8');
+  const onOutput = (into: 'out' | 'err') => (b: Buffer) => {
+    const text = b.toString('utf8');
+    if (into === 'out' || options.tty) out += text;
+    if (into === 'err' || options.tty) err += text;
     for (const check of waiters) check();
-  });
+  };
+  child.stdout!.on('data', onOutput('out'));
+  child.stderr!.on('data', onOutput('err'));
   const exited = (async () => {
     const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
     closed = true;

@@ -23,6 +23,7 @@ const INSTALL_HINT: Record<string, string> = {
   unshare: 'apt-get install util-linux',
   chromium: 'apt-get install chromium',
   patch: 'apt-get install patch',
+  script: 'apt-get install bsdutils',
 };
 
 const found = new Map<string, string | undefined>();
