@@ -18,7 +18,7 @@ export const FERRY_BIN = fileURLToPath(new URL('../../bin/ferry', import.meta.ur
 const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** Variables that point ferry at the user's own auth files, config or certs.d; unset unless a test sets them. */
-const USER_VARIABLES = new Set(['REGISTRY_AUTH_FILE', 'DOCKER_CONFIG', 'XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'FERRY_CERTS_D', 'FERRY_PROGRESS_INTERVAL']);
+const USER_VARIABLES = new Set(['REGISTRY_AUTH_FILE', 'DOCKER_CONFIG', 'XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'FERRY_SYSTEM_CERTS_D', 'FERRY_PROGRESS_INTERVAL']);
 
 export interface FerryRun {
   /** Exit status; null when a signal ended the process. */

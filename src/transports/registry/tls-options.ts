@@ -29,10 +29,18 @@ export interface CertDirContents {
   key?: string | undefined;
 }
 
-/** Per-host directories searched when no cert dir is given, as containers/image and Docker do. */
+/** The machine-wide certs.d roots of containers tools and Docker. */
+const SYSTEM_CERTS_D = ['/etc/containers/certs.d', '/etc/docker/certs.d'];
+
+/**
+ * Per-host directories searched when no cert dir is given, as containers/image
+ * and Docker do. `FERRY_SYSTEM_CERTS_D` (a `:`-separated list) replaces the
+ * machine-wide roots, for a machine whose `/etc` cannot be changed, and for tests.
+ */
 export function certsDDirectories(host: string, env: NodeJS.ProcessEnv = process.env): string[] {
   const home = env['HOME'] ?? homedir();
-  const roots = [join(home, '.config/containers/certs.d'), '/etc/containers/certs.d', '/etc/docker/certs.d'];
+  const system = env['FERRY_SYSTEM_CERTS_D'] !== undefined ? env['FERRY_SYSTEM_CERTS_D'].split(':').filter((d) => d !== '') : SYSTEM_CERTS_D;
+  const roots = [join(home, '.config/containers/certs.d'), ...system];
   // certs.d folders name the host as host:port, and Docker accepts host_port on file systems without ':'.
   const names = host.includes(':') ? [host, host.replace(/:(\d+)$/, '_$1')] : [host];
   return roots.flatMap((root) => names.map((name) => join(root, name)));
