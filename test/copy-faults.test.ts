@@ -6,7 +6,7 @@ import { request } from 'undici';
 import { copy } from '../src/api/copy.ts';
 import { FerryError } from '../src/errors.ts';
 import { syntheticStore, type BuiltImage } from '../src/testing/synthetic.ts';
-import { explain, runFerry } from './helpers/ferry-cli.ts';
+import { explain, retryEvents, runFerry } from './helpers/ferry-cli.ts';
 import { startProxy, type RunningProxy } from './helpers/proxy.ts';
 import { requirePeer, startRegistry, type RunningRegistry } from './helpers/registry.ts';
 import { seedRegistry } from './helpers/seed.ts';
@@ -25,6 +25,8 @@ const skip = requirePeer('docker-registry', 'skopeo');
 /** Large enough that a cut after 256 KiB leaves most of it to resume. */
 const BIG_LAYER = 2 * 1024 * 1024;
 const CUT_AFTER = 256 * 1024;
+/** Longer than any backoff of a first retry (at most half a second), so a wait this long can only come from the headers. */
+const RESET_S = 2;
 
 const store = syntheticStore([{ name: 'seed/app', tag: 'v1', layers: [BIG_LAYER, 150_000] }]);
 
@@ -147,6 +149,29 @@ describe('copies through faults', { skip }, () => {
     assert.ok(rateLimited, 'a retry for the 429');
     assert.ok((rateLimited.delayMs ?? 0) >= 1000, `Retry-After: 1 honoured (waited ${rateLimited.delayMs} ms)`);
     assert.equal(await skopeoInspectDigest(`docker://${dest.host}/retried/app:v1`, { tlsVerify: false }), built.top.digest);
+  });
+
+  test("a 429 with Docker Hub's RateLimit headers and no Retry-After waits until the reset it names", async () => {
+    // Docker Hub's form: the limit and the remaining count with a window, and the reset in seconds.
+    const exhausted = srcProxy.addFault({
+      type: 'status', status: 429, retryAfter: null, match: { method: 'GET', kind: 'manifest' },
+      headers: { 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '0;w=21600', 'ratelimit-reset': String(RESET_S) },
+    });
+    // Remaining requests left: the answer is a plain 429, retried with the ordinary backoff.
+    const notExhausted = srcProxy.addFault({
+      type: 'status', status: 429, retryAfter: null, match: { method: 'GET', kind: 'blob' },
+      headers: { 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '42', 'x-ratelimit-reset': String(RESET_S) },
+    });
+    const run = await runFerry(['--json', 'copy', ...plain, from(), to('ratelimited/app')]);
+    assert.equal(run.code, 0, explain(run));
+    assert.equal(exhausted.hits, 1);
+    assert.equal(notExhausted.hits, 1);
+    const retries = retryEvents(run.stdout);
+    const onManifest = retries.find((r) => /manifests/.test(r.what));
+    const onBlob = retries.find((r) => /blobs/.test(r.what));
+    assert.ok(onManifest && onManifest.attempt === 1 && onManifest.delayMs >= RESET_S * 1000, `RateLimit-Reset honoured: ${JSON.stringify(retries)}`);
+    assert.ok(onBlob && onBlob.delayMs < RESET_S * 1000, `a count not yet exhausted is no reason to wait for the reset: ${JSON.stringify(retries)}`);
+    assert.equal(await skopeoInspectDigest(`docker://${dest.host}/ratelimited/app:v1`, { tlsVerify: false }), built.top.digest);
   });
 
   test('a registry that refuses the monolithic upload PUT gets PATCH chunks and a closing PUT', async () => {
