@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { syntheticStore, type SyntheticImageSpec } from '../src/testing/synthetic.ts';
@@ -8,13 +8,13 @@ import { openImage } from '../src/transports/open-image.ts';
 import { explain, runFerry } from './helpers/ferry-cli.ts';
 import { writeOciLayout } from './helpers/oci-layout.ts';
 import { requirePeer, startRegistry, type RunningRegistry } from './helpers/registry.ts';
-import { skopeoCopy, skopeoInspectDigest } from './helpers/skopeo.ts';
+import { skopeo, skopeoCopy, skopeoInspectDigest } from './helpers/skopeo.ts';
 import { removeTempDir, tempDir } from './helpers/tmp.ts';
 import { assertDigests, catalog, file, image, PLAIN, seedAll, syncOk, tags } from './fixtures/sync.ts';
 
 /**
  * Every `ferry sync` input format end to end against real registries, each
- * result checked with skopeo: `--src docker|yaml|oci`, `--dest docker|oci`,
+ * result checked with skopeo: `--src docker|yaml|oci`, `--dest docker|oci|dir`,
  * image-syncer files (`--images`, JSON and YAML, with an auth file using
  * `${ENV}`), `oc image mirror` mappings with wildcards, and skopeo's naming
  * (default, `--scoped`, `--append-suffix`).
@@ -170,6 +170,22 @@ describe('ferry sync inputs', { skip }, () => {
     await skopeoCopy(`oci:${layout}:app:v2`, `dir:${out}`, ['--preserve-digests']);
     const manifest = await readFile(join(out, 'manifest.json'));
     assert.equal(`sha256:${createHash('sha256').update(manifest).digest('hex')}`, await digestOf('team/app', 'v2'), 'skopeo copied the image out intact');
+  });
+
+  test('--dest dir writes one skopeo dir image per tag, named as skopeo sync --dest dir names them', async () => {
+    const ours = join(work, 'dest-dir-ferry');
+    const theirs = join(work, 'dest-dir-skopeo');
+    const { report } = await syncOk(work, 'dir-dest', ['--src', 'docker', '--dest', 'dir', ...PLAIN, `${source.host}/team/app`, ours]);
+    assert.equal(report.totals.copied, 2);
+    await skopeo(['sync', '--src', 'docker', '--dest', 'dir', '--src-tls-verify=false', `${source.host}/team/app`, theirs]);
+    const layout = async (root: string): Promise<string[]> => (await readdir(root, { recursive: true })).map(String).filter((p) => p.endsWith('manifest.json') && !/[0-9a-f]{64}\.manifest\.json$/.test(p)).sort();
+    assert.deepEqual(await layout(theirs), ['app:v1/manifest.json', 'app:v2/manifest.json']);
+    assert.deepEqual(await layout(ours), await layout(theirs), 'the same directory names as skopeo');
+    for (const tag of ['v1', 'v2']) {
+      const dir = join(ours, `app:${tag}`);
+      assert.equal(await skopeoInspectDigest(`dir:${dir}`), await digestOf('team/app', tag), `dir:${dir}`);
+    }
+    assert.deepEqual(report.images.map((i) => i.destination).sort(), ['v1', 'v2'].map((t) => `dir:${join(ours, `app:${t}`)}`));
   });
 
   test('--images (JSON) with an auth file (YAML) using ${ENV}: tag lists, regex, registry auth and insecure', async () => {
