@@ -22,8 +22,8 @@ import { assertDigests, file, seedAll, syncOk } from './fixtures/sync.ts';
 const skip = requirePeer('docker-registry', 'skopeo');
 
 const WINDOW_MS = 1000;
-/** Four images of two 48 KiB layers each: 384 KiB of layers to upload. */
-const SPECS: SyntheticImageSpec[] = ['a', 'b', 'c', 'd'].map((n) => ({ name: `limits/${n}`, tag: 'v1', layers: [48 * 1024, 48 * 1024] }));
+/** Four images of two 32 KiB layers each: 256 KiB of layers to upload, four seconds at the cap below. */
+const SPECS: SyntheticImageSpec[] = ['a', 'b', 'c', 'd'].map((n) => ({ name: `limits/${n}`, tag: 'v1', layers: [32 * 1024, 32 * 1024] }));
 const store = syntheticStore(SPECS);
 
 /** The most `weight` that falls into any window of `windowMs` starting at one of the points. */
@@ -89,7 +89,7 @@ sync:
     const bound = 2 * rate + 64 * 1024;
     const limited = await syncInto('bandwidth', { bandwidth: `${rate / 1024}KiB/s` });
     const peak = maxPerWindow(uploadBytes(limited.stats.traffic));
-    assert.ok(limited.uploadedBytes() >= 8 * 48 * 1024, `every layer was uploaded (${limited.uploadedBytes()})`);
+    assert.ok(limited.uploadedBytes() >= 8 * 32 * 1024, `every layer was uploaded (${limited.uploadedBytes()})`);
     assert.ok(peak <= bound, `at most ${bound} bytes in any second, saw ${peak}`);
     const free = await syncInto('bandwidth-free', {});
     assert.ok(maxPerWindow(uploadBytes(free.stats.traffic)) > bound, 'without the cap the same upload breaks the bound');
@@ -97,7 +97,8 @@ sync:
 
   test('requests-per-second: no second sees more requests than the cap plus the one-second burst', async () => {
     const rps = 10;
-    const bound = 2 * rps;
+    // Requests granted just before a window may arrive just inside it: two of slack for that jitter.
+    const bound = 2 * rps + 2;
     const limited = await syncInto('rps', { 'requests-per-second': rps });
     assert.ok(limited.stats.log.length > bound, `the sync needed more than ${bound} requests (${limited.stats.log.length})`);
     const peak = maxPerWindow(requestStarts(limited.stats.log));

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Repository } from '../../src/repository/repository.ts';
+import { mapLimited } from '../../src/util/map-limited.ts';
 import { writeDirImage } from './dir-image.ts';
 import { skopeoCopy, type SkopeoAccess } from './skopeo.ts';
 import { removeTempDir, tempDir } from './tmp.ts';
@@ -16,20 +17,34 @@ export interface SeedOptions {
   signal?: AbortSignal;
 }
 
+/** skopeo runs at once while seeding: each mostly waits on the registry, and the machine is shared. */
+const SEED_CONCURRENCY = 3;
+
 /** Copies `tags` of `source` (all platforms) to `docker://HOST/REPOSITORY:TAG`. */
 export async function seedRegistry(host: string, source: Repository, tags: string[], options: SeedOptions = {}): Promise<void> {
+  await seedImages(host, tags.map((tag) => ({ source, tag, repository: options.repository ?? source.repository })), options);
+}
+
+/** One image to seed: `tag` of `source`, pushed as `REPOSITORY:TAG`. */
+export interface SeedImage {
+  source: Repository;
+  tag: string;
+  repository: string;
+}
+
+/** Copies several images (of any repositories) with skopeo, a few at a time. */
+export async function seedImages(host: string, images: readonly SeedImage[], options: Omit<SeedOptions, 'repository'> = {}): Promise<void> {
   const dir = await tempDir('ferry-seed');
   try {
-    const repository = options.repository ?? source.repository;
-    for (const tag of tags) {
+    await mapLimited(images, SEED_CONCURRENCY, async ({ source, tag, repository }, i) => {
       // dir: rather than an OCI layout, because skopeo's layout reader skips Docker media types.
-      const image = join(dir, tag);
+      const image = join(dir, String(i));
       await writeDirImage(source, image, tag, options.signal ? { signal: options.signal } : {});
       await skopeoCopy(`dir:${image}`, `docker://${host}/${repository}:${tag}`, ['--all', '--preserve-digests'], {
         dest: options.dest ?? { tlsVerify: false },
         ...(options.signal ? { signal: options.signal } : {}),
       });
-    }
+    });
   } finally {
     await removeTempDir(dir);
   }
