@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ANNOTATION_REF_NAME } from '../src/oci/descriptor.ts';
 import { syntheticStore } from '../src/testing/synthetic.ts';
-import { explain, runFerry, spawnFerry, type FerryProcess } from './helpers/ferry-cli.ts';
+import { explain, runFerry } from './helpers/ferry-cli.ts';
+import { startServeProcess, type ServeProcess } from './helpers/ferry-serve.ts';
 import { writeOciLayout } from './helpers/oci-layout.ts';
 import { startProxy, type RunningProxy } from './helpers/proxy.ts';
 import { removeTempDir, tempDir } from './helpers/tmp.ts';
@@ -26,7 +27,7 @@ const FILLERS = Array.from({ length: PAGE + 3 }, (_, i) => `filler/r${String(i).
 
 describe('Link pagination of tag lists and _catalog', () => {
   let work: string;
-  let served: FerryProcess;
+  let served: ServeProcess;
   let proxy: RunningProxy;
 
   before(async () => {
@@ -36,17 +37,14 @@ describe('Link pagination of tag lists and _catalog', () => {
     const names = [...TAGS.map((t) => `team/app:${t}`), ...FILLERS.map((r) => `${r}:v1`), 'wanted/app:v1'];
     const manifests = names.map((name) => ({ mediaType: top!.mediaType, digest: top!.digest, size: top!.size, annotations: { [ANNOTATION_REF_NAME]: name } }));
     await writeFile(join(storage, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
-    served = await spawnFerry(['serve', '--addr', '127.0.0.1:0', '--storage', storage, '--read-only']);
-    const [, url] = await served.waitForStderr(/ at (http:\/\/127\.0\.0\.1:\d+)/);
-    proxy = await startProxy({ upstream: url! });
+    // Stopped by this suite's after hook, below, not by the helper's per-test one.
+    served = await startServeProcess({ after: () => undefined }, ['--storage', storage, '--read-only']);
+    proxy = await startProxy({ upstream: served.url });
   });
 
   after(async () => {
     await proxy?.stop();
-    if (served) {
-      served.child.kill('SIGTERM');
-      await served.exited;
-    }
+    await served?.stop();
     if (work) await removeTempDir(work);
   });
 

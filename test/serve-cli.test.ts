@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -7,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { syntheticStore, type BuiltImage } from '../src/testing/synthetic.ts';
-import { spawnFerry, type FerryProcess } from './helpers/ferry-cli.ts';
+import { startServeProcess, type ServeProcess } from './helpers/ferry-serve.ts';
 import { peerPath, requirePeer } from './helpers/peers.ts';
 import { waitUntil } from './helpers/poll.ts';
 import { writeDirImage } from './helpers/dir-image.ts';
@@ -30,25 +31,16 @@ const store = syntheticStore([{ name: 'served/app', tag: 'v1', layers: [64 * 102
 const USER = 'alice';
 const PASSWORD = 'Serve-pw-31f7-do-not-log';
 
-interface Served {
-  ferry: FerryProcess;
-  /** `127.0.0.1:PORT`. */
-  host: string;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+/** The exit code of a child that was told to stop, once it has exited. */
+async function exitCode(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return code;
 }
 
-/** Starts `ferry serve --addr 127.0.0.1:0 ARGS…` and waits for the address it prints. */
-async function serve(args: string[]): Promise<Served> {
-  const ferry = await spawnFerry(['serve', '--addr', '127.0.0.1:0', ...args]);
-  const [, host] = await ferry.waitForStderr(/ at https?:\/\/(127\.0\.0\.1:\d+)/);
-  return {
-    ferry,
-    host: host!,
-    async stop(signal = 'SIGTERM') {
-      if (ferry.child.exitCode === null && ferry.child.signalCode === null) ferry.child.kill(signal);
-      return (await ferry.exited).code;
-    },
-  };
+/** The JSON access-log records a serve process printed. */
+function logRecords(server: ServeProcess): Array<Record<string, unknown>> {
+  return server.stderr().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 describe('ferry serve as a process', { skip }, () => {
@@ -69,15 +61,15 @@ describe('ferry serve as a process', { skip }, () => {
     if (work) await removeTempDir(work);
   });
 
-  test('--read-only serves what a writable run stored and refuses pushes', TIMEOUT, async () => {
+  test('--read-only serves what a writable run stored and refuses pushes', TIMEOUT, async (t) => {
     const storage = join(work, 'ro-store');
-    const writable = await serve(['--storage', storage]);
+    const writable = await startServeProcess(t, ['--storage', storage]);
     await skopeo(pushArgs(writable.host, 'team/app', ['--dest-tls-verify=false']));
     assert.equal(await writable.stop(), 0);
 
-    const readOnly = await serve(['--storage', storage, '--read-only']);
+    const readOnly = await startServeProcess(t, ['--storage', storage, '--read-only']);
     try {
-      assert.match(readOnly.ferry.stderr(), /\(read-only\)/);
+      assert.ok(logRecords(readOnly).some((r) => r['type'] === 'listening' && r['readOnly'] === true));
       assert.equal(await skopeoInspectDigest(`docker://${readOnly.host}/team/app:v1`, { tlsVerify: false }), built.top.digest);
       const pull = join(work, 'ro-pull');
       await skopeo(['copy', '--src-tls-verify=false', `docker://${readOnly.host}/team/app:v1`, `dir:${pull}`]);
@@ -91,11 +83,11 @@ describe('ferry serve as a process', { skip }, () => {
     }
   });
 
-  test('--htpasswd demands credentials; --log-format json lines parse and name the user, never the password', TIMEOUT, async () => {
+  test('--htpasswd demands credentials; --log-format json lines parse and name the user, never the password', TIMEOUT, async (t) => {
     const htpasswd = join(work, 'htpasswd');
     const { stdout } = await promisify(execFile)(peerPath('htpasswd'), ['-Bbn', USER, PASSWORD]);
     await writeFile(htpasswd, stdout);
-    const served = await serve(['--storage', join(work, 'auth-store'), '--htpasswd', htpasswd, '--log-format', 'json']);
+    const served = await startServeProcess(t, ['--htpasswd', htpasswd]);
     try {
       const anonymous = await runSkopeo(pushArgs(served.host, 'team/app', ['--dest-tls-verify=false']));
       assert.notEqual(anonymous.code, 0);
@@ -105,11 +97,12 @@ describe('ferry serve as a process', { skip }, () => {
       await skopeo(pushArgs(served.host, 'team/app', ['--dest-tls-verify=false', `--dest-creds=${USER}:${PASSWORD}`]));
       assert.equal(await skopeoInspectDigest(`docker://${served.host}/team/app:v1`, { tlsVerify: false, creds: `${USER}:${PASSWORD}` }), built.top.digest);
     } finally {
-      assert.equal(await served.stop('SIGINT'), 0);
+      served.child.kill('SIGINT');
+      assert.equal(await exitCode(served.child), 0);
     }
-    const stderr = served.ferry.stderr();
+    const stderr = served.stderr();
     assert.ok(!stderr.includes(PASSWORD) && !stderr.includes(Buffer.from(`${USER}:${PASSWORD}`).toString('base64')), 'no password in the log');
-    const records = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = logRecords(served);
     const requests = records.filter((r) => r['type'] === 'request');
     assert.ok(records.some((r) => r['type'] === 'listening' && r['auth'] === true), 'a listening record');
     assert.ok(records.some((r) => r['type'] === 'shutdown'), 'a shutdown record');
@@ -126,12 +119,12 @@ describe('ferry serve as a process', { skip }, () => {
     for (const line of stderr.split('\n').filter((l) => l !== '' && !l.startsWith('{'))) assert.match(line, /^ferry( serve)?: /);
   });
 
-  test('--tls-cert/--tls-key: skopeo pushes and pulls with the CA, and is refused without it', TIMEOUT, async () => {
+  test('--tls-cert/--tls-key: skopeo pushes and pulls with the CA, and is refused without it', TIMEOUT, async (t) => {
     const ca = await makeCA(join(work, 'ca'));
     const cert = await makeServerCert(ca);
-    const served = await serve(['--storage', join(work, 'tls-store'), '--tls-cert', cert.cert, '--tls-key', cert.key]);
+    const served = await startServeProcess(t, ['--tls-cert', cert.cert, '--tls-key', cert.key]);
     try {
-      assert.match(served.ferry.stderr(), / at https:\/\//);
+      assert.match(served.url, /^https:\/\//);
       const untrusted = await runSkopeo(pushArgs(served.host, 'team/app'));
       assert.notEqual(untrusted.code, 0);
       assert.match(untrusted.stderr, /certificate|x509/i);
@@ -143,8 +136,8 @@ describe('ferry serve as a process', { skip }, () => {
   });
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    test(`${signal} lets the request in flight finish, then exits 0`, TIMEOUT, async () => {
-      const served = await serve(['--storage', join(work, `signal-${signal}`)]);
+    test(`${signal} lets the request in flight finish, then exits 0`, TIMEOUT, async (t) => {
+      const served = await startServeProcess(t);
       const body = Buffer.alloc(256 * 1024, 7);
       const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
       const start = await fetch(`http://${served.host}/v2/team/app/blobs/uploads/`, { method: 'POST' });
@@ -171,14 +164,14 @@ describe('ferry serve as a process', { skip }, () => {
         return r.headers.get('range') === `0-${body.length / 2 - 1}` ? true : undefined;
       });
 
-      served.ferry.child.kill(signal);
-      await served.ferry.waitForStderr(/shutting down \(1 request in flight\)/);
+      served.child.kill(signal);
+      await waitUntil('the shutdown record', () => (logRecords(served).some((r) => r['type'] === 'shutdown' && r['inFlight'] === 1) ? true : undefined));
       upload!.end(body.subarray(body.length / 2));
       await answered;
       assert.equal(status, 201, 'the request in flight was answered');
-      assert.equal((await served.ferry.exited).code, 0, served.ferry.stderr());
-      assert.match(served.ferry.stderr(), new RegExp(`${signal} received`));
-      assert.match(served.ferry.stderr(), /ferry serve: stopped/);
+      assert.equal(await exitCode(served.child), 0, served.stderr());
+      assert.match(served.stderr(), new RegExp(`${signal} received`));
+      assert.match(served.stderr(), /ferry serve: stopped/);
       await assert.rejects(fetch(`http://${served.host}/v2/`), 'the port is closed');
     });
   }

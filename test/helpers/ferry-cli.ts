@@ -134,7 +134,7 @@ function shellWord(word: string): string {
  */
 export async function spawnFerry(args: readonly string[], options: SpawnFerryOptions = {}): Promise<FerryProcess> {
   const home = await tempDir('ferry-cli-home');
-  const env = childEnv(home, options.env ?? {});
+  const env = envWithHome(home, options.env ?? {});
   // script(1): -q no banner, -e the command's exit status, -f flush at once; the typescript file is not wanted.
   const child = options.tty
     ? spawn(peerPath('script'), ['-qef', '-c', [FERRY_BIN, ...args].map(shellWord).join(' '), '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...env, TERM: 'xterm' } })
