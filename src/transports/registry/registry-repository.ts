@@ -239,6 +239,9 @@ export class RegistryRepository implements Repository {
 
 /** Pipes into a transform, forwarding the source's errors (pipe() alone would not). */
 function pipeThrough(source: Readable, through: Transform): Transform {
+  // Whoever reads `through` sees its error; but an aborted upload may have stopped reading, and an
+  // 'error' nobody listens to would end the process with a stack trace instead of "cancelled".
+  through.on('error', () => undefined);
   source.once('error', (err) => through.destroy(err));
   through.once('close', () => {
     if (!source.readableEnded) source.destroy();
