@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Repository } from '../../src/repository/repository.ts';
-import { mapLimited } from '../../src/util/map-limited.ts';
+import { forEachLimited } from '../../src/util/pool.ts';
 import { writeDirImage } from './dir-image.ts';
 import { skopeoCopy, type SkopeoAccess } from './skopeo.ts';
 import { removeTempDir, tempDir } from './tmp.ts';
@@ -36,7 +36,7 @@ export interface SeedImage {
 export async function seedImages(host: string, images: readonly SeedImage[], options: Omit<SeedOptions, 'repository'> = {}): Promise<void> {
   const dir = await tempDir('ferry-seed');
   try {
-    await mapLimited(images, SEED_CONCURRENCY, async ({ source, tag, repository }, i) => {
+    await forEachLimited(images, SEED_CONCURRENCY, async ({ source, tag, repository }, i) => {
       // dir: rather than an OCI layout, because skopeo's layout reader skips Docker media types.
       const image = join(dir, String(i));
       await writeDirImage(source, image, tag, options.signal ? { signal: options.signal } : {});
