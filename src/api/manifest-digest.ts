@@ -1,17 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { FerryError } from '../errors.ts';
 import { digestOf, type Digest } from '../oci/digest.ts';
 import { MAX_MANIFEST_BYTES, parseManifest } from '../oci/manifest.ts';
+import { readSmallFile } from '../util/regular-file.ts';
 
 /** The digest of a manifest file, as a registry would compute it (`skopeo manifest-digest`). */
-export async function manifestDigest(path: string): Promise<Digest> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    throw new FerryError('IO', `cannot read manifest ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
-  }
-  if (bytes.byteLength > MAX_MANIFEST_BYTES) throw new FerryError('INVALID_MANIFEST', `${path}: larger than ${MAX_MANIFEST_BYTES} bytes`);
+export async function manifestDigest(path: string, options: { signal?: AbortSignal | undefined } = {}): Promise<Digest> {
+  const bytes = await readSmallFile(path, { what: 'manifest', maxBytes: MAX_MANIFEST_BYTES, code: 'INVALID_MANIFEST', signal: options.signal });
   parseManifest(bytes, undefined, path);
   return digestOf(bytes);
 }

@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { FerryError } from '../errors.ts';
+import { readSmallFile, readSmallFileIfPresent } from '../util/regular-file.ts';
 
 /**
  * Reading a kubeconfig as kubectl and oc do: `--kubeconfig FILE`, else the
@@ -11,6 +11,9 @@ import { FerryError } from '../errors.ts';
  * current-context), else `~/.kube/config`; then one context's cluster and
  * user. Relative file paths are relative to the kubeconfig that names them.
  */
+
+/** kubeconfigs, tokens and certificates are a few KiB; this bounds a path that names something else. */
+const MAX_KUBECONFIG_BYTES = 4 * 1024 * 1024;
 
 const NamedCluster = z.object({
   name: z.string(),
@@ -95,14 +98,11 @@ export async function readKubeconfig(options: KubeconfigOptions = {}): Promise<C
   let current: string | undefined;
   let read = 0;
   for (const file of files) {
-    let textContent: string;
-    try {
-      textContent = await readFile(file, { encoding: 'utf8', signal: options.signal });
-    } catch (cause) {
-      // KUBECONFIG may list files that do not exist yet, as kubectl allows; an explicit --kubeconfig must exist.
-      if (options.file === undefined && (cause as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new FerryError('INVALID_CONFIG', `cannot read kubeconfig ${file}: ${(cause as Error).message}`, { cause });
-    }
+    const small = { what: 'kubeconfig', maxBytes: MAX_KUBECONFIG_BYTES, signal: options.signal };
+    // KUBECONFIG may list files that do not exist yet, as kubectl allows; an explicit --kubeconfig must exist.
+    const bytes = options.file === undefined ? await readSmallFileIfPresent(file, small) : await readSmallFile(file, small);
+    if (bytes === undefined) continue;
+    const textContent = bytes.toString('utf8');
     read++;
     let json: unknown;
     try {
@@ -144,9 +144,10 @@ export async function readKubeconfig(options: KubeconfigOptions = {}): Promise<C
   const relative = (path: string, file: string) => (isAbsolute(path) ? path : resolve(dirname(file), path));
   const fileText = async (path: string, file: string, what: string) => {
     try {
-      return await readFile(relative(path, file), { encoding: 'utf8', signal: options.signal });
+      return (await readSmallFile(relative(path, file), { what, maxBytes: MAX_KUBECONFIG_BYTES, signal: options.signal })).toString('utf8');
     } catch (cause) {
-      throw new FerryError('INVALID_CONFIG', `kubeconfig ${file}: cannot read ${what} ${path}: ${(cause as Error).message}`, { cause });
+      // The guard's message names the file and what is wrong with it.
+      throw new FerryError('INVALID_CONFIG', `kubeconfig ${file}: ${(cause as Error).message}`, { cause });
     }
   };
   const decode = (data: string) => Buffer.from(data, 'base64').toString('utf8');

@@ -1,7 +1,9 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { Document, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type YAMLMap } from 'yaml';
 import { FerryError, throwIfAborted } from '../errors.ts';
+import { readSmallFile } from '../util/regular-file.ts';
+import { UNTRUSTED_YAML_OPTIONS, firstDuplicateKey } from '../util/yaml-duplicate-keys.ts';
 
 /**
  * Reading exported Kubernetes resources (`kubectl get -o yaml`, `crane export`,
@@ -12,6 +14,18 @@ import { FerryError, throwIfAborted } from '../errors.ts';
 
 /** File extensions read as resources; JSON is read by the YAML parser (YAML 1.2 is a JSON superset). */
 export const RESOURCE_EXTENSIONS: readonly string[] = ['.yaml', '.yml', '.json'];
+
+/**
+ * Largest resource file read: the YAML tree takes ~30 times the text in
+ * memory, so this keeps one file near 1 GiB; a larger export can be split
+ * (one file per namespace or kind).
+ */
+export const MAX_RESOURCE_FILE_BYTES = 32 * 1024 * 1024;
+
+/** Reads a resource file as text, refusing what is not a regular file or is over {@link MAX_RESOURCE_FILE_BYTES}. */
+export async function readResourceText(file: string, options: WalkOptions = {}): Promise<string> {
+  return (await readSmallFile(file, { what: 'resource file', maxBytes: MAX_RESOURCE_FILE_BYTES, signal: options.signal })).toString('utf8');
+}
 
 /** crane export writes resources it could not export here; they are error records, not resources. */
 export const SKIPPED_DIRECTORY = 'failures';
@@ -92,13 +106,16 @@ async function walk(dir: string, out: string[], options: WalkOptions): Promise<v
 /** Parses resource text; `file` only names it in errors. Never throws for bad content. */
 export function parseResourceText(file: string, text: string): ResourceFile {
   const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, ...UNTRUSTED_YAML_OPTIONS });
   const result: ResourceFile = { file, text, documents: [], documentIndexes: [], lineCounter, errors: [] };
   // An empty stream parses to an EmptyStream (an array with no documents).
   parsed.forEach((doc, index) => {
-    if (doc.errors.length > 0) {
-      for (const error of doc.errors) {
-        const pos = lineCounter.linePos(error.pos[0]);
+    const errors = doc.errors.map((error) => ({ at: error.pos[0], message: error.message }));
+    const duplicate = firstDuplicateKey(doc);
+    if (duplicate !== undefined) errors.push({ at: duplicate, message: 'Map keys must be unique' });
+    if (errors.length > 0) {
+      for (const error of errors.sort((a, b) => a.at - b.at)) {
+        const pos = lineCounter.linePos(error.at);
         // prettyErrors is off, so the message has no "at line…" suffix or code frame.
         result.errors.push({ file, line: pos.line, column: pos.col, message: error.message });
       }
@@ -118,7 +135,7 @@ export async function loadResourceFile(file: string, options: WalkOptions = {}):
   throwIfAborted(options.signal);
   let text: string;
   try {
-    text = await readFile(file, { encoding: 'utf8', signal: options.signal });
+    text = await readResourceText(file, options);
   } catch (cause) {
     throwIfAborted(options.signal);
     return {
@@ -174,6 +191,7 @@ export function scalarString(node: unknown): string | undefined {
 }
 
 function describe(cause: unknown): string {
+  if (cause instanceof FerryError) return cause.message;
   if (cause instanceof Error && 'code' in cause && typeof cause.code === 'string') return cause.code;
   return cause instanceof Error ? cause.message : String(cause);
 }

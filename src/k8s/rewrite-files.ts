@@ -1,10 +1,10 @@
-import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { FerryError, throwIfAborted } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { unifiedDiff } from './line-diff.ts';
 import { rewriteText, type FileRewrite, type RewriteRules } from './rewrite.ts';
-import { listResourceFiles } from './resource-files.ts';
+import { listResourceFiles, readResourceText } from './resource-files.ts';
 
 /** Where rewritten files go: nowhere (`--dry-run`), over the originals, or into a copy of the tree. */
 export type RewriteOutput = { mode: 'dry-run' } | { mode: 'in-place' } | { mode: 'out'; dir: string };
@@ -59,12 +59,7 @@ export async function rewriteResources(paths: readonly string[], options: Rewrit
   const files: RewrittenFile[] = [];
   for (const job of jobs) {
     throwIfAborted(options.signal);
-    let text: string;
-    try {
-      text = await readFile(job.file, { encoding: 'utf8', signal: options.signal });
-    } catch (cause) {
-      throw new FerryError('IO', `cannot read ${job.file}`, { cause });
-    }
+    const text = await readResourceText(job.file, options);
     const rewrite = rewriteText(job.file, text, options);
     files.push({ ...rewrite, target: job.target });
   }

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { FerryError } from '../errors.ts';
+import { readSmallFile } from '../util/regular-file.ts';
 import { formatReference, parseReference, type ImageReference } from '../ref/reference.ts';
 
 /**
@@ -29,6 +29,9 @@ export interface ReportImage {
   status: 'copied' | 'skipped' | 'failed' | 'planned';
 }
 
+/** A sync report holds ~1 KB per image: this is room for 100,000 images. */
+const MAX_REPORT_BYTES = 128 * 1024 * 1024;
+
 export interface ReadOptions {
   signal?: AbortSignal | undefined;
 }
@@ -39,12 +42,7 @@ export interface ReadOptions {
  * @throws FerryError `IO` when unreadable, `INVALID_CONFIG` naming the file and the bad field.
  */
 export async function readSyncReport(file: string, options: ReadOptions = {}): Promise<ReportImage[]> {
-  let text: string;
-  try {
-    text = await readFile(file, { encoding: 'utf8', signal: options.signal });
-  } catch (cause) {
-    throw new FerryError('IO', `cannot read report ${file}`, { cause });
-  }
+  const text = (await readSmallFile(file, { what: 'report', maxBytes: MAX_REPORT_BYTES, signal: options.signal })).toString('utf8');
   return parseSyncReport(file, text);
 }
 

@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { isMap, parseDocument } from 'yaml';
-import { FerryError } from '../errors.ts';
-import { loadSyncInput } from '../sync/config/load.ts';
+import { loadSyncInput, readConfig } from '../sync/config/load.ts';
 import type { SkopeoSideFlags } from '../sync/config/skopeo-cli.ts';
 import type { Destination, FlattenLevel, RegistryOptions, SyncSpec } from '../sync/config/sync-spec.ts';
 
@@ -57,13 +55,7 @@ export interface LoadMirrorConfigOptions {
  * keeps every platform, so digests stay the source's.
  */
 export async function loadMirrorConfig(path: string, options: LoadMirrorConfigOptions = {}): Promise<{ spec: SyncSpec; format: MirrorConfigFormat }> {
-  let text: string;
-  try {
-    text = await readFile(path, { encoding: 'utf8', signal: options.signal });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new FerryError('IO', `cannot read mirror config "${path}": ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}`, { cause: error });
-  }
+  const text = await readConfig(path, 'mirror config', options.signal);
   const format = detectMirrorConfigFormat(text);
   if (format === 'ferry') {
     const spec = await loadSyncInput({ kind: 'ferry', path, text: withPlaceholderTo(text) }, { signal: options.signal });

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import bcrypt from 'bcryptjs';
+import { readSmallFile } from '../util/regular-file.ts';
 import { FerryError } from '../errors.ts';
 
 /** Realm sent in `WWW-Authenticate`. */
 export const AUTH_REALM = 'ferry';
 /** Remembered successful logins, so bcrypt (deliberately slow) runs once per credential rather than per request. */
 const MAX_CACHED_LOGINS = 1000;
+/** A bcrypt line is ~70 bytes: room for 100,000 users. */
+const MAX_HTPASSWD_BYTES = 8 * 1024 * 1024;
 
 /** Checks a request's `Authorization` header; resolves to the user name, or undefined when it is missing or wrong. */
 export type Authenticator = (authorization: string | undefined) => Promise<string | undefined>;
@@ -19,9 +21,9 @@ export type Authenticator = (authorization: string | undefined) => Promise<strin
 export async function loadHtpasswd(path: string): Promise<Map<string, string>> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readSmallFile(path, { what: 'htpasswd file', maxBytes: MAX_HTPASSWD_BYTES })).toString('utf8');
   } catch (error) {
-    throw new FerryError('INVALID_CONFIG', `cannot read htpasswd file ${path}: ${(error as Error).message}`, { cause: error });
+    throw new FerryError('INVALID_CONFIG', `cannot read htpasswd file: ${(error as Error).message}`, { cause: error, hint: (error as FerryError).hint });
   }
   const users = new Map<string, string>();
   text.split(/\r?\n/).forEach((line, i) => {

@@ -1,6 +1,6 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
+import { readSmallFile } from '../util/regular-file.ts';
 import { FerryError } from '../errors.ts';
 
 /** PEM certificate chain and key, checked to be usable together. */
@@ -9,11 +9,15 @@ export interface ServerTlsFiles {
   key: Buffer;
 }
 
+/** A certificate chain or key is a few KiB; this bounds a path that names something else. */
+const MAX_PEM_BYTES = 1024 * 1024;
+
 async function readPem(path: string, what: string): Promise<Buffer> {
   try {
-    return await readFile(path);
+    return await readSmallFile(path, { what: `TLS ${what}`, maxBytes: MAX_PEM_BYTES });
   } catch (error) {
-    throw new FerryError('INVALID_CONFIG', `cannot read TLS ${what} ${path}: ${(error as Error).message}`, { cause: error });
+    // The guard's message names the file and what is wrong with it.
+    throw new FerryError('INVALID_CONFIG', `cannot read TLS ${what}: ${(error as Error).message}`, { cause: error, hint: (error as FerryError).hint });
   }
 }
 

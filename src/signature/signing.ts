@@ -1,17 +1,19 @@
 import type { KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { FerryError } from '../errors.ts';
 import type { Digest } from '../oci/digest.ts';
 import { formatReference, parseReference, type ImageReference } from '../ref/reference.ts';
 import { gpgSign } from './simple-signing/gpg.ts';
 import { ATOMIC_SIGNATURE_TYPE, COSIGN_SIGNATURE_TYPE, buildPayload } from './simple-signing/payload.ts';
 import { decryptCosignKey } from './sigstore/cosign-key.ts';
+import { readSmallFile } from '../util/regular-file.ts';
 import { signSigstore, type SigstoreSignature } from './sigstore/sigstore-signature.ts';
 
 /** Written into `optional.creator` of every signature ferry makes. */
 export const SIGNATURE_CREATOR = 'ferry 0.1.0';
 /** A passphrase file holds one line; more is not a passphrase. */
 const MAX_PASSPHRASE_BYTES = 64 * 1024;
+/** An encrypted cosign key is under a KiB. */
+const MAX_PRIVATE_KEY_BYTES = 64 * 1024;
 
 export interface SigningOptions {
   /** `--sign-by FINGERPRINT`: GPG simple signing with the user's key. */
@@ -28,13 +30,7 @@ export interface SigningOptions {
 
 /** Reads a passphrase file: its first line, without the line break (as skopeo). */
 export async function readPassphrase(path: string): Promise<Buffer> {
-  let data: Buffer;
-  try {
-    data = await readFile(path);
-  } catch (error) {
-    throw new FerryError('INVALID_CONFIG', `cannot read passphrase file ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  if (data.length > MAX_PASSPHRASE_BYTES) throw new FerryError('INVALID_CONFIG', `passphrase file ${path} is over ${MAX_PASSPHRASE_BYTES} bytes`);
+  const data = await readSmallFile(path, { what: 'passphrase file', maxBytes: MAX_PASSPHRASE_BYTES });
   const newline = data.indexOf(0x0a);
   const line = newline === -1 ? data : data.subarray(0, newline);
   return line.length > 0 && line[line.length - 1] === 0x0d ? line.subarray(0, line.length - 1) : line;
@@ -73,9 +69,7 @@ export class Signer {
     let key: KeyObject | undefined;
     if (options.signBySigstorePrivateKey !== undefined) {
       const path = options.signBySigstorePrivateKey;
-      const text = await readFile(path, 'utf8').catch((error: Error) => {
-        throw new FerryError('INVALID_CONFIG', `cannot read sigstore private key ${path}: ${error.message}`, { cause: error });
-      });
+      const text = (await readSmallFile(path, { what: 'sigstore private key', maxBytes: MAX_PRIVATE_KEY_BYTES })).toString('utf8');
       const passphrase = options.signPassphraseFile !== undefined ? await readPassphrase(options.signPassphraseFile) : Buffer.alloc(0);
       key = await decryptCosignKey(text, passphrase, path);
     }

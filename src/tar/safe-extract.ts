@@ -1,16 +1,19 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { FerryError, abortError, throwIfAborted } from '../errors.ts';
-import { decompressor, sniffFile } from './compression.ts';
+import { openRegularFileStream } from '../util/regular-file.ts';
+import { decompressor, expansionLimit, sniffFile } from './compression.ts';
 import { safeEntryPath } from './entry-path.ts';
 
 export interface ExtractOptions {
   /** Names the archive in errors, e.g. `oci-archive:/tmp/app.tar`. */
   where: string;
+  /** Largest size of entries by name (metadata read into memory later), checked from the header before a byte is written. */
+  entryLimits?: Readonly<Record<string, number>> | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -20,7 +23,9 @@ export interface ExtractOptions {
  * plant a link: entries with absolute paths or `..`, symlinks, hard links,
  * devices and FIFOs fail the whole extraction with `CORRUPT`. Only regular
  * files (mode 0644) and directories are created; a name that appears twice is
- * refused rather than overwritten. The caller removes `dir` on failure.
+ * refused rather than overwritten. Only a regular file is read; a
+ * compressed one may not expand beyond {@link expansionLimit}. The caller
+ * removes `dir` on failure.
  */
 export async function extractTarSafely(path: string, dir: string, options: ExtractOptions): Promise<void> {
   throwIfAborted(options.signal);
@@ -48,6 +53,10 @@ export async function extractTarSafely(path: string, dir: string, options: Extra
           hint: 'the archive may be crafted to write outside its directory; nothing was written outside the temporary directory',
         });
       }
+      const limit = options.entryLimits?.[rel];
+      if (limit !== undefined && (header.size ?? 0) > limit) {
+        throw new FerryError('CORRUPT', `${options.where}: tar entry "${header.name}" is ${header.size} bytes, over the ${limit}-byte limit for it`);
+      }
       await ensureDir(rel.includes('/') ? dirname(rel) : '');
       try {
         // 'wx': a second entry of the same name must not replace (or follow) what the first one made.
@@ -60,9 +69,9 @@ export async function extractTarSafely(path: string, dir: string, options: Extra
       }
     }
   };
-  const source = createReadStream(path);
+  const { stream: source, size } = await openRegularFileStream(path, { what: 'archive', signal: options.signal });
   const feeding = unzip
-    ? pipeline(source, unzip, extract, options.signal ? { signal: options.signal } : {})
+    ? pipeline(source, unzip, expansionLimit(size, options.where), extract, options.signal ? { signal: options.signal } : {})
     : pipeline(source, extract, options.signal ? { signal: options.signal } : {});
   const [fed, consumed] = await Promise.allSettled([feeding, consume()]);
   if (fed.status === 'fulfilled' && consumed.status === 'fulfilled') return;

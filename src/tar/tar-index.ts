@@ -1,10 +1,11 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { FerryError, abortError } from '../errors.ts';
 import { resolveInArchive } from './entry-path.ts';
 import { BLOCK_SIZE } from './tar-header.ts';
+import { openRegularFileStream } from '../util/regular-file.ts';
 
 /** Where one entry of an uncompressed tar file lives, for random access. */
 export interface TarIndexEntry {
@@ -29,8 +30,9 @@ const MAX_LINK_HOPS = 16;
  */
 export async function indexTar(path: string, options: { signal?: AbortSignal | undefined; where: string }): Promise<Map<string, TarIndexEntry>> {
   const { extract, entries } = indexingExtract();
+  const { stream } = await openRegularFileStream(path, { what: 'archive', signal: options.signal });
   try {
-    await pipeline(createReadStream(path), extract, options.signal ? { signal: options.signal } : {});
+    await pipeline(stream, extract, options.signal ? { signal: options.signal } : {});
   } catch (error) {
     throw indexError(error, options);
   }
@@ -96,25 +98,41 @@ function indexError(error: unknown, options: { signal?: AbortSignal | undefined;
   return new FerryError('CORRUPT', `${options.where}: not a readable tar archive (${(error as Error).message})`, { cause: error });
 }
 
+/** The regular file a name refers to, or why there is none (for the message). */
+export type TarLookup = { entry: TarIndexEntry } | { missing: 'absent' | 'outside' | 'not-a-file'; why: string };
+
 /**
  * The regular file `name` refers to, following symlinks (relative to the
  * link's directory) and hard links (relative to the archive root) within the
- * archive; undefined when absent or when a link leaves the archive.
+ * archive, or why there is none: it is absent, a link leads out of the
+ * archive (or round in circles), or it is a directory or device.
  */
-export function lookupTarFile(entries: ReadonlyMap<string, TarIndexEntry>, name: string): TarIndexEntry | undefined {
+export function findTarFile(entries: ReadonlyMap<string, TarIndexEntry>, name: string): TarLookup {
   let current = resolveInArchive(name);
-  for (let hop = 0; hop <= MAX_LINK_HOPS && current !== undefined; hop++) {
-    const entry = entries.get(current);
-    if (!entry) return undefined;
-    if (entry.type === 'file' || entry.type === 'contiguous-file') return entry;
+  if (current === undefined) return { missing: 'outside', why: `"${name}" names a path outside the archive` };
+  for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
+    const entry: TarIndexEntry | undefined = entries.get(current);
+    if (!entry) return { missing: 'absent', why: hop === 0 ? `the archive has no file "${name}"` : `"${name}" is a link to "${current}", which the archive does not have` };
+    if (entry.type === 'file' || entry.type === 'contiguous-file') return { entry };
+    let next: string | undefined;
     if (entry.type === 'symlink') {
       const dir = current.includes('/') ? current.slice(0, current.lastIndexOf('/')) : '';
-      current = resolveInArchive(entry.linkname, dir);
+      next = resolveInArchive(entry.linkname, dir);
     } else if (entry.type === 'link') {
-      current = resolveInArchive(entry.linkname);
+      next = resolveInArchive(entry.linkname);
     } else {
-      return undefined;
+      return { missing: 'not-a-file', why: `"${current}" is a ${entry.type ?? 'typeless'} entry, not a file` };
     }
+    if (next === undefined) {
+      return { missing: 'outside', why: `"${current}" is a ${entry.type === 'symlink' ? 'symbolic' : 'hard'} link to "${entry.linkname}", outside the archive` };
+    }
+    current = next;
   }
-  return undefined;
+  return { missing: 'outside', why: `"${name}": more than ${MAX_LINK_HOPS} links followed (a link loop)` };
+}
+
+/** The regular file `name` refers to (see {@link findTarFile}); undefined when there is none. */
+export function lookupTarFile(entries: ReadonlyMap<string, TarIndexEntry>, name: string): TarIndexEntry | undefined {
+  const found = findTarFile(entries, name);
+  return 'entry' in found ? found.entry : undefined;
 }

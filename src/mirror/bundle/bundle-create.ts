@@ -70,8 +70,17 @@ function planParts(blobs: PlannedBlob[], max: number, warn: (message: string) =>
 
 /** Makes `dir` ready for a new bundle: removes what an unfinished run left, and refuses (or with `overwrite` removes) a finished one. */
 async function prepareOutput(dir: string, overwrite: boolean): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const names = await readdir(dir);
+  let names: string[];
+  try {
+    await mkdir(dir, { recursive: true });
+    names = await readdir(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new FerryError('USAGE', `${dir} exists and is not a directory: a bundle is written into a directory`, { hint: 'name a new or existing directory for the bundle' });
+    }
+    throw new FerryError('IO', `cannot create the bundle directory ${dir}: ${code ?? (error as Error).message}`, { cause: error });
+  }
   if (names.includes(BUNDLE_FILE)) {
     if (!overwrite) {
       throw new FerryError('CONFLICT', `${dir} already holds a bundle (${BUNDLE_FILE})`, { hint: 'write the new bundle to another directory, or remove the old one' });
@@ -95,8 +104,10 @@ async function prepareOutput(dir: string, overwrite: boolean): Promise<void> {
  * re-hashed on the way: a corrupt store fails the bundle rather than
  * shipping bad bytes across the gap.
  *
- * @throws FerryError `CORRUPT` when an image of the store is incomplete or a
- * blob does not match its digest; `CONFLICT` when `out` already holds a bundle.
+ * @throws FerryError `NOT_FOUND` when the store holds no images; `CORRUPT`
+ * when an image of the store is incomplete or a blob does not match its
+ * digest; `CONFLICT` when `out` already holds a bundle; `USAGE` when `out`
+ * is a file.
  */
 export async function createBundle(store: LayoutStore, out: string, options: CreateBundleOptions = {}): Promise<CreateBundleResult> {
   const { signal } = options;
@@ -106,6 +117,11 @@ export async function createBundle(store: LayoutStore, out: string, options: Cre
   const warn = options.onWarning ?? (() => undefined);
 
   const graph = await walkStore(store, { signal });
+  if (graph.images.length === 0) {
+    throw new FerryError('NOT_FOUND', `oci:${store.dir} holds no images: there is nothing to bundle`, {
+      hint: 'point bundle create at a mirror store (ferry mirror --to-dir writes one, ferry copy … oci:STORE adds to one)',
+    });
+  }
   if (graph.problems.length > 0) {
     const first = graph.problems[0]!;
     const images = [...(graph.nodes.get(first.digest)?.images ?? [])].map((i) => graph.images[i]!.name);

@@ -1,7 +1,8 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { FerryError } from '../../errors.ts';
+import { FerryError, isFerryError } from '../../errors.ts';
+import { readSmallFile } from '../../util/regular-file.ts';
 import { ANNOTATION_REF_NAME, ANNOTATION_SOURCE, type Descriptor } from '../../oci/descriptor.ts';
 import { isDigest, type Digest } from '../../oci/digest.ts';
 
@@ -18,7 +19,7 @@ export const BUNDLE_FORMAT = 'ferry-bundle';
 export const BUNDLE_VERSION = 1;
 /** Parts are `mirror_000001.tar`, … — six digits sort correctly up to a million parts. */
 export const PART_RE = /^mirror_\d{6}\.tar$/;
-/** bundle.json is a table of contents; even a million blobs fit well under this. */
+/** bundle.json is a table of contents of ~200 bytes per blob: a million blobs fit under this. */
 const MAX_BUNDLE_JSON_BYTES = 512 * 1024 * 1024;
 
 export function partName(n: number): string {
@@ -187,19 +188,17 @@ export async function readBundleManifest(path: string, options: { signal?: Abort
   } catch (error) {
     throw new FerryError('NOT_FOUND', `bundle ${path} does not exist`, { cause: error });
   }
-  let text: string;
+  let bytes: Buffer;
   try {
-    const st = await stat(file);
-    if (st.size > MAX_BUNDLE_JSON_BYTES) throw new FerryError('CORRUPT', `${file} is ${st.size} bytes, too large for a bundle table of contents`);
-    text = await readFile(file, { encoding: 'utf8', signal: options.signal });
+    bytes = await readSmallFile(file, { what: BUNDLE_FILE, maxBytes: MAX_BUNDLE_JSON_BYTES, code: 'CORRUPT', signal: options.signal });
   } catch (error) {
-    if (error instanceof FerryError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (isFerryError(error, 'NOT_FOUND')) {
       throw new FerryError('NOT_FOUND', `${file} does not exist: ${path} is not a complete bundle`, {
+        cause: error,
         hint: 'bundle.json is written last; a bundle without it was not finished (run bundle create again)',
       });
     }
-    throw new FerryError('IO', `cannot read ${file}: ${(error as Error).message}`, { cause: error });
+    throw error;
   }
-  return parseBundleManifest(text, file);
+  return parseBundleManifest(bytes.toString('utf8'), file);
 }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { FerryError } from '../../errors.ts';
@@ -7,6 +6,7 @@ import type { ArrivedImage, BundleImportRecord } from '../../server/backend/impo
 import type { LayoutStore } from '../../transports/layout/index.ts';
 import type { BundleManifest } from './bundle-format.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { readSmallFileIfPresent } from '../../util/regular-file.ts';
 
 /**
  * `ferry-bundles.json`, beside a store's index.json: the bundles imported
@@ -26,6 +26,9 @@ export type ImportOutcome = Pick<BundleImportRecord, 'from' | 'images' | 'arrive
 
 /** Arrived images listed by name in a record; beyond this only the count is kept, so the file stays small. */
 export const MAX_LISTED_ARRIVALS = 200;
+
+/** A record is at most a few tens of KiB (its listed arrivals): room for thousands of imports. */
+const MAX_HISTORY_BYTES = 64 * 1024 * 1024;
 
 const count = z.number().int().nonnegative();
 const digest = z.string().refine(isDigest, { message: 'not a valid digest' });
@@ -49,16 +52,11 @@ const HistorySchema = z.object({
 /** The record of a store in `dir` (a layout root), oldest first; empty when none was written. */
 export async function readBundleHistoryAt(dir: string, options: { signal?: AbortSignal | undefined } = {}): Promise<ImportedBundle[]> {
   const path = join(dir, BUNDLE_HISTORY_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, { encoding: 'utf8', signal: options.signal });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new FerryError('IO', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
-  }
+  const bytes = await readSmallFileIfPresent(path, { what: 'bundle history', maxBytes: MAX_HISTORY_BYTES, code: 'CORRUPT', signal: options.signal });
+  if (bytes === undefined) return [];
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(bytes.toString('utf8'));
   } catch (cause) {
     throw new FerryError('CORRUPT', `${path} is not valid JSON`, { cause, hint: 'restore it, or remove it and import the bundles again from the first' });
   }

@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FerryError, throwIfAborted } from '../../errors.ts';
 import type { Descriptor } from '../../oci/descriptor.ts';
@@ -10,7 +9,7 @@ import { entryRefName, entryRepository, imageName, type LayoutStore } from '../.
 import { entryOfBundleImage, readBundleManifest, type BundleBlob, type BundleManifest } from './bundle-format.ts';
 import { arrivals, readBundleHistory, recordImportedBundle, type ImportOutcome } from './bundle-history.ts';
 import { judgeIncoming, type RefusedImage } from './bundle-policy.ts';
-import { readPart } from './bundle-tar.ts';
+import { partFileSize, readPart } from './bundle-tar.ts';
 import { walkStore } from '../../transports/layout/layout-graph.ts';
 
 export interface ImportBundleOptions {
@@ -95,9 +94,9 @@ export async function importBundle(out: string, store: LayoutStore, options: Imp
     byPart.set(blob.part, map);
   }
   for (const part of manifest.parts) {
-    const st = await stat(join(dir, part.name)).catch(() => undefined);
-    if (!st) throw new FerryError('NOT_FOUND', `bundle part ${part.name} is missing from ${dir}`, { hint: 'copy every mirror_*.tar part of the bundle' });
-    if (st.size !== part.size) throw new FerryError('CORRUPT', `bundle part ${part.name} is ${st.size} bytes, bundle.json says ${part.size}`, { hint: 'copy the part again' });
+    const size = await partFileSize(join(dir, part.name), part.name);
+    if (size === undefined) throw new FerryError('NOT_FOUND', `bundle part ${part.name} is missing from ${dir}`, { hint: 'copy every mirror_*.tar part of the bundle' });
+    if (size !== part.size) throw new FerryError('CORRUPT', `bundle part ${part.name} is ${size} bytes, bundle.json says ${part.size}`, { hint: 'copy the part again' });
   }
 
   // Signature files travel as blob entries; they go beside the blobs, not among them.

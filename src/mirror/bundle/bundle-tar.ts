@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,6 +7,7 @@ import tar from 'tar-stream';
 import { FerryError, abortError, throwIfAborted } from '../../errors.ts';
 import { createDigester, digestAlgorithm, isDigest, type Digest } from '../../oci/digest.ts';
 import { blobEntryName } from './bundle-format.ts';
+import { fileKind, openRegularFileStream } from '../../util/regular-file.ts';
 
 /**
  * Tar parts of a bundle: each is a plain (uncompressed — layers are
@@ -140,6 +140,19 @@ export function checkEntry(header: tar.Header): { digest: Digest } | { refused: 
 }
 
 /**
+ * The size of the part file at `path`, undefined when it is missing.
+ *
+ * @throws FerryError `CORRUPT` when it is not a regular file: a FIFO would
+ * block the reader and a link to a device never ends.
+ */
+export async function partFileSize(path: string, name: string): Promise<number | undefined> {
+  const st = await stat(path).catch(() => undefined);
+  if (st === undefined) return undefined;
+  if (!st.isFile()) throw new FerryError('CORRUPT', `bundle part ${name} is ${fileKind(st)}, not a regular file`, { hint: 'copy the part file itself into the bundle directory' });
+  return st.size;
+}
+
+/**
  * Reads a part as a stream, hashing the whole file, and hands each entry to
  * `onEntry` in order (entries it does not read are skipped). Throws
  * `CORRUPT` when the file is not a readable tar (a damaged header), or what
@@ -167,7 +180,7 @@ export async function readPart(path: string, onEntry: (entry: PartEntry) => Prom
       entry.resume();
     }
   };
-  const source = createReadStream(path);
+  const { stream: source } = await openRegularFileStream(path, { what: 'bundle part', code: 'CORRUPT', signal });
   const feeding = pipeline(source, hashing, extract, signal ? { signal } : {});
   const [fed, consumed] = await Promise.allSettled([feeding, consume()]);
   if (fed.status === 'fulfilled' && consumed.status === 'fulfilled') {

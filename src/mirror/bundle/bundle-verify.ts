@@ -1,9 +1,8 @@
-import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FerryError, throwIfAborted } from '../../errors.ts';
 import { createDigester, digestAlgorithm, type Digest } from '../../oci/digest.ts';
 import { BUNDLE_FILE, readBundleManifest, type BundleBlob, type BundleManifest, type BundlePart } from './bundle-format.ts';
-import { readPart } from './bundle-tar.ts';
+import { partFileSize, readPart } from './bundle-tar.ts';
 
 /** One thing wrong with a bundle, by part and (where it applies) blob. */
 export interface BundleProblem {
@@ -35,15 +34,20 @@ export async function verifyPart(dir: string, part: BundlePart, blobs: readonly 
   const path = join(dir, part.name);
   const problems: BundleProblem[] = [];
   const expected = new Map(blobs.map((b) => [b.digest, b]));
-  let st;
+  let size;
   try {
-    st = await stat(path);
-  } catch {
+    size = await partFileSize(path, part.name);
+  } catch (error) {
+    if (!(error instanceof FerryError)) throw error;
+    problems.push({ kind: 'unreadable-part', part: part.name, detail: error.message });
+    return { problems, blobs: 0, bytes: 0 };
+  }
+  if (size === undefined) {
     const list = blobs.map((b) => b.digest);
     problems.push({ kind: 'missing-part', part: part.name, detail: `part ${part.name} is missing (it holds ${list.length} blob(s): ${list.join(', ')})` });
     return { problems, blobs: 0, bytes: 0 };
   }
-  if (st.size !== part.size) problems.push({ kind: 'part-size', part: part.name, detail: `part ${part.name} is ${st.size} bytes, bundle.json says ${part.size}` });
+  if (size !== part.size) problems.push({ kind: 'part-size', part: part.name, detail: `part ${part.name} is ${size} bytes, bundle.json says ${part.size}` });
   const seen = new Set<Digest>();
   let checked = 0;
   let result;
@@ -80,7 +84,7 @@ export async function verifyPart(dir: string, part: BundlePart, blobs: readonly 
     problems.push({ kind: 'unreadable-part', part: part.name, detail: `part ${part.name} cannot be read as tar: ${error.message}` });
     const unchecked = blobs.filter((b) => !seen.has(b.digest)).map((b) => b.digest);
     if (unchecked.length > 0) problems.push({ kind: 'missing-blob', part: part.name, detail: `part ${part.name}: ${unchecked.length} blob(s) could not be checked: ${unchecked.join(', ')}` });
-    return { problems, blobs: checked, bytes: st.size };
+    return { problems, blobs: checked, bytes: size };
   }
   if (result.sha256 !== part.sha256) {
     problems.push({ kind: 'part-checksum', part: part.name, detail: `part ${part.name} has sha256 ${result.sha256}, bundle.json says ${part.sha256}` });

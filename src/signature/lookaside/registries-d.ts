@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -7,6 +7,7 @@ import { FerryError } from '../../errors.ts';
 import type { ImageReference } from '../../ref/reference.ts';
 import { describeIssues } from '../policy/policy-file.ts';
 import { dockerScopes } from '../policy/policy-scopes.ts';
+import { readSmallFile } from '../../util/regular-file.ts';
 import { signatureDebug } from '../signature-debug.ts';
 
 /**
@@ -95,8 +96,7 @@ export async function loadRegistriesD(options: LoadRegistriesDOptions = {}): Pro
   const from = new Map<string, string>();
   for (const name of names) {
     const path = join(dir, name);
-    const text = await readFile(path, 'utf8');
-    if (text.length > MAX_FILE_BYTES) throw new FerryError('INVALID_CONFIG', `${path}: over ${MAX_FILE_BYTES} bytes, not a registries.d file`);
+    const text = (await readSmallFile(path, { what: 'registries.d file', maxBytes: MAX_FILE_BYTES })).toString('utf8');
     let yaml: unknown;
     try {
       yaml = parseYaml(text);

@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ZodError } from 'zod';
 import { FerryError } from '../../errors.ts';
 import { signatureDebug } from '../signature-debug.ts';
+import { readSmallFileIfPresent } from '../../util/regular-file.ts';
 import { policySchema, type PolicyFile } from './policy-format.ts';
 
 /** The system-wide policy, read when the user has none (containers-policy.json(5)). */
@@ -72,15 +72,7 @@ export function parsePolicy(text: string, file: string): PolicyFile {
 }
 
 async function readIfPresent(path: string): Promise<string | undefined> {
-  try {
-    const text = await readFile(path, 'utf8');
-    if (text.length > MAX_POLICY_BYTES) throw new FerryError('INVALID_CONFIG', `${path}: over ${MAX_POLICY_BYTES} bytes, not a policy file`);
-    return text;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    if (error instanceof FerryError) throw error;
-    throw new FerryError('IO', `cannot read policy file ${path}: ${(error as Error).message}`, { cause: error });
-  }
+  return (await readSmallFileIfPresent(path, { what: 'policy file', maxBytes: MAX_POLICY_BYTES }))?.toString('utf8');
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { FerryError } from '../../errors.ts';
 import { GpgKeyring } from '../simple-signing/gpg.ts';
 import { parsePublicKeys } from '../sigstore/sigstore-signature.ts';
+import { readSmallFile } from '../../util/regular-file.ts';
 import type { PolicyRequirement } from './policy-format.ts';
 
 type SignedBy = Extract<PolicyRequirement, { type: 'signedBy' }>;
@@ -13,12 +13,10 @@ const MAX_KEY_FILE_BYTES = 16 * 1024 * 1024;
 
 async function readKeyFile(path: string): Promise<Buffer> {
   try {
-    const data = await readFile(path);
-    if (data.length > MAX_KEY_FILE_BYTES) throw new FerryError('INVALID_CONFIG', `key file ${path} is over ${MAX_KEY_FILE_BYTES} bytes`);
-    return data;
+    return await readSmallFile(path, { what: 'key file', maxBytes: MAX_KEY_FILE_BYTES });
   } catch (error) {
-    if (error instanceof FerryError) throw error;
-    throw new FerryError('INVALID_CONFIG', `cannot read key file ${path} named by the signature policy: ${(error as Error).message}`, { cause: error });
+    if (!(error instanceof FerryError)) throw error;
+    throw new FerryError('INVALID_CONFIG', `${error.message} (named by the signature policy)`, { cause: error, hint: error.hint });
   }
 }
 

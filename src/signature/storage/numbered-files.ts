@@ -1,7 +1,8 @@
-import { mkdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FerryError } from '../../errors.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { readSmallFileIfPresent } from '../../util/regular-file.ts';
 import { MAX_SIGNATURE_BYTES } from '../simple-signing/payload.ts';
 
 /**
@@ -17,14 +18,8 @@ export async function readNumberedFiles(pathOf: (n: number) => string): Promise<
   const out: Array<{ blob: Uint8Array; path: string }> = [];
   for (let n = 1; n <= MAX_SIGNATURES; n++) {
     const path = pathOf(n);
-    let blob: Buffer;
-    try {
-      blob = await readFile(path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') break;
-      throw new FerryError('IO', `cannot read signature ${path}: ${(error as Error).message}`, { cause: error });
-    }
-    if (blob.length > MAX_SIGNATURE_BYTES) throw new FerryError('INVALID_MANIFEST', `${path}: over ${MAX_SIGNATURE_BYTES} bytes, not a signature`);
+    const blob = await readSmallFileIfPresent(path, { what: 'signature', maxBytes: MAX_SIGNATURE_BYTES, code: 'INVALID_MANIFEST' });
+    if (blob === undefined) break;
     out.push({ blob, path });
   }
   return out;

@@ -63,10 +63,10 @@ test('text given by the caller is used instead of reading the file', async () =>
   assert.deepEqual(spec.sources[0]!.origin, { file: '-', line: 1 });
 });
 
-test('unreadable files are IO errors naming the file', async (t) => {
+test('unreadable files are errors naming the file', async (t) => {
   const dir = await tempDir('ferry-load', t);
   await assert.rejects(loadSyncInput({ kind: 'ferry', path: join(dir, 'missing.yaml') }), (e: unknown) => e instanceof FerryError && e.code === 'IO' && /cannot read config file ".*missing\.yaml": no such file/.test(e.message));
-  await assert.rejects(loadSyncInput({ kind: 'ferry', path: dir }), (e: unknown) => e instanceof FerryError && e.code === 'IO' && /is not a file/.test(e.message));
+  await assert.rejects(loadSyncInput({ kind: 'ferry', path: dir }), (e: unknown) => e instanceof FerryError && e.code === 'INVALID_CONFIG' && /is a directory, not a regular file/.test(e.message));
   await assert.rejects(
     loadSyncInput({ kind: 'images', path: join(fixtures, 'images.json'), authPath: join(dir, 'nope.json') }, { env }),
     (e: unknown) => e instanceof FerryError && e.code === 'IO' && /auth file/.test(e.message),

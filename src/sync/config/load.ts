@@ -1,5 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
-import { FerryError, throwIfAborted } from '../../errors.ts';
+import { FerryError, isFerryError, throwIfAborted } from '../../errors.ts';
+import { readSmallFile } from '../../util/regular-file.ts';
 import type { Environment } from './env-expand.ts';
 import { parseFerryYaml } from './ferry-yaml.ts';
 import { parseImageSyncer } from './image-syncer.ts';
@@ -35,8 +35,12 @@ export interface LoadSyncInputOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** Config files are hand-written or generated lists; anything larger is a mistake (or an attack). */
-export const MAX_CONFIG_BYTES = 64 * 1024 * 1024;
+/**
+ * Config files are hand-written or generated lists: 8 MiB holds some 100,000
+ * image lines. The YAML tree takes ~30 times the text in memory, so anything
+ * larger is a mistake (or an attack) that would cost gigabytes before an error.
+ */
+export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 
 /**
  * Reads and validates one input into a {@link SyncSpec}. JSON and YAML are
@@ -85,17 +89,15 @@ export function mergeSyncSpecs(specs: readonly SyncSpec[]): SyncSpec {
   return out;
 }
 
-async function readConfig(path: string, what: string, signal: AbortSignal | undefined): Promise<string> {
+/**
+ * Reads a config file given by path as text (see util/regular-file.ts: a
+ * regular file only, at most {@link MAX_CONFIG_BYTES}); `what` names it in errors.
+ */
+export async function readConfig(path: string, what: string, signal: AbortSignal | undefined): Promise<string> {
   try {
-    const info = await stat(path);
-    if (!info.isFile()) throw new FerryError('IO', `${what} "${path}" is not a file`);
-    if (info.size > MAX_CONFIG_BYTES) throw new FerryError('IO', `${what} "${path}" is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`);
-    return await readFile(path, { encoding: 'utf8', signal });
+    return (await readSmallFile(path, { what, maxBytes: MAX_CONFIG_BYTES, signal })).toString('utf8');
   } catch (error) {
-    if (error instanceof FerryError) throw error;
-    throwIfAborted(signal);
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? String(error));
-    throw new FerryError('IO', `cannot read ${what} "${path}": ${why}`, { cause: error });
+    if (isFerryError(error, 'NOT_FOUND')) throw new FerryError('IO', `cannot read ${what} "${path}": no such file`, { cause: error });
+    throw error;
   }
 }

@@ -1,5 +1,6 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { FerryError } from '../../errors.ts';
+import { UNTRUSTED_YAML_OPTIONS, firstDuplicateKey } from '../../util/yaml-duplicate-keys.ts';
 import type { Origin } from './sync-spec.ts';
 
 /**
@@ -24,6 +25,9 @@ export interface Entry {
   line: number;
 }
 
+/** The parser's own words for a repeated key. */
+const DUPLICATE_KEY_MESSAGE = 'Map keys must be unique';
+
 // Generous for hand-written files, small enough that alias expansion cannot blow up.
 const MAX_ALIASES = 1000;
 
@@ -34,9 +38,13 @@ const MAX_ALIASES = 1000;
 export function parseYamlFile(text: string, file: string): YamlFile {
   const lines = new LineCounter();
   // prettyErrors would append the offending source line, which may hold a password.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, ...UNTRUSTED_YAML_OPTIONS });
   const yf: YamlFile = { file, doc, lines, aliasBudget: MAX_ALIASES };
   const first = doc.errors[0];
+  const duplicate = firstDuplicateKey(doc);
+  if (duplicate !== undefined && (first === undefined || duplicate < first.pos[0])) {
+    throw configError({ file, line: lines.linePos(duplicate).line }, describeYamlError('DUPLICATE_KEY', DUPLICATE_KEY_MESSAGE));
+  }
   if (first) {
     const line = lines.linePos(first.pos[0]).line;
     throw configError({ file, line }, `${describeYamlError(first.code, first.message)}`);

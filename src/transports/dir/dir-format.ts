@@ -16,6 +16,8 @@ export const DIR_VERSION = 'Directory Transport Version: 1.1\n';
 /** Versions a source may carry; 1.0 predates instance manifests but reads the same. */
 export const READABLE_VERSIONS: readonly string[] = ['Directory Transport Version: 1.0\n', DIR_VERSION];
 export const VERSION_FILE = 'version';
+/** The `version` file is one line; this bounds a path that names something else. */
+export const MAX_VERSION_FILE_BYTES = 4096;
 export const MANIFEST_FILE = 'manifest.json';
 
 /**

@@ -1,13 +1,13 @@
-import { createReadStream } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { FerryError, throwIfAborted } from '../../errors.ts';
+import { FerryError } from '../../errors.ts';
 import type { Descriptor } from '../../oci/descriptor.ts';
 import { digestAlgorithm, digestOf, isDigest, type Digest } from '../../oci/digest.ts';
 import { MAX_MANIFEST_BYTES, manifestMediaTypeOf, type RawManifest } from '../../oci/manifest.ts';
 import type { BlobGetOptions, CallOptions } from '../../repository/repository.ts';
-import { MANIFEST_FILE, VERSION_FILE, blobFileName, checkVersion, instanceManifestFileName } from './dir-format.ts';
+import { MANIFEST_FILE, MAX_VERSION_FILE_BYTES, VERSION_FILE, blobFileName, checkVersion, instanceManifestFileName } from './dir-format.ts';
+import { openRegularFileStream, readSmallFileIfPresent } from '../../util/regular-file.ts';
 
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
@@ -34,34 +34,13 @@ export class DirReader {
 
   /** Refuses a directory whose `version` file names a format ferry does not know. */
   async checkVersion(): Promise<void> {
-    let text: string | undefined;
-    try {
-      text = await readFile(join(this.dir, VERSION_FILE), 'utf8');
-    } catch (error) {
-      if (!isMissing(error)) throw ioError(`${this.where}: cannot read ${VERSION_FILE}`, error);
-    }
-    checkVersion(text, this.where);
+    const bytes = await readSmallFileIfPresent(join(this.dir, VERSION_FILE), { what: `${this.where} version file`, maxBytes: MAX_VERSION_FILE_BYTES });
+    checkVersion(bytes?.toString('utf8'), this.where);
   }
 
   async #readManifestFile(name: string, signal: AbortSignal | undefined): Promise<Uint8Array | undefined> {
-    const path = join(this.dir, name);
-    let fh;
-    try {
-      fh = await open(path, 'r');
-    } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw ioError(`${this.where}: cannot open ${name}`, error);
-    }
-    try {
-      const { size } = await fh.stat();
-      if (size > MAX_MANIFEST_BYTES) {
-        throw new FerryError('INVALID_MANIFEST', `${this.where}: ${name} is ${size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
-      }
-      throwIfAborted(signal);
-      return new Uint8Array(await fh.readFile());
-    } finally {
-      await fh.close();
-    }
+    const bytes = await readSmallFileIfPresent(join(this.dir, name), { what: `${this.where} manifest`, maxBytes: MAX_MANIFEST_BYTES, code: 'INVALID_MANIFEST', signal });
+    return bytes && new Uint8Array(bytes);
   }
 
   /** The top manifest (`manifest.json`), or undefined when there is none yet. */
@@ -112,15 +91,12 @@ export class DirReader {
 
   /** Streams a blob file. Does not verify: the destination's blobPut hashes what it receives. */
   async blobGet(descriptor: Descriptor, options: BlobGetOptions = {}): Promise<Readable> {
-    throwIfAborted(options.signal);
     const path = join(this.dir, blobFileName(descriptor.digest));
-    let fh;
     try {
-      fh = await open(path, 'r');
+      return (await openRegularFileStream(path, { what: `${this.where} blob`, code: 'CORRUPT', signal: options.signal })).stream;
     } catch (error) {
-      if (isMissing(error)) throw new FerryError('NOT_FOUND', `blob ${descriptor.digest} not found in ${this.where}`);
-      throw ioError(`${this.where}: cannot open blob ${descriptor.digest}`, error);
+      if (error instanceof FerryError && error.code === 'NOT_FOUND') throw new FerryError('NOT_FOUND', `blob ${descriptor.digest} not found in ${this.where}`);
+      throw error;
     }
-    return createReadStream('', { fd: fh, autoClose: true, signal: options.signal });
   }
 }

@@ -8,6 +8,7 @@ import type {
   BlobGetOptions, BlobPutOptions, BlobPutResult, CallOptions, Capabilities, ManifestPutOptions, Repository,
 } from '../../repository/repository.ts';
 import { DirReader } from './dir-reader.ts';
+import { fileKind } from '../../util/regular-file.ts';
 import { DirWriter } from './dir-writer.ts';
 
 /**
@@ -50,7 +51,8 @@ export async function openDirRepository(path: string, options: DirRepositoryOpti
     writer = await DirWriter.open(dir, display, { fsync: options.fsync, signal: options.signal });
   } else {
     const st = await stat(dir).catch(() => undefined);
-    if (!st?.isDirectory()) throw new FerryError('NOT_FOUND', `${display}: directory ${dir} does not exist`);
+    if (!st) throw new FerryError('NOT_FOUND', `${display}: directory ${dir} does not exist`);
+    if (!st.isDirectory()) throw new FerryError('INVALID_CONFIG', `${display}: ${dir} is ${st.isFile() ? 'a file' : fileKind(st)}, not a directory`);
   }
   const reader = new DirReader(dir, display);
   if (!writer) await reader.checkVersion();

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,8 +12,9 @@ import type { BlobPutResult, CallOptions } from '../../repository/repository.ts'
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { isTempName, removeStaleTemps, tempName } from '../../util/temp-name.ts';
 import {
-  DIR_VERSION, MANIFEST_FILE, READABLE_VERSIONS, VERSION_FILE, blobFileName, instanceManifestFileName,
+  DIR_VERSION, MANIFEST_FILE, MAX_VERSION_FILE_BYTES, READABLE_VERSIONS, VERSION_FILE, blobFileName, instanceManifestFileName,
 } from './dir-format.ts';
+import { readSmallFile } from '../../util/regular-file.ts';
 
 export interface DirWriterOptions {
   /** fsync files before they become visible (default true). */
@@ -23,8 +24,8 @@ export interface DirWriterOptions {
 
 /** Whether `dir` holds a dir: image (its `version` file names a known version), which a new copy may replace. */
 async function isDirImage(dir: string): Promise<boolean> {
-  const text = await readFile(join(dir, VERSION_FILE), 'utf8').catch(() => undefined);
-  return text !== undefined && READABLE_VERSIONS.includes(text);
+  const bytes = await readSmallFile(join(dir, VERSION_FILE), { what: 'dir: version file', maxBytes: MAX_VERSION_FILE_BYTES }).catch(() => undefined);
+  return bytes !== undefined && READABLE_VERSIONS.includes(bytes.toString('utf8'));
 }
 
 

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FerryError, abortError, throwIfAborted } from '../../errors.ts';
-import { decompressor, indexTar, lookupTarFile, sniffFile, stageTar, type TarIndexEntry } from '../../tar/index.ts';
+import { decompressor, expansionLimit, findTarFile, indexTar, sniffFile, stageTar, type TarIndexEntry } from '../../tar/index.ts';
+import { openRegularFileStream } from '../../util/regular-file.ts';
 import { parseArchiveManifest, type ArchiveImageEntry } from './archive-manifest.ts';
 
 /** manifest.json and configs are small; anything larger is not a docker-archive we should trust into memory. */
@@ -40,8 +41,8 @@ export class ArchiveFileReader {
     try {
       compression = await sniffFile(path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new FerryError('NOT_FOUND', `${where}: ${path} does not exist`);
-      throw new FerryError('IO', `${where}: cannot read ${path}: ${(error as Error).message}`, { cause: error });
+      if (error instanceof FerryError && error.code === 'NOT_FOUND') throw new FerryError('NOT_FOUND', `${where}: ${path} does not exist`);
+      throw error;
     }
     let tarPath = path;
     let tempDir: string | undefined;
@@ -51,9 +52,11 @@ export class ArchiveFileReader {
         tempDir = await mkdtemp(join(tmpdir(), 'ferry-docker-archive-'));
         tarPath = join(tempDir, 'archive.tar');
         try {
-          await pipeline(createReadStream(path), unzip, createWriteStream(tarPath, { flags: 'wx' }), signal ? { signal } : {});
+          const { stream, size } = await openRegularFileStream(path, { what: 'archive', signal });
+          await pipeline(stream, unzip, expansionLimit(size, where), createWriteStream(tarPath, { flags: 'wx' }), signal ? { signal } : {});
         } catch (error) {
           if (signal?.aborted) throw abortError(signal);
+          if (error instanceof FerryError) throw error;
           throw new FerryError('CORRUPT', `${where}: cannot decompress the ${compression} archive (${(error as Error).message})`, { cause: error });
         }
       }
@@ -90,11 +93,16 @@ export class ArchiveFileReader {
     return new ArchiveFileReader(where, tarPath, entries, parseArchiveManifest(manifest, where), tempDir);
   }
 
-  /** The regular file at `name` (symlinks and hard links followed); NOT_FOUND when the archive has none. */
+  /**
+   * The regular file at `name` (symlinks and hard links followed within the
+   * archive); NOT_FOUND when the archive has none, CORRUPT when a link leads
+   * out of the archive or `name` is not a file.
+   */
   file(name: string): TarIndexEntry {
-    const entry = lookupTarFile(this.#entries, name);
-    if (!entry) throw new FerryError('NOT_FOUND', `${this.where}: the archive has no file "${name}"`, { hint: 'the archive is incomplete or not a docker save tar' });
-    return entry;
+    const found = findTarFile(this.#entries, name);
+    if ('entry' in found) return found.entry;
+    if (found.missing === 'absent') throw new FerryError('NOT_FOUND', `${this.where}: ${found.why}`, { hint: 'the archive is incomplete or not a docker save tar' });
+    throw new FerryError('CORRUPT', `${this.where}: ${found.why}`, { hint: 'the archive is damaged or crafted to read files outside it; nothing outside it was read' });
   }
 
   /** Reads a small file (manifest.json, a config) into memory. */

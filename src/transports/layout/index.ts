@@ -1,4 +1,4 @@
-export { openLayoutStore, LayoutStore, DEFAULT_READ_LIMIT } from './layout-store.ts';
+export { openLayoutStore, LayoutStore, DEFAULT_READ_LIMIT, MAX_INDEX_BYTES, MAX_LAYOUT_FILE_BYTES } from './layout-store.ts';
 export type { OpenLayoutStoreOptions, WriteBlobOptions, OpenBlobOptions, WriteBlobResult } from './layout-store.ts';
 export { layoutRepository, LAYOUT_CAPABILITIES } from './layout-repository.ts';
 export { openLayout, openSessionLayout } from './open-layout.ts';

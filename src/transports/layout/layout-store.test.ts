@@ -23,11 +23,17 @@ async function tempEntries(dir: string): Promise<string[]> {
   return readdir(join(dir, '.ferry-tmp')).catch(() => []);
 }
 
-test('creates a layout in a missing directory and reopens it', async (t) => {
+test('creates a layout in a missing directory on the first write, not before, and reopens it', async (t) => {
   const root = await tempDir('layout', t);
   const dir = join(root, 'a', 'store');
   await assert.rejects(openLayoutStore(dir, { create: false }), (e) => isFerryError(e, 'NOT_FOUND'));
   const store = await openLayoutStore(dir, { create: true });
+  assert.deepEqual(await store.listEntries(), []);
+  assert.equal(await store.blobSize(sha256('x')), undefined);
+  await assert.rejects(store.openBlob(sha256('x')), (e) => isFerryError(e, 'NOT_FOUND'));
+  assert.deepEqual(await store.updateIndex(() => undefined), []);
+  assert.deepEqual(await readdir(root), [], 'reads and a change that changes nothing create nothing');
+  await store.writeBlobBytes(Buffer.from('x'), sha256('x'));
   assert.deepEqual(JSON.parse(await readFile(join(dir, 'oci-layout'), 'utf8')), { imageLayoutVersion: '1.0.0' });
   assert.deepEqual(JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')).manifests, []);
   assert.deepEqual(await store.listEntries(), []);
@@ -86,8 +92,8 @@ test('concurrent writers of the same blob all succeed', async (t) => {
 });
 
 test('concurrent index writers in two processes and in-process lose no entries', async (t) => {
+  // The directory is empty: the first of the three writers to get there creates the layout.
   const dir = await tempDir('layout', t);
-  await openLayoutStore(dir, { create: true });
   const children = ['p1', 'p2'].map((prefix) => {
     const child = spawn(NODE, ['--disable-warning=ExperimentalWarning', CHILD, 'entries', dir, prefix, '50'], { stdio: ['ignore', 'ignore', 'pipe'] });
     trackChild(child);
@@ -96,7 +102,7 @@ test('concurrent index writers in two processes and in-process lose no entries',
     return once(child, 'exit').then(([code]) => assert.equal(code, 0, stderr));
   });
   // A second store object on the same directory shares the in-process lock through the real path.
-  const stores = await Promise.all([openLayoutStore(dir, { create: false }), openLayoutStore(dir, { create: false })]);
+  const stores = await Promise.all([openLayoutStore(dir, { create: true }), openLayoutStore(dir, { create: true })]);
   const local = Array.from({ length: 50 }, (_, i) => {
     const name = `local/app:t${i}`;
     return stores[i % 2]!.updateIndex((entries) => withTaggedEntry(entries, { mediaType: MediaType.ociManifest, digest: sha256(name), size: 1 }, name));

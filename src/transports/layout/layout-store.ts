@@ -1,6 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, realpath, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, open, readdir, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FerryError, abortError, throwIfAborted } from '../../errors.ts';
 import type { Descriptor } from '../../oci/descriptor.ts';
@@ -8,22 +7,32 @@ import { createDigester, digestAlgorithm, digestHex, parseDigest, type Digest } 
 import { ioError, isMissing, writeAll } from './layout-fs.ts';
 import { fsyncDir } from '../../util/fsync-dir.ts';
 import { isRecord } from '../../util/json.ts';
-import { withFileLock } from './layout-lock.ts';
+import { withFileLock } from '../../util/file-lock.ts';
 import { LAYOUT_VERSION, emptyLayoutIndex, parseLayoutIndex, serializeLayoutIndex, type LayoutIndex } from './layout-index.ts';
 import { TEMP_DIR_NAME } from './layout-temp.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { removeStaleTemps, tempName } from '../../util/temp-name.ts';
+import { openRegularFile, openRegularFileStream, readSmallFile, readSmallFileIfPresent } from '../../util/regular-file.ts';
 
 /** Default cap of {@link LayoutStore.readBlob}: manifests and configs are small; anything bigger must be streamed. */
 export const DEFAULT_READ_LIMIT = 16 * 1024 * 1024;
 /** Read size of blob streams: 256 KiB quarters the per-chunk overhead of Node's 64 KiB default at little memory cost. */
 export const DEFAULT_READ_CHUNK = 256 * 1024;
+/** index.json holds a few hundred bytes per image: room for some 200,000 images, and a bound on what a damaged file costs. */
+export const MAX_INDEX_BYTES = 64 * 1024 * 1024;
+/** `oci-layout` is one short JSON object. */
+export const MAX_LAYOUT_FILE_BYTES = 64 * 1024;
 const INDEX_FILE = 'index.json';
 const LAYOUT_FILE = 'oci-layout';
 const LOCK_FILE = 'index.json.lock';
 
 export interface OpenLayoutStoreOptions {
-  /** Create the layout when the directory is missing or empty; otherwise a missing layout is NOT_FOUND. */
+  /**
+   * Accept a missing or empty directory as a layout to be: it reads as empty
+   * and is created on the first write (a blob, an index change), so a run
+   * that fails before writing leaves nothing behind. Without it a missing
+   * layout is NOT_FOUND.
+   */
   create: boolean;
   /** fsync blobs and index writes before they become visible (default true): a crash never leaves a torn file. */
   fsync?: boolean | undefined;
@@ -66,12 +75,16 @@ export class LayoutStore {
   readonly fsync: boolean;
   #indexCache: { key: string; index: LayoutIndex } | undefined;
   #knownDirs = new Set<string>();
+  /** Settles once the layout exists on disk; undefined while it is still to be created. */
+  #created: Promise<void> | undefined;
 
-  constructor(dir: string, realDir: string, fsync: boolean) {
+  /** `exists`: whether the layout is on disk already (else the first write creates it). */
+  constructor(dir: string, realDir: string, fsync: boolean, exists = true) {
     this.dir = dir;
     this.realDir = realDir;
     this.tempDir = join(realDir, TEMP_DIR_NAME);
     this.fsync = fsync;
+    if (exists) this.#created = Promise.resolve();
   }
 
   /** Path of a blob file (the digest is validated). */
@@ -97,15 +110,15 @@ export class LayoutStore {
 
   /** Streams a blob (optionally a byte range). Throws NOT_FOUND when absent. Does not verify: the reader hashes. */
   async openBlob(digest: Digest, options: OpenBlobOptions = {}): Promise<Readable> {
-    throwIfAborted(options.signal);
-    let fh: FileHandle;
     try {
-      fh = await open(this.blobPath(digest), 'r');
+      const { stream } = await openRegularFileStream(this.blobPath(digest), {
+        what: 'blob', code: 'CORRUPT', start: options.start, end: options.end, signal: options.signal, highWaterMark: options.highWaterMark ?? DEFAULT_READ_CHUNK,
+      });
+      return stream;
     } catch (error) {
-      if (isMissing(error)) throw new FerryError('NOT_FOUND', `blob ${digest} not found in oci:${this.dir}`);
-      throw ioError(`cannot open blob ${digest} in ${this.dir}`, error);
+      if (error instanceof FerryError && error.code === 'NOT_FOUND') throw new FerryError('NOT_FOUND', `blob ${digest} not found in oci:${this.dir}`);
+      throw error;
     }
-    return createReadStream('', { fd: fh, start: options.start, end: options.end, autoClose: true, signal: options.signal, highWaterMark: options.highWaterMark ?? DEFAULT_READ_CHUNK });
   }
 
   /** Reads a small blob (manifest, config) into memory; refuses blobs over `maxBytes`. */
@@ -115,10 +128,10 @@ export class LayoutStore {
     if (size === undefined) throw new FerryError('NOT_FOUND', `blob ${digest} not found in oci:${this.dir}`);
     if (size > max) throw new FerryError('INVALID_MANIFEST', `blob ${digest} in oci:${this.dir} is ${size} bytes, over the ${max}-byte limit for reading into memory`);
     try {
-      return new Uint8Array(await readFile(this.blobPath(digest), { signal: options.signal }));
+      return new Uint8Array(await readSmallFile(this.blobPath(digest), { what: 'blob', maxBytes: max, code: 'INVALID_MANIFEST', signal: options.signal }));
     } catch (error) {
-      if (isMissing(error)) throw new FerryError('NOT_FOUND', `blob ${digest} not found in oci:${this.dir}`);
-      throw ioError(`cannot read blob ${digest} in ${this.dir}`, error);
+      if (error instanceof FerryError && error.code === 'NOT_FOUND') throw new FerryError('NOT_FOUND', `blob ${digest} not found in oci:${this.dir}`);
+      throw error;
     }
   }
 
@@ -181,6 +194,7 @@ export class LayoutStore {
 
   /** A new temp file path in {@link tempDir} for a caller that writes and verifies itself (server uploads). */
   async tempPath(suffix = ''): Promise<string> {
+    await this.#ensureCreated();
     await this.#ensureDir(this.tempDir);
     return join(this.tempDir, tempName('', suffix));
   }
@@ -191,6 +205,7 @@ export class LayoutStore {
    */
   async commitTempBlob(tmpPath: string, digest: Digest): Promise<WriteBlobResult> {
     const dest = this.blobPath(digest);
+    await this.#ensureCreated();
     if ((await this.blobSize(digest)) !== undefined) {
       await rm(tmpPath, { force: true });
       return 'exists';
@@ -225,17 +240,19 @@ export class LayoutStore {
   /** The current index.json (cached while the file is unchanged). Treat it as read-only. */
   async readIndex(): Promise<LayoutIndex> {
     const path = join(this.realDir, INDEX_FILE);
-    let fh: FileHandle;
+    let opened;
     try {
-      fh = await open(path, 'r');
+      opened = await openRegularFile(path, { what: 'layout index', code: 'CORRUPT' });
     } catch (error) {
-      if (isMissing(error)) return emptyLayoutIndex();
-      throw ioError(`cannot open ${path}`, error);
+      if (error instanceof FerryError && error.code === 'NOT_FOUND') return emptyLayoutIndex();
+      throw error;
     }
+    const fh = opened.handle;
     try {
       const st = await fh.stat({ bigint: true });
       const key = `${st.ino}:${st.mtimeNs}:${st.size}`;
       if (this.#indexCache?.key === key) return this.#indexCache.index;
+      if (opened.size > MAX_INDEX_BYTES) throw new FerryError('CORRUPT', `${path} is ${opened.size} bytes, over the ${MAX_INDEX_BYTES}-byte limit for a layout index`);
       const index = parseLayoutIndex(await fh.readFile('utf8'), path);
       this.#indexCache = { key, index };
       return index;
@@ -255,8 +272,15 @@ export class LayoutStore {
    * "no change". The file is replaced atomically (temp + rename). `mutate`
    * may be async: checks it makes (a blob still present, still unreferenced)
    * hold until the index is written, against every writer that takes this lock.
+   * On a layout not yet created, `mutate` is first asked about an empty index
+   * without the lock: the layout is created only when it has something to
+   * write, and `mutate` then runs again, under the lock.
    */
   async updateIndex(mutate: (entries: Descriptor[]) => Descriptor[] | undefined | Promise<Descriptor[] | undefined>, options: { signal?: AbortSignal | undefined } = {}): Promise<readonly Descriptor[]> {
+    if (!(await this.#exists())) {
+      if ((await mutate([])) === undefined) return [];
+      await this.#ensureCreated();
+    }
     return withFileLock(join(this.realDir, LOCK_FILE), async () => {
       const current = await this.readIndex();
       const next = await mutate(structuredClone(current.manifests));
@@ -276,6 +300,28 @@ export class LayoutStore {
     await writeFileAtomic(join(this.realDir, name), text, { fsync: this.fsync, tempDir: this.tempDir });
   }
 
+  /** Whether the layout is on disk (another process may have created it since it was opened). */
+  async #exists(): Promise<boolean> {
+    if (this.#created) return true;
+    if (!(await readLayoutVersion(this.realDir))) return false;
+    this.#created = Promise.resolve();
+    return true;
+  }
+
+  /** Creates the layout on first need; concurrent writers of this process wait for the one creation. */
+  async #ensureCreated(): Promise<void> {
+    this.#created ??= (async () => {
+      await mkdir(this.realDir, { recursive: true });
+      await this.initialize({});
+    })();
+    try {
+      await this.#created;
+    } catch (error) {
+      this.#created = undefined;
+      throw error instanceof FerryError ? error : ioError(`cannot create the OCI layout ${this.dir}`, error);
+    }
+  }
+
   async #ensureDir(dir: string): Promise<void> {
     if (this.#knownDirs.has(dir)) return;
     await mkdir(dir, { recursive: true });
@@ -286,12 +332,7 @@ export class LayoutStore {
   async initialize(options: { signal?: AbortSignal | undefined }): Promise<void> {
     await withFileLock(join(this.realDir, LOCK_FILE), async () => {
       if (await readLayoutVersion(this.realDir)) return;
-      const names = (await readdir(this.realDir)).filter((n) => n !== TEMP_DIR_NAME && !n.startsWith(LOCK_FILE));
-      if (names.length > 0) {
-        throw new FerryError('INVALID_CONFIG', `${this.dir} is not empty and is not an OCI layout (no oci-layout file)`, {
-          hint: 'point ferry at an empty or missing directory, or at an existing OCI layout',
-        });
-      }
+      await refuseNonEmpty(this.dir, this.realDir);
       await mkdir(join(this.realDir, 'blobs', 'sha256'), { recursive: true });
       await this.#writeIndex(emptyLayoutIndex());
       // Written last: its presence marks a complete layout.
@@ -301,44 +342,67 @@ export class LayoutStore {
 }
 
 /**
- * Opens (or with `create`, creates) the OCI layout at `dir`, removing temp
- * files left behind by dead processes. An empty or missing directory becomes a
- * new layout; a non-empty directory without `oci-layout` is refused.
+ * Opens the OCI layout at `dir`, removing temp files left behind by dead
+ * processes. With `create`, a missing or empty directory is a layout still to
+ * be created (see {@link OpenLayoutStoreOptions.create}); a non-empty
+ * directory without `oci-layout` is refused either way.
  */
 export async function openLayoutStore(dir: string, options: OpenLayoutStoreOptions): Promise<LayoutStore> {
   throwIfAborted(options.signal);
   const abs = resolve(dir);
+  let exists = true;
   try {
     const st = await stat(abs);
     if (!st.isDirectory()) throw new FerryError('INVALID_CONFIG', `${abs} is not a directory, so it cannot be an OCI layout`);
   } catch (error) {
     if (!isMissing(error)) throw error instanceof FerryError ? error : ioError(`cannot access ${abs}`, error);
     if (!options.create) throw new FerryError('NOT_FOUND', `OCI layout ${abs} does not exist`);
-    await mkdir(abs, { recursive: true });
+    exists = false;
   }
-  const store = new LayoutStore(abs, await realpath(abs), options.fsync ?? true);
-  if (!(await readLayoutVersion(store.realDir))) {
+  const realDir = exists ? await realpath(abs) : await realPathToBe(abs);
+  const layout = exists && (await readLayoutVersion(realDir)) !== undefined;
+  if (exists && !layout) {
     if (!options.create) throw new FerryError('NOT_FOUND', `${abs} is not an OCI layout (no oci-layout file)`);
-    await store.initialize(options);
+    await refuseNonEmpty(abs, realDir);
   }
-  // Best effort: a read-only mount can still be read.
-  await removeStaleTemps(store.tempDir).catch(() => 0);
-  await removeStaleTemps(store.realDir, { prefix: LOCK_FILE }).catch(() => 0);
+  const store = new LayoutStore(abs, realDir, options.fsync ?? true, layout);
+  if (layout) {
+    // Best effort: a read-only mount can still be read.
+    await removeStaleTemps(store.tempDir).catch(() => 0);
+    await removeStaleTemps(store.realDir, { prefix: LOCK_FILE }).catch(() => 0);
+  }
   return store;
+}
+
+/** Refuses a directory that holds anything but ferry's own leftovers (temp dir, lock): it is not a layout, and not ours to fill. */
+async function refuseNonEmpty(dir: string, realDir: string): Promise<void> {
+  const names = (await readdir(realDir)).filter((n) => n !== TEMP_DIR_NAME && !n.startsWith(LOCK_FILE));
+  if (names.length > 0) {
+    throw new FerryError('INVALID_CONFIG', `${dir} is not empty and is not an OCI layout (no oci-layout file)`, {
+      hint: 'point ferry at an empty or missing directory, or at an existing OCI layout',
+    });
+  }
+}
+
+/** The real path a missing directory will have: its nearest existing ancestor's real path, plus the rest. */
+async function realPathToBe(abs: string): Promise<string> {
+  const parent = dirname(abs);
+  if (parent === abs) return abs;
+  try {
+    return join(await realpath(parent), basename(abs));
+  } catch (error) {
+    if (!isMissing(error)) throw ioError(`cannot access ${parent}`, error);
+    return join(await realPathToBe(parent), basename(abs));
+  }
 }
 
 async function readLayoutVersion(dir: string): Promise<string | undefined> {
   const path = join(dir, LAYOUT_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if (isMissing(error)) return undefined;
-    throw ioError(`cannot read ${path}`, error);
-  }
+  const bytes = await readSmallFileIfPresent(path, { what: 'layout marker', maxBytes: MAX_LAYOUT_FILE_BYTES, code: 'CORRUPT' });
+  if (bytes === undefined) return undefined;
   let version: unknown;
   try {
-    const json: unknown = JSON.parse(text);
+    const json: unknown = JSON.parse(bytes.toString('utf8'));
     version = isRecord(json) ? json['imageLayoutVersion'] : undefined;
   } catch {
     version = undefined;

@@ -4,8 +4,9 @@ import { join, resolve } from 'node:path';
 import { FerryError } from '../../errors.ts';
 import { ANNOTATION_REF_NAME } from '../../oci/descriptor.ts';
 import type { Repository } from '../../repository/repository.ts';
-import { LAYOUT_CAPABILITIES, layoutRepository, openLayoutStore } from '../layout/index.ts';
+import { LAYOUT_CAPABILITIES, MAX_INDEX_BYTES, MAX_LAYOUT_FILE_BYTES, layoutRepository, openLayoutStore } from '../layout/index.ts';
 import { extractTarSafely } from '../../tar/index.ts';
+import { fileKind } from '../../util/regular-file.ts';
 
 export interface OciArchiveSourceOptions {
   display: string;
@@ -27,10 +28,12 @@ export async function openOciArchiveSource(path: string, options: OciArchiveSour
   const { display } = options;
   const st = await stat(path).catch(() => undefined);
   if (!st) throw new FerryError('NOT_FOUND', `${display}: ${path} does not exist`);
-  if (!st.isFile()) throw new FerryError('INVALID_CONFIG', `${display}: ${path} is not a file`);
+  if (!st.isFile()) throw new FerryError('INVALID_CONFIG', `${display}: ${path} is ${fileKind(st)}, not a regular file`);
   const dir = await mkdtemp(join(tmpdir(), 'ferry-oci-archive-'));
   try {
-    await extractTarSafely(path, dir, { where: display, signal: options.signal });
+    // The files read into memory later are checked by their tar headers before they are written.
+    const entryLimits = { 'index.json': MAX_INDEX_BYTES, 'oci-layout': MAX_LAYOUT_FILE_BYTES };
+    await extractTarSafely(path, dir, { where: display, entryLimits, signal: options.signal });
     const store = await openLayoutStore(dir, { create: false, fsync: false, signal: options.signal }).catch((error: unknown) => {
       throw new FerryError('INVALID_MANIFEST', `${display}: the archive is not an OCI layout (${(error as Error).message})`, { cause: error });
     });

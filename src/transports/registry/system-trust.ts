@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readSmallFile } from '../../util/regular-file.ts';
 import * as tls from 'node:tls';
 
 /**
@@ -48,9 +49,12 @@ function parses(pem: string): boolean {
   }
 }
 
+/** The system's CA bundle is a few hundred KiB; this bounds a path that names something else. */
+const MAX_CA_FILE_BYTES = 16 * 1024 * 1024;
+
 async function readOptional(file: string): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return (await readSmallFile(file, { what: 'CA file', maxBytes: MAX_CA_FILE_BYTES })).toString('utf8');
   } catch {
     return undefined;
   }

@@ -1,8 +1,9 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { FerryError } from '../../errors.ts';
+import { readSmallFile } from '../../util/regular-file.ts';
 import { defaultTrust } from './system-trust.ts';
 
 /** TLS settings for one registry, in skopeo's terms. */
@@ -55,6 +56,13 @@ async function listDir(dir: string): Promise<string[]> {
   }
 }
 
+/** Certificates and keys are a few KiB (a CA bundle a few hundred); this bounds a path that names something else. */
+const MAX_CERT_FILE_BYTES = 16 * 1024 * 1024;
+
+async function readCertFile(path: string): Promise<string> {
+  return (await readSmallFile(path, { what: 'certificate file', maxBytes: MAX_CERT_FILE_BYTES, code: 'TLS' })).toString('utf8');
+}
+
 /**
  * Reads CA certificates (`*.crt`) and a client certificate pair (`*.cert` +
  * `*.key` of the same base name) from a directory, as Docker's certs.d does.
@@ -66,14 +74,14 @@ export async function readCertDir(dir: string): Promise<CertDirContents> {
   let cert: string | undefined;
   let key: string | undefined;
   for (const file of files) {
-    if (file.endsWith('.crt')) ca.push(await readFile(join(dir, file), 'utf8'));
+    if (file.endsWith('.crt')) ca.push(await readCertFile(join(dir, file)));
     if (file.endsWith('.cert')) {
       const base = file.slice(0, -'.cert'.length);
       if (!files.includes(`${base}.key`)) {
         throw new FerryError('TLS', `client certificate ${join(dir, file)} has no matching ${base}.key`);
       }
-      cert = await readFile(join(dir, file), 'utf8');
-      key = await readFile(join(dir, `${base}.key`), 'utf8');
+      cert = await readCertFile(join(dir, file));
+      key = await readCertFile(join(dir, `${base}.key`));
     }
     if (file.endsWith('.key') && !files.includes(`${file.slice(0, -'.key'.length)}.cert`)) {
       throw new FerryError('TLS', `client key ${join(dir, file)} has no matching ${file.slice(0, -'.key'.length)}.cert`);

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { FerryError } from '../../../errors.ts';
+import { readSmallFileIfPresent } from '../../../util/regular-file.ts';
 import type { Credentials } from './credentials.ts';
 
 /**
@@ -31,20 +31,13 @@ export interface ReadAuthFileOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** Auth files hold a few entries; this bounds a path that names something else. */
+const MAX_AUTH_FILE_BYTES = 4 * 1024 * 1024;
+
 /** Reads and validates an auth file; undefined when it does not exist. */
 export async function readAuthFile(path: string, options: ReadAuthFileOptions = {}): Promise<AuthFileContent | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, { encoding: 'utf8', signal: options.signal });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    if ((error as Error).name === 'AbortError') throw new FerryError('ABORTED', 'operation cancelled', { cause: error });
-    throw new FerryError('IO', `cannot read auth file ${path}: ${code ?? (error as Error).message}`, {
-      hint: code === 'EACCES' ? 'check the permissions of the file' : undefined,
-    });
-  }
-  return parseAuthFile(text, path, options.legacy ?? false);
+  const bytes = await readSmallFileIfPresent(path, { what: 'auth file', maxBytes: MAX_AUTH_FILE_BYTES, signal: options.signal });
+  return bytes === undefined ? undefined : parseAuthFile(bytes.toString('utf8'), path, options.legacy ?? false);
 }
 
 /**

@@ -5,6 +5,7 @@ import { encodeBasicAuth, readAuthFile, type AuthFileContent } from './auth-file
 import { authKeyHost, normalizeAuthKey } from './auth-key.ts';
 import { authFileCandidates, primaryAuthFiles, type AuthFileLocationOptions } from './auth-paths.ts';
 import { writeFileAtomic } from '../../../util/atomic-write.ts';
+import { withFileLock } from '../../../util/file-lock.ts';
 
 /** Auth files hold passwords: only the owner may read them. */
 const FILE_MODE = 0o600;
@@ -24,8 +25,10 @@ export interface LoginOptions extends AuthFileLocationOptions {
  * Stores a user name and password for `registry` in the first writable
  * primary auth file ({@link primaryAuthFiles}), replacing any entry for the
  * same key (Docker URL forms included) and keeping everything else in the
- * file. The file is replaced atomically with mode 0600. Does not check the
- * credentials against the registry: the caller does that first.
+ * file. The file is replaced atomically with mode 0600, under a lock file
+ * beside it (`FILE.lock`) so concurrent logins keep each other's entries.
+ * Does not check the credentials against the registry: the caller does that
+ * first.
  *
  * @returns the path of the file written.
  */
@@ -36,10 +39,12 @@ export async function login(options: LoginOptions): Promise<string> {
     throw new FerryError('USAGE', `user name "${options.username}" contains ":", which an auth file cannot store`);
   }
   const path = await firstWritable(primaryAuthFiles(options.env ?? process.env, options), options.signal);
-  const file = await readAuthFile(path, { signal: options.signal });
-  const auths = withoutKey(file?.auths ?? {}, key).rest;
-  auths[key] = { auth: encodeBasicAuth(options.username, options.password) };
-  await writeAuthFile(path, { ...(file?.document ?? {}), auths }, options.signal);
+  await withAuthFileLock(path, options.signal, async () => {
+    const file = await readAuthFile(path, { signal: options.signal });
+    const auths = withoutKey(file?.auths ?? {}, key).rest;
+    auths[key] = { auth: encodeBasicAuth(options.username, options.password) };
+    await writeAuthFile(path, { ...(file?.document ?? {}), auths }, options.signal);
+  });
   return path;
 }
 
@@ -74,12 +79,17 @@ export async function logout(options: LogoutOptions): Promise<LogoutResult> {
   const candidates = primaryAuthFiles(env, options);
   const files: LogoutResult['files'] = [];
   for (const path of candidates) {
-    const file = await readAuthFile(path, { signal: options.signal });
-    if (file === undefined) continue;
-    const { rest, removed } = all ? { rest: {}, removed: Object.keys(file.auths) } : withoutKey(file.auths, key);
-    if (removed.length === 0) continue;
-    await writeAuthFile(path, { ...file.document, auths: rest }, options.signal);
-    files.push({ path, removed });
+    // Read once without the lock: a file with nothing to remove is not touched (nor is a lock made beside it).
+    const seen = await readAuthFile(path, { signal: options.signal });
+    if (seen === undefined || (!all && withoutKey(seen.auths, key).removed.length === 0)) continue;
+    const removed = await withAuthFileLock(path, options.signal, async () => {
+      const file = await readAuthFile(path, { signal: options.signal });
+      if (file === undefined) return [];
+      const split = all ? { rest: {}, removed: Object.keys(file.auths) } : withoutKey(file.auths, key);
+      if (split.removed.length > 0) await writeAuthFile(path, { ...file.document, auths: split.rest }, options.signal);
+      return split.removed;
+    });
+    if (removed.length > 0) files.push({ path, removed });
   }
   if (files.length === 0 && !all) {
     throw new FerryError('NOT_FOUND', `not logged in to ${key}: no entry for it in ${candidates.join(' or ')}`, {
@@ -136,6 +146,14 @@ async function firstWritable(candidates: string[], signal: AbortSignal | undefin
   throw new FerryError('IO', `no writable auth file: tried ${candidates.join(', ')} (${lastError?.code ?? 'unknown error'})`, {
     hint: 'pass --authfile with a path in a writable directory',
   });
+}
+
+/**
+ * Runs a read-modify-write of the auth file at `path` holding `path.lock`:
+ * concurrent logins (and logouts) each keep the others' entries.
+ */
+function withAuthFileLock<T>(path: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  return withFileLock(`${path}.lock`, fn, { signal });
 }
 
 /** Replaces `path` with `document` atomically, as a private file (see util/atomic-write.ts). */

@@ -1,17 +1,20 @@
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FerryError, abortError, throwIfAborted } from '../../errors.ts';
-import { isProcessAlive } from '../../util/process-alive.ts';
-import { tempName, tempOwnerState } from '../../util/temp-name.ts';
+import { FerryError, abortError, throwIfAborted } from '../errors.ts';
+import { isProcessAlive } from './process-alive.ts';
+import { readSmallFile } from './regular-file.ts';
+import { tempName, tempOwnerState } from './temp-name.ts';
 
-/** How long a writer waits for another process's index lock before giving up: index updates take milliseconds, so a minute means something is stuck. */
+/** How long a writer waits for another process's lock before giving up: the updates it guards (an index, an auth file) take milliseconds, so a minute means something is stuck. */
 export const LOCK_TIMEOUT_MS = 60_000;
 /** A lock written on another host cannot be checked by pid; after this long it is presumed abandoned. */
 const FOREIGN_LOCK_STALE_MS = 10 * 60_000;
 /** A lock file still empty after this long was left by a process that died between create and write. */
 const EMPTY_LOCK_STALE_MS = 10_000;
+/** A lock file holds one short line. */
+const MAX_LOCK_FILE_BYTES = 4096;
 const FIRST_DELAY_MS = 2;
 const MAX_DELAY_MS = 100;
 
@@ -24,7 +27,8 @@ export interface LockOptions {
 }
 
 /**
- * Runs `fn` holding an exclusive lock on `lockPath`, across the processes of
+ * Runs `fn` holding an exclusive lock on `lockPath` (by convention the guarded
+ * file's path plus `.lock`, in the same directory), across the processes of
  * this machine (a file created with O_EXCL holding `pid host token`) and
  * across the callers in this process (a promise chain per path). A lock whose
  * pid is dead is broken; waiting is bounded by {@link LOCK_TIMEOUT_MS}.
@@ -76,7 +80,7 @@ async function acquire(lockPath: string, options: LockOptions): Promise<string> 
     }
     if (Date.now() > deadline) {
       throw new FerryError('CONFLICT', `timed out waiting for lock ${lockPath}${holder ? ` held by pid ${holder.pid}` : ''}`, {
-        hint: 'another ferry process is updating this layout; if none is running, delete the lock file',
+        hint: `another ferry process is updating ${lockPath.replace(/\.lock$/, '')}; if none is running, delete the lock file`,
         retryable: true,
       });
     }
@@ -98,7 +102,7 @@ interface Holder {
 
 async function readHolder(lockPath: string): Promise<Holder | undefined> {
   try {
-    const [content, st] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
+    const [content, st] = await Promise.all([readLockFile(lockPath), stat(lockPath)]);
     const [pid, host] = content.split(' ');
     return { content, pid: Number(pid), host: host ?? '', ageMs: Date.now() - st.mtimeMs };
   } catch {
@@ -129,15 +133,20 @@ async function breakStale(lockPath: string, staleContent: string): Promise<void>
     return; // someone else broke or released it
   }
   try {
-    const moved = await readFile(aside, 'utf8').catch(() => staleContent);
+    const moved = await readLockFile(aside).catch(() => staleContent);
     if (moved !== staleContent) await link(aside, lockPath).catch(() => undefined);
   } finally {
     await unlink(aside).catch(() => undefined);
   }
 }
 
+/** A lock file's `pid host token` line; never blocks on, nor reads much of, something else planted at its name. */
+async function readLockFile(path: string): Promise<string> {
+  return (await readSmallFile(path, { what: 'lock file', maxBytes: MAX_LOCK_FILE_BYTES })).toString('utf8');
+}
+
 async function releaseLock(lockPath: string, token: string): Promise<void> {
-  const content = await readFile(lockPath, 'utf8').catch(() => '');
+  const content = await readLockFile(lockPath).catch(() => '');
   // Only delete our own lock: if it was (wrongly) broken, the file belongs to someone else now.
   if (content.endsWith(` ${token}`)) await unlink(lockPath).catch(() => undefined);
 }
