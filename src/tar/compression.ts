@@ -48,7 +48,7 @@ export function decompressor(compression: Compression): Transform | undefined {
  * bomb. The floor lets small archives of highly compressible files through.
  */
 export const MAX_EXPANSION_RATIO = 100;
-export const EXPANSION_FLOOR_BYTES = 256 * 1024 * 1024;
+export const EXPANSION_FLOOR_BYTES = 64 * 1024 * 1024;
 
 /**
  * A pass-through to put after a {@link decompressor}: it fails the stream
