@@ -185,7 +185,7 @@ test('garbage --tls-cert / --tls-key files are named in a clear error, not an in
     [['--tls-cert', garbage, '--tls-key', pair.key], new RegExp(`--tls-cert ${garbage} is not a PEM certificate`)],
     [['--tls-cert', pair.cert, '--tls-key', garbage], new RegExp(`--tls-key ${garbage} is not a usable PEM private key`)],
     [['--tls-cert', pair.cert, '--tls-key', other.key], /does not belong to --tls-cert/],
-    [['--tls-cert', join(dir, 'absent.pem'), '--tls-key', pair.key], /cannot read TLS certificate .*absent\.pem/],
+    [['--tls-cert', join(dir, 'absent.pem'), '--tls-key', pair.key], /--tls-cert .*absent\.pem does not exist/],
   ];
   for (const [args, message] of cases) {
     const run = await runFerry(['serve', '--addr', '127.0.0.1:0', '--storage', join(dir, 'store'), ...args]);

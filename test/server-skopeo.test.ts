@@ -62,7 +62,8 @@ test('skopeo pushes and pulls a multi-arch index with identical digests', { skip
 
 test('skopeo deletes a manifest', { skip: requirePeer('skopeo') }, async (t) => {
   const server = await startTestServer(t);
-  const store = await openLayoutStore(server.storage, { create: false });
+  // The server's store is created on its first write; this test writes first.
+  const store = await openLayoutStore(server.storage, { create: true });
   const image = await makeImage({ seed: 'del' });
   const repo = layoutRepository(store, 'ns/del');
   for (const b of image.blobs) await repo.blobPut(b.descriptor, Readable.from([b.bytes]));

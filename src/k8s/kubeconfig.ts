@@ -98,7 +98,7 @@ export async function readKubeconfig(options: KubeconfigOptions = {}): Promise<C
   let current: string | undefined;
   let read = 0;
   for (const file of files) {
-    const small = { what: 'kubeconfig', maxBytes: MAX_KUBECONFIG_BYTES, signal: options.signal };
+    const small = { what: 'kubeconfig', maxBytes: MAX_KUBECONFIG_BYTES, missingCode: 'INVALID_CONFIG' as const, signal: options.signal };
     // KUBECONFIG may list files that do not exist yet, as kubectl allows; an explicit --kubeconfig must exist.
     const bytes = options.file === undefined ? await readSmallFileIfPresent(file, small) : await readSmallFile(file, small);
     if (bytes === undefined) continue;

@@ -42,7 +42,7 @@ export interface ReadOptions {
  * @throws FerryError `IO` when unreadable, `INVALID_CONFIG` naming the file and the bad field.
  */
 export async function readSyncReport(file: string, options: ReadOptions = {}): Promise<ReportImage[]> {
-  const text = (await readSmallFile(file, { what: 'report', maxBytes: MAX_REPORT_BYTES, signal: options.signal })).toString('utf8');
+  const text = (await readSmallFile(file, { what: 'report', maxBytes: MAX_REPORT_BYTES, missingCode: 'IO', signal: options.signal })).toString('utf8');
   return parseSyncReport(file, text);
 }
 

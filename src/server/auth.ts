@@ -19,12 +19,7 @@ export type Authenticator = (authorization: string | undefined) => Promise<strin
  * the line number, rather than failing every login later.
  */
 export async function loadHtpasswd(path: string): Promise<Map<string, string>> {
-  let text: string;
-  try {
-    text = (await readSmallFile(path, { what: 'htpasswd file', maxBytes: MAX_HTPASSWD_BYTES })).toString('utf8');
-  } catch (error) {
-    throw new FerryError('INVALID_CONFIG', `cannot read htpasswd file: ${(error as Error).message}`, { cause: error, hint: (error as FerryError).hint });
-  }
+  const text = (await readSmallFile(path, { what: 'htpasswd file', maxBytes: MAX_HTPASSWD_BYTES, missingCode: 'INVALID_CONFIG' })).toString('utf8');
   const users = new Map<string, string>();
   text.split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === '' || line.startsWith('#')) return;

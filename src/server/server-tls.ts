@@ -12,13 +12,9 @@ export interface ServerTlsFiles {
 /** A certificate chain or key is a few KiB; this bounds a path that names something else. */
 const MAX_PEM_BYTES = 1024 * 1024;
 
-async function readPem(path: string, what: string): Promise<Buffer> {
-  try {
-    return await readSmallFile(path, { what: `TLS ${what}`, maxBytes: MAX_PEM_BYTES });
-  } catch (error) {
-    // The guard's message names the file and what is wrong with it.
-    throw new FerryError('INVALID_CONFIG', `cannot read TLS ${what}: ${(error as Error).message}`, { cause: error, hint: (error as FerryError).hint });
-  }
+/** Reads the file of `--tls-cert` or `--tls-key` (`flag`), a regular file of PEM size. */
+async function readPem(path: string, flag: string): Promise<Buffer> {
+  return readSmallFile(path, { what: flag, maxBytes: MAX_PEM_BYTES, missingCode: 'INVALID_CONFIG' });
 }
 
 /** The library's reason without OpenSSL's error-queue prefix (`error:0480006C:PEM routines::`). */
@@ -33,7 +29,7 @@ function reason(error: unknown): string {
  * as an internal error when the server starts.
  */
 export async function loadServerTls(certPath: string, keyPath: string): Promise<ServerTlsFiles> {
-  const [cert, key] = await Promise.all([readPem(certPath, 'certificate'), readPem(keyPath, 'key')]);
+  const [cert, key] = await Promise.all([readPem(certPath, '--tls-cert'), readPem(keyPath, '--tls-key')]);
   try {
     new X509Certificate(cert);
   } catch (error) {

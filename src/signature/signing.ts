@@ -30,7 +30,7 @@ export interface SigningOptions {
 
 /** Reads a passphrase file: its first line, without the line break (as skopeo). */
 export async function readPassphrase(path: string): Promise<Buffer> {
-  const data = await readSmallFile(path, { what: 'passphrase file', maxBytes: MAX_PASSPHRASE_BYTES });
+  const data = await readSmallFile(path, { what: 'passphrase file', maxBytes: MAX_PASSPHRASE_BYTES, missingCode: 'INVALID_CONFIG' });
   const newline = data.indexOf(0x0a);
   const line = newline === -1 ? data : data.subarray(0, newline);
   return line.length > 0 && line[line.length - 1] === 0x0d ? line.subarray(0, line.length - 1) : line;
@@ -69,7 +69,7 @@ export class Signer {
     let key: KeyObject | undefined;
     if (options.signBySigstorePrivateKey !== undefined) {
       const path = options.signBySigstorePrivateKey;
-      const text = (await readSmallFile(path, { what: 'sigstore private key', maxBytes: MAX_PRIVATE_KEY_BYTES })).toString('utf8');
+      const text = (await readSmallFile(path, { what: 'sigstore private key', maxBytes: MAX_PRIVATE_KEY_BYTES, missingCode: 'INVALID_CONFIG' })).toString('utf8');
       const passphrase = options.signPassphraseFile !== undefined ? await readPassphrase(options.signPassphraseFile) : Buffer.alloc(0);
       key = await decryptCosignKey(text, passphrase, path);
     }

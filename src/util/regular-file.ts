@@ -16,6 +16,8 @@ export interface RegularFileOptions {
   what: string;
   /** Code of a refusal (not a regular file, too large); default INVALID_CONFIG. */
   code?: ErrorCode | undefined;
+  /** Code when the file does not exist; default NOT_FOUND. */
+  missingCode?: ErrorCode | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -53,18 +55,23 @@ async function notRegular(path: string, target: Stats | undefined, options: Regu
 
 function openError(path: string, error: unknown, options: RegularFileOptions): FerryError {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') return new FerryError('NOT_FOUND', `${options.what} ${path} does not exist`, { cause: error });
+  if (isMissing(error)) return new FerryError(options.missingCode ?? 'NOT_FOUND', `${options.what} ${path} does not exist`, { cause: error });
   return new FerryError('IO', `cannot read ${options.what} ${path}: ${code ?? (error as Error).message}`, {
     cause: error,
     hint: code === 'EACCES' ? 'check the permissions of the file' : undefined,
   });
 }
 
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
 /**
  * Opens `path` (symbolic links followed) for reading when it is a regular
  * file, without ever blocking on what it is.
  *
- * @throws FerryError NOT_FOUND when it does not exist; `code` (default
+ * @throws FerryError `missingCode` (default NOT_FOUND) when it does not exist; `code` (default
  * INVALID_CONFIG) naming the path and what it is (a FIFO, a device, a
  * socket, a directory, or a symbolic link to one) when it is not a regular
  * file; IO when it cannot be opened.
@@ -144,7 +151,7 @@ export async function readSmallFileIfPresent(path: string, options: SmallFileOpt
   try {
     return await readSmallFile(path, options);
   } catch (error) {
-    if (error instanceof FerryError && error.code === 'NOT_FOUND') return undefined;
+    if (error instanceof FerryError && isMissing(error.cause)) return undefined;
     throw error;
   }
 }

@@ -65,7 +65,7 @@ test('text given by the caller is used instead of reading the file', async () =>
 
 test('unreadable files are errors naming the file', async (t) => {
   const dir = await tempDir('ferry-load', t);
-  await assert.rejects(loadSyncInput({ kind: 'ferry', path: join(dir, 'missing.yaml') }), (e: unknown) => e instanceof FerryError && e.code === 'IO' && /cannot read config file ".*missing\.yaml": no such file/.test(e.message));
+  await assert.rejects(loadSyncInput({ kind: 'ferry', path: join(dir, 'missing.yaml') }), (e: unknown) => e instanceof FerryError && e.code === 'IO' && /config file .*missing\.yaml does not exist/.test(e.message));
   await assert.rejects(loadSyncInput({ kind: 'ferry', path: dir }), (e: unknown) => e instanceof FerryError && e.code === 'INVALID_CONFIG' && /is a directory, not a regular file/.test(e.message));
   await assert.rejects(
     loadSyncInput({ kind: 'images', path: join(fixtures, 'images.json'), authPath: join(dir, 'nope.json') }, { env }),

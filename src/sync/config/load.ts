@@ -1,4 +1,4 @@
-import { FerryError, isFerryError, throwIfAborted } from '../../errors.ts';
+import { throwIfAborted } from '../../errors.ts';
 import { readSmallFile } from '../../util/regular-file.ts';
 import type { Environment } from './env-expand.ts';
 import { parseFerryYaml } from './ferry-yaml.ts';
@@ -94,10 +94,5 @@ export function mergeSyncSpecs(specs: readonly SyncSpec[]): SyncSpec {
  * regular file only, at most {@link MAX_CONFIG_BYTES}); `what` names it in errors.
  */
 export async function readConfig(path: string, what: string, signal: AbortSignal | undefined): Promise<string> {
-  try {
-    return (await readSmallFile(path, { what, maxBytes: MAX_CONFIG_BYTES, signal })).toString('utf8');
-  } catch (error) {
-    if (isFerryError(error, 'NOT_FOUND')) throw new FerryError('IO', `cannot read ${what} "${path}": no such file`, { cause: error });
-    throw error;
-  }
+  return (await readSmallFile(path, { what, maxBytes: MAX_CONFIG_BYTES, missingCode: 'IO', signal })).toString('utf8');
 }

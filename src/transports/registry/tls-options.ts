@@ -60,7 +60,7 @@ async function listDir(dir: string): Promise<string[]> {
 const MAX_CERT_FILE_BYTES = 16 * 1024 * 1024;
 
 async function readCertFile(path: string): Promise<string> {
-  return (await readSmallFile(path, { what: 'certificate file', maxBytes: MAX_CERT_FILE_BYTES, code: 'TLS' })).toString('utf8');
+  return (await readSmallFile(path, { what: 'certificate file', maxBytes: MAX_CERT_FILE_BYTES, code: 'TLS', missingCode: 'TLS' })).toString('utf8');
 }
 
 /**
