@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FerryError, throwIfAborted } from '../../errors.ts';
@@ -13,6 +12,7 @@ import { TAR_END_BYTES, tarEntryBytes, writePart } from './bundle-tar.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { removeStaleTemps, tempName } from '../../util/temp-name.ts';
 import { walkStore } from '../../transports/layout/layout-graph.ts';
+import { openRegularFileStream } from '../../util/regular-file.ts';
 import { listLayoutSignatures } from '../../signature/storage/layout-signatures.ts';
 
 /** Without --max-size a bundle is one part; this bounds it anyway so a part fits common file systems and media. */
@@ -160,7 +160,7 @@ export async function createBundle(store: LayoutStore, out: string, options: Cre
     try {
       const written = await writePart(
         tmp,
-        group.map((b) => ({ ...b, open: async () => (b.path !== undefined ? createReadStream(b.path) : store.openBlob(b.digest, { signal })) })),
+        group.map((b) => ({ ...b, open: async () => (b.path !== undefined ? (await openRegularFileStream(b.path, { what: 'signature', code: 'CORRUPT', signal })).stream : store.openBlob(b.digest, { signal })) })),
         { mtime: created, signal },
       );
       await rename(tmp, join(dir, name));

@@ -1,7 +1,8 @@
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestAlgorithm, digestHex, digestOf, isDigest, type Digest } from '../../oci/digest.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { readSmallFile } from '../../util/regular-file.ts';
 import { MAX_SIGNATURE_BYTES } from '../simple-signing/payload.ts';
 
 /**
@@ -68,7 +69,7 @@ export async function readLayoutSignatures(layout: string, digest: Digest): Prom
   const out: Array<{ blob: Uint8Array; path: string }> = [];
   for (const sig of await listSignaturesOf(layout, digest)) {
     if (sig.size > MAX_SIGNATURE_BYTES) continue;
-    out.push({ blob: await readFile(sig.path), path: sig.path });
+    out.push({ blob: await readSmallFile(sig.path, { what: 'signature', maxBytes: MAX_SIGNATURE_BYTES, code: 'CORRUPT' }), path: sig.path });
   }
   return out;
 }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '../../errors.ts';
 import { digestAlgorithm, digestHex, digestOf, type Digest } from '../../oci/digest.ts';
@@ -13,6 +12,8 @@ import type { SigstoreSignature } from '../sigstore/sigstore-signature.ts';
 import { readLayoutSignatures, writeLayoutSignatures } from './layout-signatures.ts';
 import { readNumberedFiles, writeNumberedFiles } from './numbered-files.ts';
 import { decodeSignatureBlob, encodeSigstoreSignature } from './signature-blob.ts';
+import { readSmallFile } from '../../util/regular-file.ts';
+import { MAX_MANIFEST_BYTES } from '../../oci/manifest.ts';
 import { attachmentReference, type SignatureLocation } from './signature-location.ts';
 
 /**
@@ -172,7 +173,7 @@ function cannotStore(location: Extract<SignatureLocation, { kind: 'none' }>): Fe
  * holds (its `manifest.json`), `<hex>.signature-N` for an instance of it.
  */
 async function dirSignaturePath(dir: string, digest: Digest): Promise<(n: number) => string> {
-  const top = await readFile(join(dir, 'manifest.json')).catch(() => undefined);
+  const top = await readSmallFile(join(dir, 'manifest.json'), { what: 'manifest', maxBytes: MAX_MANIFEST_BYTES }).catch(() => undefined);
   const isTop = top !== undefined && digestOf(top, digestAlgorithm(digest)) === digest;
   return (n) => join(dir, isTop ? `signature-${n}` : `${digestHex(digest)}.signature-${n}`);
 }

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { readSmallFile, readSmallFileIfPresent } from '../../util/regular-file.ts';
 import { FerryError } from '../../errors.ts';
 
 /** Where Docker listens when neither `--src-daemon-host` nor `DOCKER_HOST` says otherwise. */
@@ -31,15 +31,15 @@ export interface EngineHostOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** A certificate or key is a few KiB; this bounds a path that names something else. */
+const MAX_PEM_BYTES = 1024 * 1024;
+
 async function readPem(dir: string, name: string, required: boolean, signal: AbortSignal | undefined): Promise<Buffer | undefined> {
+  const options = { what: "daemon's TLS file", maxBytes: MAX_PEM_BYTES, missingCode: 'INVALID_CONFIG' as const, signal };
   try {
-    return await readFile(join(dir, name), signal ? { signal } : {});
+    return required ? await readSmallFile(join(dir, name), options) : await readSmallFileIfPresent(join(dir, name), options);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !required) return undefined;
-    throw new FerryError('INVALID_CONFIG', `cannot read ${join(dir, name)} for the daemon's TLS: ${(error as Error).message}`, {
-      hint: 'DOCKER_CERT_PATH names a directory with ca.pem, cert.pem and key.pem',
-      cause: error,
-    });
+    throw new FerryError('INVALID_CONFIG', (error as Error).message, { hint: 'DOCKER_CERT_PATH names a directory with ca.pem, cert.pem and key.pem', cause: error });
   }
 }
 
