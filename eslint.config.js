@@ -19,7 +19,7 @@ const FLOORS = [
   ['api'],
   ['sync'],
   ['mirror'],
-  ['k8s'],
+  ['k8s', 'release'],
   ['cli'],
 ];
 
@@ -43,7 +43,7 @@ const layerRules = FLOORS.flatMap((floor, i) => {
  * docker save tars; containers-storage talks to Podman through the Engine API
  * client of docker-daemon.
  */
-const TRANSPORTS = ['registry', 'layout', 'dir', 'docker-archive', 'oci-archive', 'docker-daemon', 'containers-storage'];
+const TRANSPORTS = ['registry', 'layout', 'dir', 'docker-archive', 'oci-archive', 'docker-daemon', 'containers-storage', 'oc-disk'];
 const BUILT_ON = { 'oci-archive': ['layout'], 'docker-daemon': ['docker-archive'], 'containers-storage': ['docker-daemon'] };
 const transportRules = TRANSPORTS.map((transport) => {
   const others = TRANSPORTS.filter((t) => t !== transport && !(BUILT_ON[transport] ?? []).includes(t));

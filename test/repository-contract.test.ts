@@ -107,3 +107,19 @@ for (const transport of ['oci-archive', 'docker-archive'] as const) {
     },
   });
 }
+
+repositoryContract({
+  name: 'oc-disk (oc image mirror --dir)',
+  readsWhileWriting: true,
+  namesImages: true,
+  async fresh() {
+    const ref = `oc-disk:${join(work, unique('oc-disk'))}:contract/app:1.0`;
+    return {
+      destination: () => openImage(ref, { role: 'destination' }),
+      source: () => openImage(ref, { role: 'source' }),
+    };
+  },
+  async sibling(destination) {
+    return (await openImage(destination.display.replace(/:contract\/app:1\.0$/, ':contract/sibling'), { role: 'destination' })).repository;
+  },
+});

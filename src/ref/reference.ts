@@ -107,8 +107,8 @@ export function parseReference(input: string): ImageReference {
   return ref;
 }
 
-// Docker's rule for telling "host/repo" from "namespace/repo".
-function looksLikeRegistry(component: string): boolean {
+/** Docker's rule for telling "host/repo" from "namespace/repo": whether the first path component names a registry. */
+export function looksLikeRegistry(component: string): boolean {
   return component.includes('.') || component.includes(':') || component === 'localhost' || component.startsWith('[');
 }
 

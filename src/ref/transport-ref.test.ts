@@ -63,6 +63,10 @@ describe('parseTransportRef: valid forms', () => {
       `containers-storage:[vfs@/var/s+/run/s:vfs.ignore_chown_errors=true]quay.io/ns/app:1@${SHA}@${'d'.repeat(64)}`,
     ],
     [`containers-storage:[/var/s]@${'d'.repeat(64)}`, { transport: 'containers-storage', store: { root: '/var/s' }, id: 'd'.repeat(64) }, `containers-storage:[/var/s]@${'d'.repeat(64)}`],
+    // oc's disk format: the path as written (no library/), a registry host dropped as oc drops it.
+    ['oc-disk:mirror:openshift/release:4.3.0', { transport: 'oc-disk', path: 'mirror', repository: 'openshift/release', tag: '4.3.0' }, 'oc-disk:mirror:openshift/release:4.3.0'],
+    ['oc-disk:/srv/m:release', { transport: 'oc-disk', path: '/srv/m', repository: 'release' }, 'oc-disk:/srv/m:release'],
+    [`oc-disk:/srv/m:quay.io/ocp/release@${SHA}`, { transport: 'oc-disk', path: '/srv/m', repository: 'ocp/release', digest: SHA }, `oc-disk:/srv/m:ocp/release@${SHA}`],
   ];
   for (const [input, expected, formatted] of cases) {
     it(input.length > 70 ? `${input.slice(0, 70)}…` : input, () => {
@@ -112,6 +116,8 @@ describe('parseTransportRef: errors', () => {
     ['docker-archive:/a.tar:@-1', /image index "-1"/, /:@0/],
     ['docker-archive:/a.tar:@x', /image index "x"/, /:@0/],
     [`docker-archive:/a.tar:app@${SHA}`, /cannot carry a digest/, /use a tag/],
+    ['oc-disk:/srv/m', /REPOSITORY is missing/, /oc-disk:\/srv\/mirror:openshift\/release:4\.3\.0/],
+    ['oc-disk::ocp/release', /PATH is empty/, /oc-disk:/],
   ];
   for (const [input, rule, hint] of cases) {
     it(JSON.stringify(input.length > 60 ? `${input.slice(0, 60)}…` : input), () => {
@@ -157,7 +163,7 @@ describe('formatTransportRef', () => {
 });
 
 it('TRANSPORTS lists every supported transport', () => {
-  assert.deepEqual([...TRANSPORTS].sort(), ['containers-storage', 'dir', 'docker', 'docker-archive', 'docker-daemon', 'oci', 'oci-archive']);
-  const example = (name: string): string => (name === 'docker' ? 'docker://x' : name === 'docker-daemon' || name === 'containers-storage' ? `${name}:x:1` : `${name}:/p`);
+  assert.deepEqual([...TRANSPORTS].sort(), ['containers-storage', 'dir', 'docker', 'docker-archive', 'docker-daemon', 'oc-disk', 'oci', 'oci-archive']);
+  const example = (name: string): string => (name === 'docker' ? 'docker://x' : name === 'docker-daemon' || name === 'containers-storage' || name === 'oc-disk' ? `${name}:x:1` : `${name}:/p`);
   for (const name of TRANSPORTS) assert.doesNotThrow(() => parseTransportRef(example(name)));
 });

@@ -1,6 +1,7 @@
 import { FerryError } from '../errors.ts';
 import { formatStorageImage, parseStorageImage, type StorageImage } from './containers-storage-ref.ts';
 import { formatDockerDaemonImage, parseDockerDaemonImage, type DockerDaemonImage } from './docker-daemon-ref.ts';
+import { formatOcDiskName, parseOcDiskName, type OcDiskName } from './oc-disk-ref.ts';
 import { familiarString, parseReference, withDefaultTag, type ImageReference } from './reference.ts';
 
 /**
@@ -16,7 +17,10 @@ import { familiarString, parseReference, withDefaultTag, type ImageReference } f
  * - `docker-daemon:NAME[:TAG]` or `docker-daemon:sha256:ID` — an image in a
  *   Docker daemon (see {@link DockerDaemonImage});
  * - `containers-storage:[STORE]NAME[:TAG]` or `containers-storage:ID` — an
- *   image in Podman's / Buildah's / CRI-O's storage (see {@link StorageImage}).
+ *   image in Podman's / Buildah's / CRI-O's storage (see {@link StorageImage});
+ * - `oc-disk:PATH:REPOSITORY[:TAG|@DIGEST]` — the directory `oc image mirror
+ *   --dir` writes and `--from-dir` reads (`PATH/v2/REPOSITORY/…`); NAME is
+ *   what oc writes after `file://`.
  */
 export type TransportRef =
   | { transport: 'docker'; ref: ImageReference }
@@ -25,7 +29,8 @@ export type TransportRef =
   | { transport: 'dir'; path: string }
   | { transport: 'docker-archive'; path: string; ref?: ImageReference | undefined; index?: number | undefined }
   | ({ transport: 'docker-daemon' } & DockerDaemonImage)
-  | ({ transport: 'containers-storage' } & StorageImage);
+  | ({ transport: 'containers-storage' } & StorageImage)
+  | ({ transport: 'oc-disk'; path: string } & OcDiskName);
 
 /** A transport's name, as written before the colon. */
 export type TransportName = TransportRef['transport'];
@@ -34,7 +39,7 @@ export type TransportName = TransportRef['transport'];
 export type TransportRefOf<K extends TransportName> = Extract<TransportRef, { transport: K }>;
 
 /** The transport names ferry accepts, in the order help texts list them. */
-export const TRANSPORTS: readonly TransportName[] = Object.freeze(['docker', 'oci', 'oci-archive', 'dir', 'docker-archive', 'docker-daemon', 'containers-storage']);
+export const TRANSPORTS: readonly TransportName[] = Object.freeze(['docker', 'oci', 'oci-archive', 'dir', 'docker-archive', 'docker-daemon', 'containers-storage', 'oc-disk']);
 
 // skopeo knows these but ferry does not move images through them; saying so
 // beats "unknown transport" for users coming from skopeo.
@@ -46,7 +51,7 @@ const OCI_REF_NAME_RE = new RegExp(`^${OCI_COMPONENT}(?:/${OCI_COMPONENT})*$`);
 
 const SUPPORTED_HINT =
   'supported transports: docker://REF, oci:PATH[:NAME], oci-archive:PATH[:NAME], dir:PATH, docker-archive:PATH[:REF|:@N], ' +
-  'docker-daemon:NAME[:TAG], containers-storage:[STORE]NAME[:TAG]; ' +
+  'docker-daemon:NAME[:TAG], containers-storage:[STORE]NAME[:TAG], oc-disk:PATH:REPOSITORY[:TAG]; ' +
   'e.g. docker://quay.io/ns/app:1.0 or oci:/srv/layout:app:1.0';
 
 // One example per transport, shown when its own syntax is broken.
@@ -54,6 +59,7 @@ const EXAMPLES: Record<string, string> = {
   oci: 'oci:/srv/layout:ns/app:1.0',
   'oci-archive': 'oci-archive:/tmp/app.tar:ns/app:1.0',
   'docker-archive': 'docker-archive:/tmp/app.tar:app:1.0',
+  'oc-disk': 'oc-disk:/srv/mirror:openshift/release:4.3.0',
 };
 
 function invalid(input: string, rule: string, hint: string = SUPPORTED_HINT, cause?: unknown): FerryError {
@@ -104,6 +110,11 @@ export function parseTransportRef(input: string): TransportRef {
       return { transport: 'docker-daemon', ...parseDockerDaemonImage(rest) };
     case 'containers-storage':
       return { transport: 'containers-storage', ...parseStorageImage(rest) };
+    case 'oc-disk': {
+      const { path, name } = splitPath(input, transport, rest);
+      if (name === undefined) throw invalid(input, 'REPOSITORY is missing', `e.g. ${EXAMPLES['oc-disk']}`);
+      return { transport, path, ...parseOcDiskName(name) };
+    }
     default:
       if (SKOPEO_ONLY.has(transport)) throw invalid(input, `transport "${transport}" is not supported by ferry`);
       throw invalid(input, `unknown transport "${transport}"`, guessHint(input));
@@ -147,6 +158,8 @@ function parseDockerArchive(input: string, rest: string): TransportRef {
   return { transport: 'docker-archive', path, ref: withDefaultTag(ref) };
 }
 
+export { formatOcDiskName, parseOcDiskName, type OcDiskName } from './oc-disk-ref.ts';
+
 /**
  * The inverse of {@link parseTransportRef}: parsing the result yields an
  * equal TransportRef. Image references are written in familiar form, as
@@ -176,6 +189,8 @@ export function formatTransportRef(t: TransportRef): string {
       return `docker-daemon:${formatDockerDaemonImage(t)}`;
     case 'containers-storage':
       return `containers-storage:${formatStorageImage(t)}`;
+    case 'oc-disk':
+      return `oc-disk:${checkPath(t.transport, t.path)}:${formatOcDiskName(t)}`;
   }
 }
 

@@ -9,6 +9,7 @@ import { openDockerDaemon } from './docker-daemon/index.ts';
 import { layoutNaming } from './layout/layout-naming.ts';
 import { openLayout } from './layout/open-layout.ts';
 import { openOciArchive } from './oci-archive/index.ts';
+import { ocDiskNaming, openOcDisk } from './oc-disk/index.ts';
 import { openRegistry } from './registry/open-registry.ts';
 import { registryNaming } from './registry/registry-naming.ts';
 
@@ -26,6 +27,7 @@ const TABLE = {
   'docker-archive': { open: openDockerArchive },
   'docker-daemon': { open: openDockerDaemon },
   'containers-storage': { open: openContainersStorage },
+  'oc-disk': { open: openOcDisk, destinations: ocDiskNaming },
 } satisfies { readonly [K in TransportName]: TransportEntry<K> };
 
 /**

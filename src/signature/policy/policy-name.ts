@@ -43,6 +43,7 @@ export async function policyNameOf(ref: TransportRef, options: PolicyNameOptions
     }
     case 'oci':
     case 'oci-archive':
+    case 'oc-disk':
       // The image name is not part of the scope: "$dir:name" and "$dir" may be the same image.
       return { transport: ref.transport, scopes: pathScopes(await explicitPath(ref.path)), identity: extra };
     case 'docker-archive':
