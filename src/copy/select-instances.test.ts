@@ -46,3 +46,18 @@ test('a platform the index lacks is NOT_FOUND, listing what is there (attestatio
     (err: unknown) => err instanceof FerryError && err.code === 'NOT_FOUND' && /s390x/.test(err.message) && err.hint === 'available: linux/amd64, linux/arm64/v8, linux/arm/v7; choose with --platform, or copy every instance with --all',
   );
 });
+
+test('--filter-by-os: a regex over os/arch[/variant]; one match alone, or a one-entry index with --keep-manifest-list', () => {
+  const matching = (source: string, keepList = false) => selectInstances(index, { mode: 'matching', pattern: new RegExp(source), keepList }, 'x');
+  assert.deepEqual(matching('linux/amd64'), { kind: 'single', instance: amd64 });
+  assert.deepEqual(matching('linux/amd64', true), { kind: 'subset', instances: [amd64] });
+  // Unanchored, as Go's MatchString: "arm" matches arm64/v8 and arm/v7, in index order.
+  assert.deepEqual(matching('arm'), { kind: 'subset', instances: [arm64, armv7] });
+  assert.deepEqual(matching('/v7$'), { kind: 'single', instance: armv7 });
+  assert.throws(() => matching('windows/'), (err: unknown) => err instanceof FerryError && err.code === 'NOT_FOUND' && /linux\/arm\/v7/.test(err.hint ?? ''));
+  // Each entry is judged by its platform string, as oc does: ".*" keeps attestations, and so the index whole.
+  assert.deepEqual(matching('.*'), { kind: 'whole', instances: index.manifests });
+  assert.deepEqual(matching('^linux/'), { kind: 'subset', instances: [amd64, arm64, armv7] });
+  const plain: ImageIndex = { schemaVersion: 2, manifests: [amd64, arm64] };
+  assert.deepEqual(selectInstances(plain, { mode: 'matching', pattern: /.*/g, keepList: false }, 'x'), { kind: 'whole', instances: plain.manifests });
+});

@@ -8,7 +8,14 @@ export type InstanceSelection =
   | { mode: 'all' }
   | { mode: 'platforms'; platforms: PlatformSelector[] }
   /** The instance for the machine ferry runs on, as skopeo does by default. */
-  | { mode: 'system' };
+  | { mode: 'system' }
+  /**
+   * `oc image mirror --filter-by-os`: the instances whose `os/arch[/variant]`
+   * the pattern matches. One match is copied alone unless `keepList` (then a
+   * one-entry index is written, `--keep-manifest-list`); all of them keep the
+   * index whole.
+   */
+  | { mode: 'matching'; pattern: RegExp; keepList: boolean };
 
 export type SelectionResult =
   /** Every instance: the index is copied byte for byte. */
@@ -25,6 +32,7 @@ function isPlatformEntry(d: Descriptor): boolean {
 
 export function selectInstances(index: ImageIndex, selection: InstanceSelection, where: string): SelectionResult {
   if (selection.mode === 'all') return { kind: 'whole', instances: index.manifests };
+  if (selection.mode === 'matching') return selectMatching(index, selection.pattern, selection.keepList, where);
   const wanted = selection.mode === 'system' ? [currentPlatform()] : selection.platforms;
   const chosen: Descriptor[] = [];
   for (const want of wanted) {
@@ -39,5 +47,19 @@ export function selectInstances(index: ImageIndex, selection: InstanceSelection,
   }
   if (selection.mode === 'system' || chosen.length === 1) return { kind: 'single', instance: chosen[0]! };
   if (chosen.length === index.manifests.length) return { kind: 'whole', instances: index.manifests };
+  return { kind: 'subset', instances: chosen };
+}
+
+function selectMatching(index: ImageIndex, pattern: RegExp, keepList: boolean, where: string): SelectionResult {
+  // A fresh copy: a /g or /y pattern would carry lastIndex from one test to the next.
+  const re = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
+  // Every entry is judged by its platform string, as oc does: ".*" keeps attestations ("unknown/unknown") and the digest.
+  const chosen = index.manifests.filter((d) => re.test(formatPlatform(d.platform)));
+  if (chosen.length === 0) {
+    const available = index.manifests.filter(isPlatformEntry).map((d) => formatPlatform(d.platform)).join(', ');
+    throw new FerryError('NOT_FOUND', `${where}: no instance matches the platform filter /${pattern.source}/`, { hint: `available: ${available || 'none'}` });
+  }
+  if (chosen.length === index.manifests.length) return { kind: 'whole', instances: index.manifests };
+  if (chosen.length === 1 && !keepList) return { kind: 'single', instance: chosen[0]! };
   return { kind: 'subset', instances: chosen };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FerryError } from '../../errors.ts';
 import { destinationFor, formatTarget } from '../select/destination.ts';
-import { parseOcMapping } from './oc-mapping.ts';
+import { parseOcArguments, parseOcMapping } from './oc-mapping.ts';
 
 const D = `sha256:${'b'.repeat(64)}` as const;
 
@@ -57,4 +57,39 @@ test('malformed mapping lines are rejected with file:line', () => {
   }
   // The same mapping twice is harmless.
   assert.equal(parseOcMapping('quay.io/a/b:1 r.io/x\nquay.io/a/b:1 r.io/x', 'm.txt').sources.length, 2);
+});
+
+test('file:// in oc\'s disk format: sources under --from-dir, destinations under --dir, as oc image mirror', () => {
+  const dirs = { fromDir: 'mirror', dir: 'out' };
+  // The seed's step, as written: a wildcard over the tags of file://openshift/release.
+  const [upload] = parseOcArguments(['file://openshift/release:4.3.0*', 'registry.local:5000/ocp/release'], dirs).sources;
+  assert.deepEqual(upload!.source, { kind: 'oc-disk', path: 'mirror', repository: 'openshift/release' });
+  assert.deepEqual(upload!.tags, { kind: 'filter', include: ['4.3.0*'], exclude: [] });
+  assert.deepEqual(upload!.origin, { file: 'command line', line: 0 });
+  const named = (rule: NonNullable<typeof upload>, image: { tag: string } | { digest: typeof D }) =>
+    rule.destinations.map((d) => formatTarget(destinationFor(d, { repository: 'openshift/release', ...image })));
+  assert.deepEqual(named(upload!, { tag: '4.3.0-cli' }), ['docker://registry.local:5000/ocp/release:4.3.0-cli']);
+
+  // To disk: a registry source, a file:// destination (oc drops a leading "/" and a registry host).
+  const text = `quay.io/ocp/release:4.3.0 file:///openshift/release\nquay.io/ocp/art@${D}=file://quay.io/openshift/art:4.3.0-cli`;
+  const [release, art] = parseOcMapping(text, 'm.txt', dirs).sources;
+  assert.deepEqual(release!.destinations[0]!.location, { transport: 'oc-disk', root: 'out' });
+  assert.deepEqual(named(release!, { tag: '4.3.0' }), ['oc-disk:out:openshift/release:4.3.0']);
+  assert.deepEqual(named(art!, { digest: D }), ['oc-disk:out:openshift/art:4.3.0-cli']);
+
+  // Pairs on the command line; a digest source from disk.
+  const pairs = parseOcArguments([`file://openshift/release@${D}=r.io/a/b:x`, 'file://openshift/release:4.3.0=r.io/a/b:y'], dirs).sources;
+  assert.deepEqual(pairs.map((r) => r.tags), [{ kind: 'explicit', tags: [], digests: [D] }, { kind: 'explicit', tags: ['4.3.0'], digests: [] }]);
+
+  for (const [args, message] of [
+    [['file://openshift/release:4.3.0*'], /has a source but no destination/],
+    [['a/b:1=r.io/x', 'r.io/y'], /either SRC=DST mappings or "SRC DST…"/],
+    [['s3://bucket/x:1', 'r.io/x'], /s3:\/\/ locations are not supported/],
+    [['file://Open/x:1', 'r.io/x'], /invalid source "file:\/\/Open\/x:1".*lowercase/],
+  ] as const) {
+    assert.throws(() => parseOcArguments(args, dirs), (e: unknown) => e instanceof FerryError && e.code === 'INVALID_CONFIG' && e.message.startsWith('command line: ') && message.test(e.message), args.join(' '));
+  }
+  // Without --dir / --from-dir (ferry sync --mapping) file:// is refused, naming the flag of ferry image mirror.
+  assert.throws(() => parseOcArguments(['quay.io/a/b:1', 'file://x'], { fromDir: 'm' }), (e: unknown) => e instanceof FerryError && /--dir DIR/.test(e.hint ?? ''));
+  assert.deepEqual(parseOcArguments([]).sources, []);
 });

@@ -71,7 +71,7 @@ export interface SourceRule {
 }
 
 /** Where images come from. */
-export type Source = RepositorySource | CatalogSource | LayoutSource | EngineSource;
+export type Source = RepositorySource | CatalogSource | LayoutSource | EngineSource | OcDiskSource;
 
 /** One repository on a registry. */
 export interface RepositorySource {
@@ -134,6 +134,18 @@ export interface EngineSource {
 }
 
 /**
+ * One repository of oc's disk format (`oc image mirror --from-dir DIR
+ * file://REPOSITORY:…`): `DIR/v2/REPOSITORY`. Its images are named by the
+ * repository path alone; they have no registry.
+ */
+export interface OcDiskSource {
+  kind: 'oc-disk';
+  /** The directory as given (relative paths are relative to the working directory). */
+  path: string;
+  repository: string;
+}
+
+/**
  * Which images of a repository to copy.
  * - `explicit`: exactly these tags and digests; no tag listing needed.
  * - `filter`: list the tags, keep those matching every given criterion, then
@@ -190,8 +202,16 @@ export interface NewestTags {
  * - `all`: the whole index, unchanged (digest preserved).
  * - `system`: only the image for the platform ferry runs on (skopeo's default without `--all`).
  * - `list`: the images matching any of these platforms.
+ * - `matching`: `oc image mirror --filter-by-os`: the images whose
+ *   `os/arch[/variant]` the regex matches (unanchored); one match is copied
+ *   alone unless `keepList` (`--keep-manifest-list`). Images that are not an
+ *   index are copied as they are.
  */
-export type PlatformFilter = { kind: 'all' } | { kind: 'system' } | { kind: 'list'; platforms: PlatformSelector[] };
+export type PlatformFilter =
+  | { kind: 'all' }
+  | { kind: 'system' }
+  | { kind: 'list'; platforms: PlatformSelector[] }
+  | { kind: 'matching'; regex: RegexSpec; keepList: boolean };
 
 /** Where a rule's images go and what they are called there. */
 export interface Destination {

@@ -87,10 +87,7 @@ async function expandRepository(ctx: ExpandContext, rule: SourceRule, registry: 
   const options = mergeOptions(resolveRegistryOptions(ctx.spec.registries, registry, repository, rule.sourceOptions), ctx.sourceOverrides);
   const access = ctx.accessCache.access(options);
   const repo = await openRegistryRepository(sessionPool(ctx.session), registry, repository, access, '--src-tls-verify');
-  const listed = needsTagList(rule.tags) ? await repo.tagList({ signal: ctx.signal }) : [];
-  const tags = await selectTags(listed, rule.tags, { createdOf: (tag) => createdOf(repo, tag, ctx.signal), signal: ctx.signal });
-  const digests = rule.tags.kind === 'explicit' ? rule.tags.digests : [];
-  const images: SourceImage[] = [...tags.map((tag) => ({ registry, repository, tag })), ...digests.map((digest) => ({ registry, repository, digest }))];
+  const images = await selectImages(ctx, rule, repo, { registry, repository });
   return images.map((image) =>
     withTargets(ctx, rule, image, { transport: 'docker', ref: { registry, repository, ...(image.tag ? { tag: image.tag } : {}), ...(image.digest ? { digest: image.digest } : {}) } }, access),
   );
@@ -113,6 +110,20 @@ async function expandEngine(ctx: ExpandContext, rule: SourceRule, src: EngineSou
     const source: TransportRef = src.transport === 'docker-daemon' ? { transport: 'docker-daemon', ref } : { transport: 'containers-storage', store: src.store, ref };
     return withTargets(ctx, rule, image, source, src.daemonHost !== undefined ? { daemonHost: src.daemonHost } : undefined);
   });
+}
+
+async function expandOcDisk(ctx: ExpandContext, rule: SourceRule, path: string, repository: string): Promise<ExpandedImage[]> {
+  const { repository: repo } = await openImage({ transport: 'oc-disk', path, repository }, { role: 'source', session: ctx.session, signal: ctx.signal });
+  const images = await selectImages(ctx, rule, repo, { repository });
+  return images.map((image) => withTargets(ctx, rule, image, { transport: 'oc-disk', path, repository, ...(image.tag ? { tag: image.tag } : {}), ...(image.digest ? { digest: image.digest } : {}) }, undefined));
+}
+
+/** The images of one repository a rule selects: its tags (listed when the selector needs it) and its digests. */
+async function selectImages(ctx: ExpandContext, rule: SourceRule, repo: Repository, base: Pick<SourceImage, 'registry' | 'repository'>): Promise<SourceImage[]> {
+  const listed = needsTagList(rule.tags) ? await repo.tagList({ signal: ctx.signal }) : [];
+  const tags = await selectTags(listed, rule.tags, { createdOf: (tag) => createdOf(repo, tag, ctx.signal), signal: ctx.signal });
+  const digests = rule.tags.kind === 'explicit' ? rule.tags.digests : [];
+  return [...tags.map((tag) => ({ ...base, tag })), ...digests.map((digest) => ({ ...base, digest }))];
 }
 
 async function expandLayout(ctx: ExpandContext, rule: SourceRule, path: string, repository: string | undefined): Promise<ExpandedImage[]> {
@@ -169,6 +180,8 @@ export async function expandSpec(ctx: ExpandContext): Promise<ExpandedImage[]> {
     } else if (src.kind === 'engine') {
       const where = `${src.transport}:${src.store ? formatStorageSpec(src.store) : ''}${formatReference({ registry: src.registry, repository: src.repository })}`;
       jobs.push(wrap(where, () => expandEngine(ctx, rule, src)));
+    } else if (src.kind === 'oc-disk') {
+      jobs.push(wrap(`oc-disk:${src.path}:${src.repository}`, () => expandOcDisk(ctx, rule, src.path, src.repository)));
     } else {
       jobs.push(
         wrap(`catalog of ${src.registry}`, async () => {

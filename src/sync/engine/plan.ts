@@ -11,6 +11,7 @@ import { formatTransportRef } from '../../ref/transport-ref.ts';
 import type { AccessOptions } from '../../repository/access.ts';
 import type { PlatformFilter } from '../config/sync-spec.ts';
 import { formatOrigin } from '../config/sync-spec.ts';
+import { regexOf } from '../select/go-regex.ts';
 import { repositoryKey } from '../select/source-image.ts';
 import type { ExpandedImage } from './expand.ts';
 
@@ -39,6 +40,7 @@ export interface PlanItem {
 
 export function instancesFor(filter: PlatformFilter): InstanceSelection {
   if (filter.kind === 'list') return { mode: 'platforms', platforms: filter.platforms };
+  if (filter.kind === 'matching') return { mode: 'matching', pattern: regexOf(filter.regex), keepList: filter.keepList };
   return { mode: filter.kind };
 }
 
