@@ -69,6 +69,6 @@ test('ferry k8s mirror-config writes into --out', async (t) => {
   await writeFile(report, JSON.stringify({ images: [{ source: 'quay.io/a/b:1', destination: 'm.example.com/a/b:1', digest: `sha256:${'1'.repeat(64)}`, status: 'copied', bytes: 1 }] }));
   const run = await ferry('k8s', 'mirror-config', '--report', report, '--out', join(root, 'cr'));
   assert.equal(run.code, EXIT.ok, run.info);
-  assert.equal(run.out, ['imagedigestmirrorset.yaml', 'imagetagmirrorset.yaml', 'registries.conf'].map((f) => join(root, 'cr', f)).join('\n') + '\n');
+  assert.equal(run.out, ['imagecontentsourcepolicy.yaml', 'imagedigestmirrorset.yaml', 'imagetagmirrorset.yaml', 'registries.conf'].map((f) => join(root, 'cr', f)).join('\n') + '\n');
   assert.equal((await ferry('k8s', 'mirror-config', '--report', join(root, 'missing.json'))).code, EXIT.failure);
 });

@@ -162,11 +162,14 @@ describe('air gap', { skip: requirePeer('docker-registry', 'skopeo') }, () => {
     assert.deepEqual(idms.spec.imageDigestMirrors, mirrors);
     assert.equal(itms.kind, 'ImageTagMirrorSet');
     assert.deepEqual(itms.spec.imageTagMirrors, mirrors);
+    const icsp = parse(await readFile(join(resources, 'imagecontentsourcepolicy.yaml'), 'utf8'));
+    assert.equal(icsp.apiVersion, 'operator.openshift.io/v1alpha1');
+    assert.deepEqual(icsp.spec.repositoryDigestMirrors, mirrors);
     const conf = await readFile(join(resources, 'registries.conf'), 'utf8');
     for (const m of mirrors) {
       assert.ok(conf.includes(`[[registry]]\nprefix = "${m.source}"\nlocation = "${m.source}"\nmirror-by-digest-only = false\n\n[[registry.mirror]]\nlocation = "${m.mirrors[0]}"\ninsecure = true\n`), conf);
     }
-    assert.deepEqual(await listFiles(manifestsDir), ['imagedigestmirrorset.yaml', 'imagetagmirrorset.yaml']);
+    assert.deepEqual(await listFiles(manifestsDir), ['imagecontentsourcepolicy.yaml', 'imagedigestmirrorset.yaml', 'imagetagmirrorset.yaml']);
   });
 
   test('an incremental bundle after adding a tag carries only the new image and needs its predecessor', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
@@ -112,4 +112,14 @@ test('a push that stops at a failure blames that image only and reports the rest
   const going = await pushStore(store, images, { ...options, keepGoing: true, onImage: (i) => reported.push(i.name) });
   assert.deepEqual(going.images.map((i) => i.status), ['failed', 'copied', 'copied', 'copied']);
   assert.deepEqual(reported.sort(), ['latest', 'team/app:1', 'team/app:2', 'team/tool:1'], 'each image reported once');
+});
+
+test('mirror to disk refuses --manifests-to-dir instead of ignoring it', async (t) => {
+  const dir = await tempDir('ferry-mirror-manifests', t);
+  const config = join(dir, 'mirror.yaml');
+  await writeFile(config, 'quay.io:\n  images:\n    team/app: ["1"]\n');
+  const run = await runFerry(['mirror', '--config', config, '--to-dir', join(dir, 'out'), '--manifests-to-dir', join(dir, 'manifests')]);
+  assert.equal(run.code, 2, explain(run));
+  assert.match(run.stderr, /--manifests-to-dir: mirror to disk has no mirror registry yet/);
+  assert.match(run.stderr, /hint: pass --manifests-to-dir to the run that pushes inside/);
 });

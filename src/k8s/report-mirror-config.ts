@@ -34,8 +34,9 @@ export interface MirrorConfigOptions extends ClusterResourcesOptions {
 }
 
 /**
- * `ferry k8s mirror-config`: reads a report and writes the IDMS, ITMS and
- * registries.conf files into `outDir`. Returns what was written.
+ * `ferry k8s mirror-config`: reads a report and writes the ICSP (clusters
+ * before 4.13), IDMS, ITMS and registries.conf files into `outDir`. Returns
+ * what was written.
  *
  * @throws FerryError `INVALID_CONFIG` for a bad report or one with no registry images, `IO` on write failure.
  */

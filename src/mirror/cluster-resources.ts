@@ -4,9 +4,11 @@ import { parseReference, repositoryPath } from '../ref/reference.ts';
 
 /**
  * Cluster configuration that makes nodes pull from a mirror: OpenShift's
- * `ImageDigestMirrorSet` and `ImageTagMirrorSet` (config.openshift.io/v1) and
- * a containers-registries.conf(5) v2 drop-in for CRI-O/podman elsewhere.
- * Pure: mappings in, file contents out; callers decide where files go.
+ * `ImageDigestMirrorSet` and `ImageTagMirrorSet` (config.openshift.io/v1),
+ * the `ImageContentSourcePolicy` (operator.openshift.io/v1alpha1) that
+ * clusters before 4.13 read instead, and a containers-registries.conf(5) v2
+ * drop-in for CRI-O/podman elsewhere. Pure: mappings in, file contents out;
+ * callers decide where files go.
  */
 
 /** A source repository and the repository that mirrors it (both `registry/path`, no tag or digest). */
@@ -16,7 +18,7 @@ export interface RepositoryMapping {
 }
 
 export interface ClusterResourcesOptions {
-  /** `metadata.name` of both mirror sets; default {@link DEFAULT_MIRROR_SET_NAME}. */
+  /** `metadata.name` of the mirror sets and the ICSP; default {@link DEFAULT_MIRROR_SET_NAME}. */
   name?: string | undefined;
   /**
    * registries.conf: use the mirrors only for pulls by digest
@@ -35,16 +37,22 @@ export interface ClusterResourceFile {
 }
 
 export const DEFAULT_MIRROR_SET_NAME = 'ferry-mirror';
+export const ICSP_FILE = 'imagecontentsourcepolicy.yaml';
 export const IDMS_FILE = 'imagedigestmirrorset.yaml';
 export const ITMS_FILE = 'imagetagmirrorset.yaml';
 export const REGISTRIES_CONF_FILE = 'registries.conf';
 
+const CONFIG_API = 'config.openshift.io/v1';
 const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-/** The three files for `mappings`: IDMS, ITMS and registries.conf, in that order. */
+/** The Kubernetes manifests among the files: the ones `kubectl apply` takes (registries.conf is a node file). */
+export const KUBERNETES_RESOURCE_FILES: readonly string[] = Object.freeze([ICSP_FILE, IDMS_FILE, ITMS_FILE]);
+
+/** The four files for `mappings`: ICSP, IDMS, ITMS and registries.conf, in that order (their names sort so). */
 export function clusterResources(mappings: readonly RepositoryMapping[], options: ClusterResourcesOptions = {}): ClusterResourceFile[] {
   const name = options.name ?? DEFAULT_MIRROR_SET_NAME;
   return [
+    { name: ICSP_FILE, content: imageContentSourcePolicy(mappings, name) },
     { name: IDMS_FILE, content: imageDigestMirrorSet(mappings, name) },
     { name: ITMS_FILE, content: imageTagMirrorSet(mappings, name) },
     { name: REGISTRIES_CONF_FILE, content: registriesConf(mappings, options) },
@@ -53,22 +61,31 @@ export function clusterResources(mappings: readonly RepositoryMapping[], options
 
 /** An ImageDigestMirrorSet: `spec.imageDigestMirrors[{source, mirrors[]}]`, sources sorted. */
 export function imageDigestMirrorSet(mappings: readonly RepositoryMapping[], name = DEFAULT_MIRROR_SET_NAME): string {
-  return mirrorSet('ImageDigestMirrorSet', 'imageDigestMirrors', mappings, name);
+  return mirrorSet(CONFIG_API, 'ImageDigestMirrorSet', 'imageDigestMirrors', mappings, name);
 }
 
 /** An ImageTagMirrorSet: `spec.imageTagMirrors[{source, mirrors[]}]`, sources sorted. */
 export function imageTagMirrorSet(mappings: readonly RepositoryMapping[], name = DEFAULT_MIRROR_SET_NAME): string {
-  return mirrorSet('ImageTagMirrorSet', 'imageTagMirrors', mappings, name);
+  return mirrorSet(CONFIG_API, 'ImageTagMirrorSet', 'imageTagMirrors', mappings, name);
 }
 
-function mirrorSet(kind: string, field: string, mappings: readonly RepositoryMapping[], name: string): string {
+/**
+ * An ImageContentSourcePolicy: `spec.repositoryDigestMirrors[{source,
+ * mirrors[]}]`, sources sorted. Clusters before 4.13 read only this; later
+ * ones still honour it (digest pulls only, as an IDMS).
+ */
+export function imageContentSourcePolicy(mappings: readonly RepositoryMapping[], name = DEFAULT_MIRROR_SET_NAME): string {
+  return mirrorSet('operator.openshift.io/v1alpha1', 'ImageContentSourcePolicy', 'repositoryDigestMirrors', mappings, name);
+}
+
+function mirrorSet(apiVersion: string, kind: string, field: string, mappings: readonly RepositoryMapping[], name: string): string {
   if (!K8S_NAME.test(name) || name.length > 253) {
     throw new FerryError('USAGE', `mirror set name "${name}" is not a valid Kubernetes object name`, {
       hint: 'use lowercase letters, digits, "-" and "."',
     });
   }
   const entries = [...groupMirrors(mappings)].map(([source, mirrors]) => ({ source, mirrors }));
-  return stringify({ apiVersion: 'config.openshift.io/v1', kind, metadata: { name }, spec: { [field]: entries } });
+  return stringify({ apiVersion, kind, metadata: { name }, spec: { [field]: entries } });
 }
 
 /**

@@ -33,6 +33,7 @@ export type { MirrorToRegistryOptions, MirrorToRegistryResult } from './mirror-t
 export { writeClusterResources, writeKubernetesManifests } from './mirror-resources.ts';
 export { mirrorPaths, STORE_DIR, BUNDLE_DIR, RESOURCES_DIR } from './mirror-layout.ts';
 export {
-  clusterResources, imageDigestMirrorSet, imageTagMirrorSet, registriesConf, DEFAULT_MIRROR_SET_NAME, IDMS_FILE, ITMS_FILE, REGISTRIES_CONF_FILE,
+  clusterResources, imageContentSourcePolicy, imageDigestMirrorSet, imageTagMirrorSet, registriesConf, DEFAULT_MIRROR_SET_NAME, ICSP_FILE, IDMS_FILE, ITMS_FILE,
+  KUBERNETES_RESOURCE_FILES, REGISTRIES_CONF_FILE,
 } from './cluster-resources.ts';
 export type { RepositoryMapping, ClusterResourcesOptions, ClusterResourceFile } from './cluster-resources.ts';

@@ -139,7 +139,7 @@ export function k8sCommand(program: Command, ctx: CommandContext): void {
 
   k8s
     .command('mirror-config')
-    .description('Write ImageDigestMirrorSet, ImageTagMirrorSet and registries.conf for the images of a sync or mirror report')
+    .description('Write ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet and registries.conf for the images of a sync or mirror report')
     .requiredOption('--report <REPORT>', 'the JSON written by ferry sync --report or ferry mirror')
     .option('--out <DIR>', 'directory to write the files to', 'cluster-resources')
     .option('--name <NAME>', 'metadata.name of the mirror sets', 'ferry-mirror')

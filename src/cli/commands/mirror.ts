@@ -34,7 +34,7 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
     .option('--from-bundle <OUT>', 'disk to mirror: import this bundle, then push (into the --from-dir DIR, default the bundle\'s parent directory)')
     .option('--to <docker://HOST[/PREFIX]>', 'the mirror registry: images go to HOST/PREFIX/<source repository path>')
     .addOption(new Option('--flatten <N>', 'drop path elements of the source repository under PREFIX, as Harbor: -1 keeps only the name, 0 (default) none, 1–3 the first N').argParser(parseFlatten))
-    .option('--resources-dir <DIR>', 'where the ImageDigestMirrorSet, ImageTagMirrorSet and registries.conf go (default DIR/cluster-resources, or ./cluster-resources)')
+    .option('--resources-dir <DIR>', 'where the ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet and registries.conf go (default DIR/cluster-resources, or ./cluster-resources)')
     .option('--manifests-to-dir <DIR>', 'also write the Kubernetes manifests there, for kubectl apply -Rf DIR')
     .option('--since <PREVIOUS>', 'to disk: the previous bundle (directory or bundle.json); the new bundle carries only what it did not')
     .option('--max-size <SIZE>', 'to disk: largest bundle part, e.g. 4GiB or 700MB')
@@ -88,6 +88,11 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
 
     try {
       if (config !== undefined && toDir !== undefined && to === undefined && fromDir === undefined && fromBundle === undefined) {
+        if (manifestsDir !== undefined) {
+          throw new FerryError('USAGE', '--manifests-to-dir: mirror to disk has no mirror registry yet, so there are no mirror sets to write', {
+            hint: 'pass --manifests-to-dir to the run that pushes inside: ferry mirror --from-dir DIR --to docker://HOST[/PREFIX] --manifests-to-dir DIR',
+          });
+        }
         const { mirrorToDisk } = await import('../../mirror/mirror-to-disk.ts');
         const { parseSize } = await import('../../util/size.ts');
         const maxSize = opts['maxSize'] !== undefined ? parseSize(opts['maxSize'] as string, '--max-size') : undefined;
