@@ -59,6 +59,7 @@ export type { Descriptor, ImageManifest, ImageIndex, Platform } from './oci/desc
 export * as k8s from './k8s/index.ts';
 export { clusterResources } from './mirror/cluster-resources.ts';
 export * as mirror from './mirror/index.ts';
+export * as release from './release/index.ts';
 export { startServer, layoutBackend, type ServeOptions, type RunningServer, type RegistryBackend } from './server/index.ts';
 
 // Synthetic images for tests, demos and benchmarks

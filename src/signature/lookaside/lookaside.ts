@@ -33,12 +33,12 @@ export function lookasideUrl(base: URL, digest: Digest, n: number): URL {
   return url;
 }
 
-async function readHttp(url: URL, signal: AbortSignal | undefined): Promise<Uint8Array | undefined> {
+async function readHttp(url: URL, what: string, signal: AbortSignal | undefined): Promise<Uint8Array | undefined> {
   let res;
   try {
     res = await request(url, { method: 'GET', signal: signal ?? null, headersTimeout: HTTP_TIMEOUT_MS, bodyTimeout: HTTP_TIMEOUT_MS, dispatcher: lookasideDispatcher() });
   } catch (error) {
-    throw new FerryError('NETWORK', `cannot reach the lookaside ${redactUrl(url.href)}: ${(error as Error).message}`, { cause: error, retryable: true });
+    throw new FerryError('NETWORK', `cannot reach the ${what} ${redactUrl(url.href)}: ${(error as Error).message}`, { cause: error, retryable: true });
   }
   if (res.statusCode === 404) {
     await res.body.dump();
@@ -46,30 +46,40 @@ async function readHttp(url: URL, signal: AbortSignal | undefined): Promise<Uint
   }
   if (res.statusCode !== 200) {
     await res.body.dump();
-    throw new FerryError('REGISTRY', `lookaside ${redactUrl(url.href)} answered ${res.statusCode}`, { retryable: res.statusCode >= 500 });
+    throw new FerryError('REGISTRY', `${what} ${redactUrl(url.href)} answered ${res.statusCode}`, { retryable: res.statusCode >= 500 });
   }
   const body = await readAtMost(res.body, MAX_SIGNATURE_BYTES);
-  if (body === undefined) throw new FerryError('INVALID_MANIFEST', `lookaside ${redactUrl(url.href)}: over ${MAX_SIGNATURE_BYTES} bytes, not a signature`);
+  if (body === undefined) throw new FerryError('INVALID_MANIFEST', `${what} ${redactUrl(url.href)}: over ${MAX_SIGNATURE_BYTES} bytes, not a signature`);
   return body;
 }
 
-/** Every signature of `digest` stored under `base`, in order. */
-export async function readLookaside(base: URL, digest: Digest, signal: AbortSignal | undefined): Promise<Array<{ blob: Uint8Array; location: string }>> {
-  if (base.protocol === 'file:') {
-    const files = await readNumberedFiles((n) => fileURLToPath(lookasideUrl(base, digest, n)));
+/**
+ * Signatures stored as numbered files at `urlOf(1)`, `urlOf(2)`, … over
+ * file://, http:// or https://, read until the first one missing (404 or no
+ * such file). `what` names the store in errors ("lookaside", "signature store").
+ */
+export async function readSignatureFiles(urlOf: (n: number) => URL, what: string, signal: AbortSignal | undefined): Promise<Array<{ blob: Uint8Array; location: string }>> {
+  const first = urlOf(1);
+  if (first.protocol === 'file:') {
+    const files = await readNumberedFiles((n) => fileURLToPath(urlOf(n)));
     return files.map((f) => ({ blob: f.blob, location: `file://${f.path}` }));
   }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-    throw new FerryError('INVALID_CONFIG', `unsupported lookaside URL scheme ${base.protocol} (${redactUrl(base.href)}); use file://, http:// or https://`);
+  if (first.protocol !== 'http:' && first.protocol !== 'https:') {
+    throw new FerryError('INVALID_CONFIG', `unsupported ${what} URL scheme ${first.protocol} (${redactUrl(first.href)}); use file://, http:// or https://`);
   }
   const out: Array<{ blob: Uint8Array; location: string }> = [];
   for (let n = 1; n <= MAX_SIGNATURES; n++) {
-    const url = lookasideUrl(base, digest, n);
-    const blob = await readHttp(url, signal);
+    const url = urlOf(n);
+    const blob = await readHttp(url, what, signal);
     if (blob === undefined) break;
     out.push({ blob, location: redactUrl(url.href) });
   }
   return out;
+}
+
+/** Every signature of `digest` stored under `base`, in order. */
+export async function readLookaside(base: URL, digest: Digest, signal: AbortSignal | undefined): Promise<Array<{ blob: Uint8Array; location: string }>> {
+  return readSignatureFiles((n) => lookasideUrl(base, digest, n), 'lookaside', signal);
 }
 
 /**

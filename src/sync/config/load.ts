@@ -24,8 +24,8 @@ export type SyncInput =
   | { kind: 'oci'; path: string; dest: SkopeoTarget; flags?: SkopeoSyncFlags | undefined }
   /** `--images FILE [--auth FILE]`: image-syncer's files (JSON or YAML). */
   | { kind: 'images'; path: string; text?: string | undefined; authPath?: string | undefined; authText?: string | undefined; platforms?: PlatformFilter | undefined }
-  /** `--mapping FILE`: an `oc image mirror` mapping file. */
-  | { kind: 'mapping'; path: string; text?: string | undefined; platforms?: PlatformFilter | undefined }
+  /** `--mapping FILE`: an `oc image mirror` mapping file (`file://` names under `fromDir`/`dir`, as `oc image mirror --from-dir/--dir`). */
+  | { kind: 'mapping'; path: string; text?: string | undefined; platforms?: PlatformFilter | undefined; fromDir?: string | undefined; dir?: string | undefined }
   /** `--config FILE`: ferry's own YAML. */
   | { kind: 'ferry'; path: string; text?: string | undefined };
 
@@ -71,7 +71,7 @@ export async function loadSyncInput(input: SyncInput, options: LoadSyncInputOpti
       return parseImageSyncer({ text, file: input.path }, auth, { env, platforms: input.platforms });
     }
     case 'mapping':
-      return parseOcMapping(input.text ?? (await readConfig(input.path, 'mapping file', signal)), input.path, { platforms: input.platforms });
+      return parseOcMapping(input.text ?? (await readConfig(input.path, 'mapping file', signal)), input.path, { platforms: input.platforms, fromDir: input.fromDir, dir: input.dir });
     case 'ferry':
       return parseFerryYaml(input.text ?? (await readConfig(input.path, 'config file', signal)), input.path, { env });
   }
