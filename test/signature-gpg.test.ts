@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { syntheticStore } from '../src/testing/synthetic.ts';
 import { explain, runFerry } from './helpers/ferry-cli.ts';
@@ -10,6 +8,7 @@ import { gpgHome, type GpgHome, type GpgKey } from './helpers/gpg.ts';
 import { requirePeer, startRegistry, type RunningRegistry } from './helpers/registry.ts';
 import { seedRegistry } from './helpers/seed.ts';
 import { runSkopeo, skopeo, skopeoInspectDigest } from './helpers/skopeo.ts';
+import { serveDirectory } from './helpers/static-server.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 /**
@@ -220,16 +219,10 @@ describe('GPG simple signing with skopeo as the peer', { skip }, () => {
 
   test('a lookaside served over HTTP is read as skopeo reads it', async (t) => {
     // A plain static file server over the staging directory: what a lookaside web server is.
-    const server = createServer((req, res) => {
-      const path = normalize(join(lookaside, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
-      if (!path.startsWith(lookaside)) return void res.writeHead(403).end();
-      readFile(path).then((body) => res.writeHead(200).end(body), () => res.writeHead(404).end());
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const server = await serveDirectory(lookaside, t);
     const web = join(work, 'registries.d-web');
     await mkdir(web);
-    await writeFile(join(web, 'web.yaml'), `default-docker:\n  lookaside: http://127.0.0.1:${(server.address() as AddressInfo).port}\n  lookaside-staging: file://${lookaside}\n`);
+    await writeFile(join(web, 'web.yaml'), `default-docker:\n  lookaside: ${server.url}\n  lookaside-staging: file://${lookaside}\n`);
     const policy = await writePolicy('web', { [`${registry.host}/signed`]: [signedBy(alice)] });
     const run = await runFerry(['--policy', policy, 'verify-signatures', '--registries.d', web, '--tls-verify=false', ref('signed/app')]);
     assert.equal(run.code, 0, explain(run));

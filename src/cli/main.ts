@@ -28,6 +28,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule[]>> = {
   gc: async () => [(await import('./commands/gc.ts')).gcCommand],
   bundle: async () => [(await import('./commands/bundle.ts')).bundleCommand],
   mirror: async () => [(await import('./commands/mirror.ts')).mirrorCommand],
+  image: async () => [(await import('./commands/image.ts')).imageCommand],
+  release: async () => [(await import('./commands/release.ts')).releaseCommand],
 };
 
 /** Global options that take a value: the word after them is not the command. */

@@ -37,13 +37,16 @@ export function releaseSignatureUrl(store: URL, digest: Digest, n: number): URL 
 }
 
 /**
- * The store URL of `--release-signature-store`: `http(s)://…`, `file://…`,
- * or a plain path (read as file://).
+ * The store URL of `--release-signature-store`: `http(s)://…`, `file://PATH`
+ * (relative to the working directory unless PATH starts with "/"), or a
+ * plain path.
  *
  * @throws FerryError `USAGE` for anything else.
  */
 export function parseSignatureStore(text: string): URL {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return pathToFileURL(text);
+  // file://DIR is a path relative to the working directory (as oc reads file://), file:///DIR an absolute one.
+  if (text.startsWith('file://')) return pathToFileURL(text.slice('file://'.length));
   let url: URL;
   try {
     url = new URL(text);

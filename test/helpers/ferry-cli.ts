@@ -39,6 +39,8 @@ export interface FerryRunOptions {
   /** Written to stdin, which is then closed (without it stdin is closed at once). */
   input?: string;
   timeoutMs?: number;
+  /** Working directory, for relative paths as a user types them. */
+  cwd?: string;
   signal?: AbortSignal;
 }
 
@@ -87,6 +89,7 @@ export async function runFerryRaw(args: readonly string[], options: FerryRunOpti
       env: envWithHome(home, options.env ?? {}),
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       input: options.input ?? '',
+      cwd: options.cwd,
       signal: options.signal,
     }),
   );

@@ -14,6 +14,8 @@ export interface ChildOptions {
   timeoutMs: number;
   /** Written to stdin, which is then closed; without it stdin is not connected. */
   input?: string | undefined;
+  /** Working directory (default the test process's). */
+  cwd?: string | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -25,6 +27,7 @@ export function runChild(command: string, args: readonly string[], options: Chil
   const child = spawn(command, args, {
     stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     env: options.env,
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     timeout: options.timeoutMs,
     ...(options.signal ? { signal: options.signal } : {}),
   });

@@ -1,20 +1,10 @@
-import { writeFile, rename } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { FerryError } from '../../errors.ts';
 import { parsePlatform } from '../../oci/platform.ts';
 import type { CommandContext } from '../context.ts';
-import { EXIT } from '../output.ts';
-import { ProgressRenderer, formatBytes } from '../progress.ts';
 import { addAccessFlags, addDaemonHostFlag, parsePositiveInt, skopeoSideFlags } from '../registry-flags.ts';
 import { addSigningFlags, signatureOptionsFrom } from '../signature-flags.ts';
-import { describeRunSignatures } from '../signature-output.ts';
-
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
-}
+import { SyncRunOutput } from '../sync-output.ts';
 
 export function syncCommand(program: Command, ctx: CommandContext): void {
   const cmd = program
@@ -94,18 +84,7 @@ export function syncCommand(program: Command, ctx: CommandContext): void {
     }
     for (const w of spec.warnings) ctx.output.warn(`${w.origin.file}:${w.origin.line}: ${w.message}`);
 
-    const progress = new ProgressRenderer(ctx.output);
-    let total = 0;
-    let done = 0;
-    const started = Date.now();
-    progress.overall = () => ({ done, total });
-    progress.headline = () => {
-      // ETA from the pace of finished images: sizes vary, but it is honest about what it knows.
-      const eta = done > 0 && done < total ? Math.round(((Date.now() - started) / done) * (total - done) / 1000) : undefined;
-      if (total === 0) return 'planning';
-      return `images ${done}/${total}${eta !== undefined ? `, ETA ${eta < 90 ? `${eta} s` : `${Math.round(eta / 60)} min`}` : ''}`;
-    };
-    const digestLines: string[] = [];
+    const run = new SyncRunOutput(ctx);
     try {
       const result = await sync(spec, {
         jobs: opts['jobs'] as number | undefined,
@@ -119,48 +98,11 @@ export function syncCommand(program: Command, ctx: CommandContext): void {
         access: authfile !== undefined ? { authFile: authfile } : undefined,
         signatures: signatureOptionsFrom(command),
         signal: ctx.signal,
-        onEvent: progress.listener,
-        onPlan: (items) => {
-          total = items.length;
-          const skip = items.filter((i) => i.status === 'skip').length;
-          // Images whose source could not be resolved are neither to copy nor up to date.
-          const unresolved = items.filter((i) => i.status === 'failed').length;
-          ctx.output.info(
-            `Plan: ${items.length} images, ${items.length - skip - unresolved} to copy, ${skip} already up to date${unresolved > 0 ? `, ${unresolved} failed to resolve` : ''}`,
-          );
-        },
-        onItem: (r) => {
-          done++;
-          if (r.status === 'copied' && r.digest) digestLines.push(`${r.digest} ${r.destination}`);
-          if (r.status === 'failed') ctx.output.warn(`${r.source} → ${r.destination}: ${r.reason ?? 'failed'}`);
-        },
+        ...run.hooks(),
       });
-      progress.stop();
-      const { report, summary } = result;
-      if (opts['report'] !== undefined) await writeAtomic(opts['report'] as string, `${JSON.stringify(report, null, 2)}\n`);
-      if (opts['digestfile'] !== undefined) await writeAtomic(opts['digestfile'] as string, digestLines.join('\n') + (digestLines.length ? '\n' : ''));
-      if (summary) {
-        if (ctx.output.mode.json) ctx.output.record({ plan: result.plan.map((p) => ({ source: p.source, destination: p.destination, digest: p.digest, status: p.status, reason: p.reason })), summary });
-        else {
-          for (const p of result.plan) ctx.output.out(`${p.status === 'skip' ? 'skip' : p.status === 'failed' ? 'FAIL' : 'copy'} ${p.source} → ${p.destination}${p.reason ? ` (${p.reason})` : ''}`);
-          for (const s of summary) {
-            ctx.output.out(
-              `${s.storage}: ${s.imagesToCopy} images to copy, ${s.imagesToSkip} to skip; ${s.blobsToTransfer} blobs (${formatBytes(s.bytesToTransfer)}) to transfer, ${s.blobsPresent} (${formatBytes(s.bytesPresent)}) already there`,
-            );
-          }
-        }
-      } else if (ctx.output.mode.json) ctx.output.record({ result: report });
-      const t = report.totals;
-      if (!summary) ctx.output.info(`Synced ${t.images} images: ${t.copied} copied, ${t.skipped} skipped, ${t.failed} failed; ${formatBytes(t.bytes)} transferred${describeRunSignatures(report.images)}`);
-      if (t.failed > 0) {
-        if (!ctx.output.mode.json) {
-          process.stderr.write(`ferry: ${t.failed} image(s) failed:\n`);
-          for (const r of report.images.filter((i) => i.status === 'failed')) process.stderr.write(`  ${r.source} → ${r.destination}: ${r.reason ?? ''}\n`);
-        }
-        ctx.setExitCode(EXIT.failure);
-      }
+      await run.finish(result, { report: opts['report'] as string | undefined, digestfile: opts['digestfile'] as string | undefined });
     } finally {
-      progress.stop();
+      run.stop();
     }
   });
 }
