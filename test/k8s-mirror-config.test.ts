@@ -102,7 +102,7 @@ test('mirror-config from a report writes the four files', async (t) => {
   assert.deepEqual(result.mappings, [{ sourceRepository: 'quay.io/team/web', mirrorRepository: 'mirror.example.com/quay/team/web' }]);
   assert.deepEqual((await readdir(join(dir, 'out'))).sort(), ['imagecontentsourcepolicy.yaml', 'imagedigestmirrorset.yaml', 'imagetagmirrorset.yaml', 'registries.conf']);
   assert.match(await readFile(join(dir, 'out', 'imagetagmirrorset.yaml'), 'utf8'), /name: shop-mirror\n/);
-  assert.match(await readFile(join(dir, 'out', 'imagecontentsourcepolicy.yaml'), 'utf8'), /kind: ImageContentSourcePolicy\nmetadata:\n  name: shop-mirror\n/);
+  assert.match(await readFile(join(dir, 'out', 'imagecontentsourcepolicy.yaml'), 'utf8'), /kind: ImageContentSourcePolicy\nmetadata:\n {2}name: shop-mirror\n/);
   assert.deepEqual(mappingsFromReport([]), []);
   await writeFile(report, JSON.stringify({ images: [] }));
   await assert.rejects(writeMirrorConfig(report, { outDir: join(dir, 'out2') }), (e) => isFerryError(e, 'INVALID_CONFIG'));
