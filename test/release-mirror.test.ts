@@ -10,6 +10,8 @@ import { requirePeer, startRegistry, type RunningRegistry } from './helpers/regi
 import { runSkopeo, skopeoInspectDigest } from './helpers/skopeo.ts';
 import { serveDirectory } from './helpers/static-server.ts';
 import { removeTempDir, tempDir } from './helpers/tmp.ts';
+import { makeCA, makeServerCert } from './helpers/tls.ts';
+import { RELEASE_MANIFEST_KINDS, startKubeApi, writeKubeconfig } from './fixtures/kube-api.ts';
 import { RELEASE_VERSION, pushRelease, signRelease, type TestRelease } from './fixtures/release-image.ts';
 
 /**
@@ -21,6 +23,10 @@ import { RELEASE_VERSION, pushRelease, signRelease, type TestRelease } from './f
  * the mirror shows what crossed. oc itself is not installed: its disk format
  * is checked for the shape oc's source reads (tags as symlinks to
  * `sha256:<hex>`, manifests by digest as hard links of their blob files).
+ * No Kubernetes API server can be installed either: `--apply-manifests` is
+ * tested against a stand-in written for the tests (test/fixtures/kube-api.ts)
+ * that checks the request paths, the server-side-apply patch type and the
+ * field manager, and stores what it is given.
  */
 
 const skip = requirePeer('docker-registry', 'skopeo', 'gpg', 'gpgv');
@@ -208,5 +214,68 @@ describe('ferry release mirror', { skip, timeout: 300_000 }, () => {
     assert.match(unverified.stderr, new RegExp(`warning: --skip-verification: the signatures of ${release.digest} were not verified \\(none were read\\)`));
     assert.equal(await stat(join(manifests, `signature-sha256-${hex().slice(0, 16)}.yaml`)).then(() => true, () => false), false, 'no signature, no ConfigMap');
     assert.equal(await digestAt(`${mirror.host}/unverified/release:${RELEASE_VERSION}`), release.digest);
+  });
+
+  test('--apply-manifests: server-side apply with field manager ferry; what exists is left with a warning; --overwrite forces', async () => {
+    const ca = await makeCA(join(work, 'kube-ca'));
+    const TOKEN = 'sha256~apply-token-do-not-print';
+    const api = await startKubeApi({ tls: await makeServerCert(ca, { name: 'apply' }), token: TOKEN, serves: RELEASE_MANIFEST_KINDS });
+    try {
+      const kubeconfig = join(work, 'kubeconfig');
+      await writeKubeconfig(kubeconfig, 'ocp', api.server, ca, TOKEN);
+      const args = ['release', 'mirror', '--from', release.ref, '--to', `${mirror.host}/apply/release`, ...signed(), '--insecure', '--apply-manifests'];
+      const paths = [
+        `/api/v1/namespaces/openshift-config-managed/configmaps/sha256-${hex()}`,
+        `/apis/operator.openshift.io/v1alpha1/imagecontentsourcepolicies/release-${RELEASE_VERSION}`,
+        `/apis/config.openshift.io/v1/imagedigestmirrorsets/release-${RELEASE_VERSION}`,
+        `/apis/config.openshift.io/v1/imagetagmirrorsets/release-${RELEASE_VERSION}`,
+      ];
+      const patches = () => api.calls.filter((c) => c.method === 'PATCH');
+
+      const first = await runFerry([...args, '--kubeconfig', kubeconfig]);
+      assert.equal(first.code, 0, explain(first));
+      assert.deepEqual(patches().map((c) => c.path), paths);
+      for (const c of patches()) {
+        assert.equal(c.contentType, 'application/apply-patch+yaml', c.path);
+        assert.equal(c.query.get('fieldManager'), 'ferry', c.path);
+        assert.equal(c.query.get('force'), null, `${c.path}: no force without --overwrite`);
+      }
+      const cm = api.stored.get(paths[0]!) as { binaryData: Record<string, string>; metadata: { labels: Record<string, string> } };
+      assert.deepEqual(Buffer.from(cm.binaryData[`sha256-${hex()}-1`]!, 'base64'), await readFile(signature));
+      assert.deepEqual(cm.metadata.labels, { 'release.openshift.io/verification-signatures': '' });
+      assert.match(first.stdout, new RegExp(`configmap/sha256-${hex()} applied \\(server-side\\)`));
+
+      // Again, from KUBECONFIG: everything exists, nothing is patched, each is named in a warning.
+      const before = patches().length;
+      const second = await runFerry(args, { env: { KUBECONFIG: kubeconfig } });
+      assert.equal(second.code, 0, explain(second));
+      assert.equal(patches().length, before);
+      assert.match(second.stderr, new RegExp(`warning: configmap/sha256-${hex()} exists in the cluster and was left as it is \\(use --overwrite to replace it\\)`));
+      assert.match(second.stderr, new RegExp(`warning: imagedigestmirrorset/release-${RELEASE_VERSION} exists`));
+
+      const third = await runFerry([...args, '--overwrite', '--kubeconfig', kubeconfig]);
+      assert.equal(third.code, 0, explain(third));
+      assert.deepEqual(patches().slice(before).map((c) => [c.path, c.query.get('force')]), paths.map((p) => [p, 'true']));
+      for (const run of [first, second, third]) assert.ok(!run.stdout.includes(TOKEN) && !run.stderr.includes(TOKEN), 'the token is never printed');
+    } finally {
+      await api.stop();
+    }
+
+    // A cluster before 4.13 serves no mirror sets: the ConfigMap and the ICSP are applied, the others named in warnings.
+    const old = await startKubeApi({ tls: await makeServerCert(ca, { name: 'old' }), token: 'old-token', serves: RELEASE_MANIFEST_KINDS.slice(0, 2) });
+    try {
+      const kubeconfig = join(work, 'kubeconfig-old');
+      await writeKubeconfig(kubeconfig, 'old', old.server, ca, 'old-token');
+      const run = await runFerry(['release', 'mirror', '--from', release.ref, '--to', `${mirror.host}/apply/release`, ...signed(), '--insecure', '--apply-manifests', '--kubeconfig', kubeconfig]);
+      assert.equal(run.code, 0, explain(run));
+      assert.deepEqual(old.calls.filter((c) => c.method === 'PATCH').map((c) => c.path.split('/')[3]), ['namespaces', 'v1alpha1']);
+      assert.match(run.stderr, /warning: the cluster does not serve ImageDigestMirrorSet; imagedigestmirrorset\/release-4\.3\.0 was not applied/);
+    } finally {
+      await old.stop();
+    }
+
+    const misuse = await runFerry(['release', 'mirror', '--from', release.ref, '--to', `${mirror.host}/apply/release`, '--skip-verification', '--overwrite']);
+    assert.equal(misuse.code, 2, explain(misuse));
+    assert.match(misuse.stderr, /--overwrite is only valid with --apply-manifests/);
   });
 });
