@@ -187,16 +187,18 @@ describe('ferry release mirror', { skip, timeout: 300_000 }, () => {
       for (const m of c.manifests) assert.equal(await digestAt(`${inside.host}/ocp/release@${m}`), m);
     }
 
-    // The release from the directory: its components come from there, the signatures are checked again, nothing is copied twice.
-    const manifests = join(work, 'inside-manifests');
-    const report = join(work, 'inside-report.json');
-    const fromDisk = await runFerry(['release', 'mirror', '--from-dir', join(work, 'inside-site', 'mirror'), '--from', `file://openshift/release:${RELEASE_VERSION}`, '--to', `${inside.host}/ocp/release`,
-      '--release-signature-store', `file://${join(work, 'inside-site', 'mirror', 'release-signatures')}`, '--release-key', key.publicKeyFile, '--insecure', '--manifests-to-dir', manifests, '--report', report]);
+    // Step 4 of the README's runbook, as written there: the release from the directory, its signatures checked
+    // again, nothing copied twice, the manifests for the inside registry.
+    const site = join(work, 'inside-site');
+    const report = join(site, 'report.json');
+    const fromDisk = await runFerry(['release', 'mirror', '--from-dir=mirror', '--from', `file://openshift/release:${RELEASE_VERSION}`, '--to', `${inside.host}/ocp/release`,
+      '--release-signature-store', 'file://mirror/release-signatures', '--release-key', key.publicKeyFile, '--manifests-to-dir', 'manifests', '--insecure', '--report', report], { cwd: site });
     assert.equal(fromDisk.code, 0, explain(fromDisk));
     const totals = JSON.parse(await readFile(report, 'utf8')).totals;
     assert.deepEqual([totals.copied, totals.skipped], [0, release.components.length + 1]);
-    const idms = parse(await readFile(join(manifests, 'imagedigestmirrorset.yaml'), 'utf8'));
+    const idms = parse(await readFile(join(site, 'manifests', 'imagedigestmirrorset.yaml'), 'utf8'));
     assert.deepEqual(idms.spec.imageDigestMirrors.map((m: { source: string }) => m.source), [`${source.host}/ocp/art-dev`, `${source.host}/ocp/art-extra`]);
+    assert.ok((await stat(join(site, 'manifests', `signature-sha256-${hex().slice(0, 16)}.yaml`))).isFile());
     assert.match(fromDisk.stdout, new RegExp(`--to-image ${inside.host}/ocp/release@${release.digest}`));
   });
 
