@@ -158,8 +158,6 @@ function parseDockerArchive(input: string, rest: string): TransportRef {
   return { transport: 'docker-archive', path, ref: withDefaultTag(ref) };
 }
 
-export { formatOcDiskName, parseOcDiskName, type OcDiskName } from './oc-disk-ref.ts';
-
 /**
  * The inverse of {@link parseTransportRef}: parsing the result yields an
  * equal TransportRef. Image references are written in familiar form, as

@@ -1,7 +1,8 @@
 import { FerryError } from '../errors.ts';
 import type { Digest } from '../oci/digest.ts';
 import { parseReference } from '../ref/reference.ts';
-import { parseOcDiskName, type TransportRef } from '../ref/transport-ref.ts';
+import { parseOcDiskName } from '../ref/oc-disk-ref.ts';
+import type { TransportRef } from '../ref/transport-ref.ts';
 import type { RepositoryMapping } from '../mirror/cluster-resources.ts';
 import type { Destination, Origin, Source, SourceRule, SyncSpec } from '../sync/config/sync-spec.ts';
 import type { ImageReferences } from './image-references.ts';

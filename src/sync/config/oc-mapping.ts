@@ -1,6 +1,6 @@
 import { FerryError } from '../../errors.ts';
 import { formatReference, parseReference, type ImageReference } from '../../ref/reference.ts';
-import { parseOcDiskName, type OcDiskName } from '../../ref/transport-ref.ts';
+import { parseOcDiskName, type OcDiskName } from '../../ref/oc-disk-ref.ts';
 import { checkRule } from './check-rule.ts';
 import { explicitTags } from './image-items.ts';
 import { COMMAND_LINE, type Destination, type Origin, type PlatformFilter, type Source, type SourceRule, type SyncSpec, type TagSelector } from './sync-spec.ts';

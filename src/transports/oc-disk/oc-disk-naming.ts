@@ -1,5 +1,5 @@
 import { FerryError } from '../../errors.ts';
-import { formatOcDiskName, parseOcDiskName } from '../../ref/transport-ref.ts';
+import { formatOcDiskName, parseOcDiskName } from '../../ref/oc-disk-ref.ts';
 import type { DestinationNaming } from '../../repository/destination-naming.ts';
 
 /** Images in oc's disk format under one directory, named `repository[:tag|@digest]`: `oc-disk:DIR:NAME`. */
