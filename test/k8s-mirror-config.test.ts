@@ -38,23 +38,7 @@ spec:
         - mirror.example.com:8443/quay/team/web
 `,
   );
-  assert.equal(
-    files[1]!.content,
-    `apiVersion: config.openshift.io/v1
-kind: ImageDigestMirrorSet
-metadata:
-  name: ferry-mirror
-spec:
-  imageDigestMirrors:
-    - source: docker.io/library/nginx
-      mirrors:
-        - mirror.example.com:8443/hub/library/nginx
-    - source: quay.io/team/web
-      mirrors:
-        - backup.example.com/team/web
-        - mirror.example.com:8443/quay/team/web
-`,
-  );
+  assert.equal(files[1]!.content, files[0]!.content.replace('operator.openshift.io/v1alpha1', 'config.openshift.io/v1').replace('ImageContentSourcePolicy', 'ImageDigestMirrorSet').replace('repositoryDigestMirrors', 'imageDigestMirrors'));
   assert.equal(files[2]!.content, files[1]!.content.replace('ImageDigestMirrorSet', 'ImageTagMirrorSet').replace('imageDigestMirrors', 'imageTagMirrors'));
   assert.equal(
     files[3]!.content,

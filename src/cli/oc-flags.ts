@@ -2,6 +2,9 @@ import { Option, type Command } from 'commander';
 import type { RegistryOptions } from '../sync/config/sync-spec.ts';
 import { addAccessFlags, parsePositiveInt, skopeoSideFlags } from './registry-flags.ts';
 
+/** Collects a repeatable option's values (`-f A -f B`). */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
 /**
  * The registry flags of oc's mirroring commands (`oc image mirror`, `oc adm
  * release mirror`): `--insecure` (plain HTTP or unverified TLS, both sides),

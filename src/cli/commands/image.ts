@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.ts';
-import { addOcRegistryFlags, ocRunSettings } from '../oc-flags.ts';
+import { addOcRegistryFlags, collect, ocRunSettings } from '../oc-flags.ts';
 import { SyncRunOutput } from '../sync-output.ts';
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** `ferry image mirror`: `oc image mirror`'s arguments and flags, run by the sync engine. */
 export function imageCommand(program: Command, ctx: CommandContext): void {

@@ -2,10 +2,8 @@ import type { Command } from 'commander';
 import { FerryError } from '../../errors.ts';
 import type { CommandContext } from '../context.ts';
 import { EXIT } from '../output.ts';
-import { addOcRegistryFlags, ocRunSettings } from '../oc-flags.ts';
+import { addOcRegistryFlags, collect, ocRunSettings } from '../oc-flags.ts';
 import { SyncRunOutput } from '../sync-output.ts';
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** `ferry release mirror`: `oc adm release mirror`'s flags, with the release's manifests. */
 export function releaseCommand(program: Command, ctx: CommandContext): void {
