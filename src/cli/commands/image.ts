@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.ts';
 import { addOcRegistryFlags, collect, ocRunSettings } from '../oc-flags.ts';
+import { addSigningFlags, signatureOptionsFrom } from '../signature-flags.ts';
 import { SyncRunOutput } from '../sync-output.ts';
 
 /** `ferry image mirror`: `oc image mirror`'s arguments and flags, run by the sync engine. */
@@ -17,7 +18,8 @@ export function imageCommand(program: Command, ctx: CommandContext): void {
     .option('--keep-manifest-list', 'with --filter-by-os, write an index even when one image matches')
     .option('--dry-run', 'print the plan (images to copy and skip, blobs and bytes per destination) and copy nothing');
   addOcRegistryFlags(mirror);
-  mirror.action(async (args: string[], opts: Record<string, unknown>) => {
+  addSigningFlags(mirror);
+  mirror.action(async (args: string[], opts: Record<string, unknown>, command: Command) => {
     const { imageMirrorSpec } = await import('../../release/image-mirror.ts');
     const { sync } = await import('../../sync/sync.ts');
     const spec = await imageMirrorSpec({
@@ -31,7 +33,7 @@ export function imageCommand(program: Command, ctx: CommandContext): void {
     });
     const run = new SyncRunOutput(ctx);
     try {
-      const result = await sync(spec, { ...(await ocRunSettings(opts)), dryRun: opts['dryRun'] === true, signal: ctx.signal, ...run.hooks() });
+      const result = await sync(spec, { ...(await ocRunSettings(opts)), dryRun: opts['dryRun'] === true, signatures: signatureOptionsFrom(command), signal: ctx.signal, ...run.hooks() });
       await run.finish(result, { report: opts['report'] as string | undefined }, 'Mirrored');
     } finally {
       run.stop();

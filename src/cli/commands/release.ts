@@ -3,6 +3,7 @@ import { FerryError } from '../../errors.ts';
 import type { CommandContext } from '../context.ts';
 import { EXIT } from '../output.ts';
 import { addOcRegistryFlags, collect, ocRunSettings } from '../oc-flags.ts';
+import { addSigningFlags, signatureOptionsFrom } from '../signature-flags.ts';
 import { SyncRunOutput } from '../sync-output.ts';
 
 /** `ferry release mirror`: `oc adm release mirror`'s flags, with the release's manifests. */
@@ -27,7 +28,8 @@ export function releaseCommand(program: Command, ctx: CommandContext): void {
     .option('--context <NAME>', 'a kubeconfig context other than the current one')
     .option('--dry-run', 'read and verify the release, print the plan, write and apply nothing');
   addOcRegistryFlags(mirror);
-  mirror.action(async (positional: string | undefined, opts: Record<string, unknown>) => {
+  addSigningFlags(mirror);
+  mirror.action(async (positional: string | undefined, opts: Record<string, unknown>, command: Command) => {
     const lib = await import('../../release/index.ts');
     const str = (name: string): string | undefined => opts[name] as string | undefined;
     const from = str('from') ?? positional;
@@ -56,6 +58,7 @@ export function releaseCommand(program: Command, ctx: CommandContext): void {
         apply: opts['applyManifests'] === true ? { kubeconfig: str('kubeconfig'), context: str('context'), overwrite: opts['overwrite'] === true } : undefined,
         ...(await ocRunSettings(opts)),
         dryRun: opts['dryRun'] === true,
+        signatures: signatureOptionsFrom(command),
         signal: ctx.signal,
         onWarning: (m) => ctx.output.warn(m),
         onPhase: (phase, detail) => {
