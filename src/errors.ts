@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'ABORTED' // cancelled through an AbortSignal
   | 'CORRUPT' // stored content failed verification
   | 'CONFLICT' // concurrent modification that could not be resolved
+  | 'LIMIT' // a safety limit stopped the operation before it changed anything (--max-delete)
   | 'POLICY_DENIED'; // the signature policy refused an image (missing, untrusted or mismatched signatures)
 
 export interface FerryErrorOptions {

@@ -17,6 +17,8 @@ import type { SignatureOptions, SignatureSession } from '../signature/signature-
 import { withSignatureSession } from '../signature/signed-copy.ts';
 import { mapLimited } from '../util/pool.ts';
 import { DEFAULT_BLOB_JOBS, DEFAULT_IMAGE_JOBS } from '../copy/run-images.ts';
+import { checkPrunable, pruneAfterSync, pruneReport, type PruneSettings } from './prune/prune-sync.ts';
+import type { PruneDeletion, PruneResult } from './prune/prune.ts';
 
 /** Parallel HEAD requests while resolving the plan. */
 const RESOLVE_CONCURRENCY = 64;
@@ -48,6 +50,10 @@ export interface SyncOptions {
   /** The resolved plan, before anything is copied (counts for progress). */
   onPlan?: ((items: readonly PlanItem[]) => void) | undefined;
   onItem?: ((result: ItemResult) => void) | undefined;
+  /** After the run, delete destination tags ferry wrote earlier that the rules no longer select (`--prune`); see src/sync/prune. */
+  prune?: PruneSettings | undefined;
+  /** Each deletion's outcome, with `prune`. */
+  onDeletion?: ((deletion: PruneDeletion) => void) | undefined;
 }
 
 export interface SyncResult {
@@ -55,6 +61,8 @@ export interface SyncResult {
   /** Present for dry runs: what each destination would receive. */
   summary?: DestinationSummary[] | undefined;
   plan: PlanItem[];
+  /** With `prune`: the deletions; undefined when the run did not prune (a rule could not be listed). */
+  prune?: PruneResult | undefined;
 }
 
 
@@ -82,6 +90,15 @@ async function syncWith(spec: SyncSpec, options: SyncOptions, signatures: Signat
   });
   const ctx: ResolveContext = { session, signal: options.signal };
   const ruleFailures: ItemResult[] = [];
+  if (options.prune) checkPrunable(spec);
+  const pruneRun = async (plan: PlanItem[], report: SyncReport, dryRun: boolean): Promise<PruneResult | undefined> => {
+    if (!options.prune) return undefined;
+    const result = await pruneAfterSync([{ plan, report, complete: ruleFailures.length === 0 }], {
+      ...options.prune, dryRun, session, signal: options.signal, onEvent: options.onEvent, onDeletion: options.onDeletion,
+    });
+    if (result) report.prune = pruneReport(result);
+    return result;
+  };
   try {
     const expanded = await expandSpec({
       onRuleFailed: options.keepGoing
@@ -118,7 +135,8 @@ async function syncWith(spec: SyncSpec, options: SyncOptions, signatures: Signat
         status: p.status === 'skip' ? 'skipped' : p.status === 'failed' ? 'failed' : 'planned',
         ...(p.reason !== undefined ? { reason: p.reason } : {}),
       }));
-      return { report: buildReport([...ruleFailures, ...results], started, new Date(), true), summary, plan };
+      const report = buildReport([...ruleFailures, ...results], started, new Date(), true);
+      return { report, summary, plan, prune: await pruneRun(plan, report, true) };
     }
     const results = await runPlan(plan, {
       ...ctx,
@@ -131,7 +149,8 @@ async function syncWith(spec: SyncSpec, options: SyncOptions, signatures: Signat
       onEvent: options.onEvent,
       onItem: options.onItem,
     });
-    return { report: buildReport([...ruleFailures, ...results], started, new Date()), plan };
+    const report = buildReport([...ruleFailures, ...results], started, new Date());
+    return { report, plan, prune: await pruneRun(plan, report, false) };
   } finally {
     await session.close();
   }

@@ -5,6 +5,7 @@ import type { CommandContext } from '../context.ts';
 import { addAccessFlags, addDaemonHostFlag, parsePositiveInt, skopeoSideFlags } from '../registry-flags.ts';
 import { addSigningFlags, signatureOptionsFrom } from '../signature-flags.ts';
 import { SyncRunOutput } from '../sync-output.ts';
+import { addPruneFlags, pruneExitCode, pruneSettings, renderDeletion } from '../prune-flags.ts';
 
 export function syncCommand(program: Command, ctx: CommandContext): void {
   const cmd = program
@@ -35,6 +36,7 @@ export function syncCommand(program: Command, ctx: CommandContext): void {
   addAccessFlags(cmd, 'dest');
   addDaemonHostFlag(cmd, 'src');
   addSigningFlags(cmd);
+  addPruneFlags(cmd);
   cmd.action(async (source: string | undefined, destination: string | undefined, opts: Record<string, unknown>, command: Command) => {
     // Loaded here so other commands never pay for YAML parsing and the sync engine.
     const { loadSyncInput } = await import('../../sync/config/load.ts');
@@ -97,10 +99,13 @@ export function syncCommand(program: Command, ctx: CommandContext): void {
         destinationOverrides: overrides ? sideOptions(flags.dest, 'dest', authfile) : undefined,
         access: authfile !== undefined ? { authFile: authfile } : undefined,
         signatures: signatureOptionsFrom(command),
+        prune: pruneSettings(opts),
+        onDeletion: (d) => renderDeletion(ctx.output, d),
         signal: ctx.signal,
         ...run.hooks(),
       });
       await run.finish(result, { report: opts['report'] as string | undefined, digestfile: opts['digestfile'] as string | undefined });
+      ctx.setExitCode(pruneExitCode(ctx.output, result.prune, opts['dryRun'] === true));
     } finally {
       run.stop();
     }

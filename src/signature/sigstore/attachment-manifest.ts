@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { FerryError } from '../../errors.ts';
 import type { Descriptor, ImageManifest } from '../../oci/descriptor.ts';
 import { digestAlgorithm, digestHex, digestOf, isDigest, type Digest } from '../../oci/digest.ts';
@@ -6,6 +5,7 @@ import { parseManifest, type RawManifest } from '../../oci/manifest.ts';
 import { MediaType } from '../../oci/media-types.ts';
 import type { Repository } from '../../repository/repository.ts';
 import { readSmallBlob } from '../../repository/read-small-blob.ts';
+import { putSmallBlob } from '../../repository/put-small-blob.ts';
 import { MAX_SIGNATURE_BYTES } from '../simple-signing/payload.ts';
 import type { SigstoreSignature } from './sigstore-signature.ts';
 
@@ -98,12 +98,6 @@ async function existingConfig(repo: Repository, existing: SigstoreAttachment | u
   }
 }
 
-async function putBytes(repo: Repository, data: Uint8Array, mediaType: string, signal: AbortSignal | undefined): Promise<Descriptor> {
-  const descriptor: Descriptor = { mediaType, digest: digestOf(data), size: data.byteLength };
-  if ((await repo.blobHead(descriptor.digest, { signal })) === undefined) await repo.blobPut(descriptor, Readable.from([Buffer.from(data)]), { signal });
-  return descriptor;
-}
-
 /**
  * Writes `.sig` at `reference` holding the existing signatures plus `added`
  * (duplicates skipped), as containers/image and cosign append: one layer per
@@ -122,13 +116,13 @@ export async function writeSigstoreAttachment(
   let fresh = 0;
   for (const sig of added) {
     if (layers.some((l) => sameSignature(l, sig))) continue;
-    const layer = await putBytes(repo, sig.payload, sig.mimeType, signal);
+    const layer = await putSmallBlob(repo, sig.payload, sig.mimeType, { signal });
     layers.push({ ...layer, annotations: { ...sig.annotations } });
     config.rootfs.diff_ids.push(layer.digest);
     fresh++;
   }
   if (fresh === 0 && existing !== undefined) return 0;
-  const configDescriptor = await putBytes(repo, Buffer.from(JSON.stringify(config)), MediaType.ociConfig, signal);
+  const configDescriptor = await putSmallBlob(repo, Buffer.from(JSON.stringify(config)), MediaType.ociConfig, { signal });
   const manifest: ImageManifest = { schemaVersion: 2, mediaType: MediaType.ociManifest, config: configDescriptor, layers };
   const bytes = Buffer.from(JSON.stringify(manifest));
   await repo.manifestPut(reference, { bytes, mediaType: MediaType.ociManifest, digest: digestOf(bytes) }, { signal });

@@ -23,6 +23,7 @@ import { layoutImageOf, type SourceImage } from '../select/source-image.ts';
 import type { AccessCache } from './access-cache.ts';
 import { mergeOptions, resolveRegistryOptions } from '../config/registry-options.ts';
 import { mapLimited } from '../../util/pool.ts';
+import { STATE_TAG } from '../prune/prune-state.ts';
 
 /** One source image with everywhere it goes: a line of the plan before resolution. */
 export interface ExpandedImage {
@@ -120,7 +121,8 @@ async function expandOcDisk(ctx: ExpandContext, rule: SourceRule, path: string, 
 
 /** The images of one repository a rule selects: its tags (listed when the selector needs it) and its digests. */
 async function selectImages(ctx: ExpandContext, rule: SourceRule, repo: Repository, base: Pick<SourceImage, 'registry' | 'repository'>): Promise<SourceImage[]> {
-  const listed = needsTagList(rule.tags) ? await repo.tagList({ signal: ctx.signal }) : [];
+  // ferry's prune state is not an image: a mirror of a mirror must not copy it.
+  const listed = needsTagList(rule.tags) ? (await repo.tagList({ signal: ctx.signal })).filter((t) => t !== STATE_TAG) : [];
   const tags = await selectTags(listed, rule.tags, { createdOf: (tag) => createdOf(repo, tag, ctx.signal), signal: ctx.signal });
   const digests = rule.tags.kind === 'explicit' ? rule.tags.digests : [];
   return [...tags.map((tag) => ({ ...base, tag })), ...digests.map((digest) => ({ ...base, digest }))];

@@ -1,4 +1,5 @@
 import type { ItemResult } from './run-plan.ts';
+import type { PruneReport } from '../prune/prune-sync.ts';
 
 /** `ferry sync --report FILE`: per image and totals. The shape is stable (consumed by `ferry k8s` and scripts). */
 export interface SyncReport {
@@ -9,6 +10,8 @@ export interface SyncReport {
   finished: string;
   images: Array<Omit<ItemResult, 'origin'>>;
   totals: { images: number; copied: number; skipped: number; failed: number; planned: number; bytes: number };
+  /** With `--prune`: every deletion due, with its digest and outcome. */
+  prune?: PruneReport | undefined;
 }
 
 export function buildReport(results: readonly ItemResult[], started: Date, finished: Date, dryRun = false): SyncReport {
