@@ -13,6 +13,7 @@ import type { SignatureVerifier } from './ui/signature-verifier.ts';
 import { createWebUi } from './ui/web-ui.ts';
 import { uploadLimits, type UploadLimits } from './uploads/upload-limits.ts';
 import { UploadSessions } from './uploads/upload-sessions.ts';
+import { parseListenAddress } from '../util/listen-address.ts';
 
 /** Where `ferry serve` listens unless told otherwise: loopback only, the registry port clients expect. */
 export const DEFAULT_ADDR = '127.0.0.1:5000';
@@ -73,10 +74,7 @@ export interface RunningServer {
 
 /** Splits `--addr`; throws USAGE for anything else. */
 export function parseAddr(addr: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(addr);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new FerryError('USAGE', `invalid --addr "${addr}": expected HOST:PORT, [IPv6]:PORT or :PORT`);
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+  return parseListenAddress(addr, '--addr');
 }
 
 /**

@@ -48,6 +48,18 @@ export function serverDelayMs(headers: Record<string, string | string[] | undefi
   return undefined;
 }
 
+/**
+ * Whether a response says the client's request budget is spent: 429, or
+ * Docker Hub's `RateLimit-Remaining: 0` (`0;w=21600`) on any answer — the
+ * next request would be refused.
+ */
+export function rateLimitExhausted(status: number, headers: Record<string, string | string[] | undefined>): boolean {
+  if (status === 429) return true;
+  const value = headers['ratelimit-remaining'] ?? headers['x-ratelimit-remaining'];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first !== undefined && Number.parseInt(first, 10) === 0;
+}
+
 /** Exponential backoff with full jitter: a random wait in [base·2^attempt / 2, base·2^attempt]. */
 export function backoffMs(attempt: number, policy: RetryPolicy): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);

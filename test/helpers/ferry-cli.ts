@@ -42,6 +42,8 @@ export interface FerryRunOptions {
   /** Working directory, for relative paths as a user types them. */
   cwd?: string;
   signal?: AbortSignal;
+  /** Working directory of the run (default: the test's). */
+  cwd?: string;
 }
 
 /**
@@ -118,7 +120,7 @@ export interface FerryProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export interface SpawnFerryOptions extends Pick<FerryRunOptions, 'env'> {
+export interface SpawnFerryOptions extends Pick<FerryRunOptions, 'env' | 'cwd'> {
   /**
    * Run under a pseudo-terminal (util-linux `script`), as a user at a
    * terminal would: stdout and stderr are then one stream, the terminal's.
@@ -141,7 +143,7 @@ export async function spawnFerry(args: readonly string[], options: SpawnFerryOpt
   // script(1): -q no banner, -e the command's exit status, -f flush at once; the typescript file is not wanted.
   const child = options.tty
     ? spawn(peerPath('script'), ['-qef', '-c', [FERRY_BIN, ...args].map(shellWord).join(' '), '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...env, TERM: 'xterm' } })
-    : spawn(FERRY_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    : spawn(FERRY_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env, ...(options.cwd !== undefined ? { cwd: options.cwd } : {}) });
   trackChild(child);
   let out = '';
   let err = '';

@@ -17,6 +17,8 @@ export interface ChildOptions {
   /** Working directory (default the test process's). */
   cwd?: string | undefined;
   signal?: AbortSignal | undefined;
+  /** Working directory (default: the test's). */
+  cwd?: string | undefined;
 }
 
 /**
@@ -29,6 +31,7 @@ export function runChild(command: string, args: readonly string[], options: Chil
     env: options.env,
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     timeout: options.timeoutMs,
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
   trackChild(child);

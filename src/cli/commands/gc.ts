@@ -1,16 +1,7 @@
 import type { Command } from 'commander';
-import { FerryError } from '../../errors.ts';
 import type { CommandContext } from '../context.ts';
 import { formatBytes } from '../progress.ts';
-
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `30m`, `1h`, `0`, `90s` → milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!m) throw new FerryError('USAGE', `--grace: "${text}" is not a duration`, { hint: 'write e.g. 0, 90s, 30m or 1h' });
-  return Math.round(Number(m[1]) * DURATION_UNITS[m[2] ?? 's']!);
-}
+import { parseDuration } from '../../util/duration.ts';
 
 export function gcCommand(program: Command, ctx: CommandContext): void {
   program
@@ -18,7 +9,7 @@ export function gcCommand(program: Command, ctx: CommandContext): void {
     .description('Remove the blobs of a mirror store that no image references')
     .argument('<store>', 'OCI layout directory (a mirror store)')
     .option('--dry-run', 'only report what would be removed')
-    .option('--grace <DURATION>', 'keep unreferenced blobs younger than this: a writer puts blobs before the index entry naming them (default 1h)', parseDuration)
+    .option('--grace <DURATION>', 'keep unreferenced blobs younger than this: a writer puts blobs before the index entry naming them (default 1h)', (v: string) => parseDuration(v, '--grace'))
     .action(async (storeDir: string, opts: Record<string, unknown>) => {
       const { openLayoutStore } = await import('../../transports/layout/index.ts');
       const { gcStore } = await import('../../mirror/store/store-gc.ts');

@@ -6,6 +6,7 @@ import { addAccessFlags, addDaemonHostFlag, parsePositiveInt, skopeoSideFlags } 
 import { addSigningFlags, signatureOptionsFrom } from '../signature-flags.ts';
 import { SyncRunOutput } from '../sync-output.ts';
 import { addPruneFlags, pruneExitCode, pruneSettings, renderDeletion } from '../prune-flags.ts';
+import { watchSchedule } from '../watch-flags.ts';
 
 export function syncCommand(program: Command, ctx: CommandContext): void {
   const cmd = program
@@ -37,6 +38,12 @@ export function syncCommand(program: Command, ctx: CommandContext): void {
   addDaemonHostFlag(cmd, 'src');
   addSigningFlags(cmd);
   addPruneFlags(cmd);
+  cmd
+    .option('--watch', 'sync again and again: on --interval or --schedule, reading the input each cycle; SIGHUP for a cycle now; implies --keep-going')
+    .option('--interval <DURATION>', 'with --watch: rest between the end of one cycle and the start of the next (default 15m)')
+    .option('--schedule <CRON>', 'with --watch: start cycles at these times instead, e.g. "*/15 * * * *" or "0 3 * * *"')
+    .option('--jitter <DURATION>', 'with --watch: add up to this much at random to each wait (default 10% of it, at most 1m)')
+    .option('--metrics-addr <HOST:PORT>', 'with --watch: serve Prometheus /metrics, /healthz and /readyz here');
   cmd.action(async (source: string | undefined, destination: string | undefined, opts: Record<string, unknown>, command: Command) => {
     // Loaded here so other commands never pay for YAML parsing and the sync engine.
     const { loadSyncInput } = await import('../../sync/config/load.ts');
@@ -58,48 +65,72 @@ export function syncCommand(program: Command, ctx: CommandContext): void {
     if (forms.length !== 1) {
       throw new FerryError('USAGE', forms.length === 0 ? 'say what to sync: --src/--dest with SOURCE DESTINATION, --images, --mapping or --config' : `--${forms.join(', --')} cannot be combined`);
     }
-    let spec;
-    let overrides = false;
-    if (opts['src'] !== undefined) {
-      if (source === undefined || destination === undefined || opts['dest'] === undefined) {
-        throw new FerryError('USAGE', '--src needs --dest, SOURCE and DESTINATION', { hint: 'e.g. ferry sync --src docker --dest docker quay.io/ns/app registry.example/mirror' });
+    const { schedule, jitterMs } = watchSchedule(opts);
+    const loadSpec = async (signal: AbortSignal) => {
+      let spec;
+      let overrides = false;
+      if (opts['src'] !== undefined) {
+        if (source === undefined || destination === undefined || opts['dest'] === undefined) {
+          throw new FerryError('USAGE', '--src needs --dest, SOURCE and DESTINATION', { hint: 'e.g. ferry sync --src docker --dest docker quay.io/ns/app registry.example/mirror' });
+        }
+        const dest = { transport: opts['dest'] as 'docker' | 'oci' | 'dir', destination };
+        const kind = opts['src'] as string;
+        const daemonHost = opts['srcDaemonHost'] as string | undefined;
+        spec = await loadSyncInput(
+          kind === 'yaml'
+            ? { kind: 'skopeo-yaml', path: source, dest, flags }
+            : kind === 'oci'
+              ? { kind: 'oci', path: source, dest, flags }
+              : kind === 'docker-daemon' || kind === 'containers-storage'
+                ? { kind: 'engine', transport: kind, source, daemonHost, dest, flags }
+                : { kind: 'docker', source, dest, flags },
+          { signal },
+        );
+      } else {
+        if (source !== undefined) throw new FerryError('USAGE', `unexpected argument "${source}": --images, --mapping and --config take no SOURCE/DESTINATION`);
+        overrides = true;
+        if (opts['images'] !== undefined) spec = await loadSyncInput({ kind: 'images', path: opts['images'] as string, authPath: opts['auth'] as string | undefined, platforms }, { signal });
+        else if (opts['mapping'] !== undefined) spec = await loadSyncInput({ kind: 'mapping', path: opts['mapping'] as string, platforms }, { signal });
+        else spec = await loadSyncInput({ kind: 'ferry', path: opts['config'] as string }, { signal });
       }
-      const dest = { transport: opts['dest'] as 'docker' | 'oci' | 'dir', destination };
-      const kind = opts['src'] as string;
-      const daemonHost = opts['srcDaemonHost'] as string | undefined;
-      spec = await loadSyncInput(
-        kind === 'yaml'
-          ? { kind: 'skopeo-yaml', path: source, dest, flags }
-          : kind === 'oci'
-            ? { kind: 'oci', path: source, dest, flags }
-            : kind === 'docker-daemon' || kind === 'containers-storage'
-              ? { kind: 'engine', transport: kind, source, daemonHost, dest, flags }
-              : { kind: 'docker', source, dest, flags },
-        { signal: ctx.signal },
-      );
-    } else {
-      if (source !== undefined) throw new FerryError('USAGE', `unexpected argument "${source}": --images, --mapping and --config take no SOURCE/DESTINATION`);
-      overrides = true;
-      if (opts['images'] !== undefined) spec = await loadSyncInput({ kind: 'images', path: opts['images'] as string, authPath: opts['auth'] as string | undefined, platforms }, { signal: ctx.signal });
-      else if (opts['mapping'] !== undefined) spec = await loadSyncInput({ kind: 'mapping', path: opts['mapping'] as string, platforms }, { signal: ctx.signal });
-      else spec = await loadSyncInput({ kind: 'ferry', path: opts['config'] as string }, { signal: ctx.signal });
-    }
+      return { spec, overrides };
+    };
+    const { spec, overrides } = await loadSpec(ctx.signal);
     for (const w of spec.warnings) ctx.output.warn(`${w.origin.file}:${w.origin.line}: ${w.message}`);
+    const common = {
+      jobs: opts['jobs'] as number | undefined,
+      preserveDigests: opts['preserveDigests'] === true,
+      retryTimes: opts['retryTimes'] as number | undefined,
+      shard: opts['shard'] !== undefined ? parseShard(opts['shard'] as string) : undefined,
+      sourceOverrides: overrides ? sideOptions(flags.src, 'src', authfile) : undefined,
+      destinationOverrides: overrides ? sideOptions(flags.dest, 'dest', authfile) : undefined,
+      access: authfile !== undefined ? { authFile: authfile } : undefined,
+      signatures: signatureOptionsFrom(command),
+      prune: pruneSettings(opts),
+    };
+    if (opts['watch'] === true) {
+      if (opts['dryRun'] === true) throw new FerryError('USAGE', '--watch and --dry-run cannot be combined');
+      const { runWatch } = await import('../watch-run.ts');
+      return runWatch(ctx, {
+        ...common,
+        keepGoing: true,
+        load: async (signal) => (await loadSpec(signal)).spec,
+        schedule,
+        jitterMs,
+        metricsAddr: opts['metricsAddr'] as string | undefined,
+        report: opts['report'] as string | undefined,
+        onItem: (r) => {
+          if (r.status === 'failed') ctx.output.warn(`${r.source} → ${r.destination}: ${r.reason ?? 'failed'}`);
+        },
+      });
+    }
 
     const run = new SyncRunOutput(ctx);
     try {
       const result = await sync(spec, {
-        jobs: opts['jobs'] as number | undefined,
+        ...common,
         keepGoing: opts['keepGoing'] === true,
         dryRun: opts['dryRun'] === true,
-        preserveDigests: opts['preserveDigests'] === true,
-        retryTimes: opts['retryTimes'] as number | undefined,
-        shard: opts['shard'] !== undefined ? parseShard(opts['shard'] as string) : undefined,
-        sourceOverrides: overrides ? sideOptions(flags.src, 'src', authfile) : undefined,
-        destinationOverrides: overrides ? sideOptions(flags.dest, 'dest', authfile) : undefined,
-        access: authfile !== undefined ? { authFile: authfile } : undefined,
-        signatures: signatureOptionsFrom(command),
-        prune: pruneSettings(opts),
         onDeletion: (d) => renderDeletion(ctx.output, d),
         signal: ctx.signal,
         ...run.hooks(),

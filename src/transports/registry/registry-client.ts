@@ -6,7 +6,7 @@ import { registryEndpoint } from '../../ref/reference.ts';
 import { AuthSession, type CredentialProvider, type Scope } from './auth-session.ts';
 import { redactUrl } from './auth/redact.ts';
 import { isTlsProtocolError, responseError, transportError } from './http-errors.ts';
-import { DEFAULT_RETRY_POLICY, serverDelayMs, withRetry, type RetryEvent, type RetryPolicy } from '../../util/retry.ts';
+import { DEFAULT_RETRY_POLICY, rateLimitExhausted, serverDelayMs, withRetry, type RetryEvent, type RetryPolicy } from '../../util/retry.ts';
 import { TokenBucket } from './throttle.ts';
 import { resolveTlsOptions, type TlsSettings } from './tls-options.ts';
 
@@ -19,6 +19,9 @@ export interface HttpDebugMessage {
   status?: number | undefined;
   error?: string | undefined;
   durationMs: number;
+  /** The answer says the rate limit is spent (429, `RateLimit-Remaining: 0`); `waitMs` when it said for how long. */
+  rateLimited?: boolean | undefined;
+  waitMs?: number | undefined;
 }
 
 /** Connections kept per registry origin: enough for parallel blobs without tripping registry limits. */
@@ -224,7 +227,8 @@ export class RegistryClient {
         reset: false,
       });
       if (httpChannel.hasSubscribers) {
-        httpChannel.publish({ method, url: redactUrl(url.href), status: res.statusCode, durationMs: Math.round(performance.now() - started) } satisfies HttpDebugMessage);
+        const limited = rateLimitExhausted(res.statusCode, res.headers) ? { rateLimited: true, waitMs: serverDelayMs(res.headers) } : {};
+        httpChannel.publish({ method, url: redactUrl(url.href), status: res.statusCode, durationMs: Math.round(performance.now() - started), ...limited } satisfies HttpDebugMessage);
       }
       return { status: res.statusCode, headers: res.headers, body: res.body, url: url.href };
     } catch (err) {

@@ -1,0 +1,62 @@
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { formatDuration } from '../util/duration.ts';
+import { SyncWatcher, type WatchEvent, type WatchSyncOptions } from '../sync/watch/watch-sync.ts';
+import type { CommandContext } from './context.ts';
+import { formatBytes } from './progress.ts';
+import { renderDeletion } from './prune-flags.ts';
+
+export interface WatchRun extends Omit<WatchSyncOptions, 'signal' | 'onWatch'> {
+  /** Rewritten after every cycle. */
+  report?: string | undefined;
+}
+
+/**
+ * `ferry sync --watch`: cycles until SIGTERM or SIGINT (which abandon the
+ * running cycle cleanly; the exit code is then 0), SIGHUP for a cycle now with
+ * the input read again, one summary line per cycle, `--report` rewritten
+ * after each.
+ */
+export async function runWatch(ctx: CommandContext, run: WatchRun): Promise<void> {
+  const { output } = ctx;
+  const { report, ...options } = run;
+  const render = async (event: WatchEvent): Promise<void> => {
+    if (event.type === 'metrics') output.info(`ferry: metrics at ${event.url}/metrics (health: /healthz, /readyz)`);
+    else if (event.type === 'cycle-start') output.info(`cycle ${event.cycle}: starting`);
+    else if (event.type === 'config-error') output.warn(`cycle ${event.cycle}: cannot read the input: ${event.error.message}${event.kept ? ' (using the last input that could be read)' : ''}`);
+    else if (event.type === 'wait') output.info(`next cycle in ${formatDuration(event.wait.ms)} (${event.wait.at.toISOString()})${event.wait.reason === 'backoff' ? ', backing off: a registry rate-limited ferry' : ''}`);
+    else if (event.type === 'cycle-end') {
+      if (event.result) {
+        const t = event.result.report.totals;
+        const pruned = event.result.report.prune ? `, ${event.result.report.prune.deleted} deleted` : '';
+        output.info(`cycle ${event.cycle}: ${t.images} images: ${t.copied} copied, ${t.skipped} skipped, ${t.failed} failed${pruned}; ${formatBytes(t.bytes)} in ${formatDuration(event.durationMs)}`);
+        if (output.mode.json) output.record({ cycle: event.cycle, result: event.result.report });
+        if (report !== undefined) await writeFileAtomic(report, `${JSON.stringify(event.result.report, null, 2)}\n`).catch((e: Error) => output.warn(e.message));
+      } else if (event.error) {
+        output.warn(`cycle ${event.cycle} failed: ${event.error.message}${event.error.hint ? ` (${event.error.hint})` : ''}`);
+      }
+    }
+  };
+  // Reports are written in order: each cycle's after the one before.
+  let rendering = Promise.resolve();
+  const watcher = new SyncWatcher({
+    ...options,
+    onDeletion: (d) => {
+      renderDeletion(output, d);
+      options.onDeletion?.(d);
+    },
+    signal: ctx.signal,
+    onWatch: (event) => void (rendering = rendering.then(() => render(event))),
+  });
+  const onHangUp = (): void => {
+    output.info('ferry: SIGHUP: reading the input again, cycle now');
+    watcher.wake();
+  };
+  process.on('SIGHUP', onHangUp);
+  try {
+    await watcher.run();
+  } finally {
+    process.off('SIGHUP', onHangUp);
+    await rendering;
+  }
+  output.info('ferry: stopped watching');
+}
