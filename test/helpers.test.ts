@@ -10,6 +10,7 @@ import { parseManifest } from '../src/oci/manifest.ts';
 import { syntheticStore } from '../src/testing/synthetic.ts';
 import { writeOciLayout } from './helpers/oci-layout.ts';
 import { freePort } from './helpers/ports.ts';
+import { parsePrometheusText, sampleValue } from './helpers/prometheus-text.ts';
 import { startProxy } from './helpers/proxy.ts';
 import { requirePeer, startRegistry } from './helpers/registry.ts';
 import { seedRegistry } from './helpers/seed.ts';
@@ -203,4 +204,27 @@ test('the proxy streams, counts, rewrites Location and injects faults', { skip: 
   assert.equal((await get(blobUrl)).status, 200, 'a gate with times: 1 holds one request');
   const parsed = parseManifest(image.manifest.bytes, image.manifest.mediaType, 'x');
   assert.equal(parsed.kind, 'image');
+});
+
+test('parsePrometheusText reads valid exposition text and refuses what the format does not allow', () => {
+  const good = [
+    '# HELP req_total Requests.', '# TYPE req_total counter', 'req_total{method="GET",path="a\\"b\\\\c\\n"} 3', 'req_total{method="PUT"} 1 1700000000000',
+    '# TYPE lat histogram', 'lat_bucket{le="0.1"} 1', 'lat_bucket{le="+Inf"} 2', 'lat_sum 0.3', 'lat_count 2', 'up NaN', '',
+  ].join('\n');
+  const families = parsePrometheusText(good);
+  assert.equal(families.get('req_total')?.type, 'counter');
+  assert.equal(sampleValue(families, 'req_total', { path: 'a"b\\c\n' }), 3);
+  assert.equal(sampleValue(families, 'lat_count'), 2);
+  assert.ok(Number.isNaN(sampleValue(families, 'up')));
+  const bad: Array<[string, RegExp]> = [
+    ['garbage here {{{', /not a sample|expected/],
+    ['x{a=1} 2', /not quoted/],
+    ['x 1\ny 1\nx 2', /not contiguous/],
+    ['x one', /not a sample value/],
+    ['x 1\n# TYPE x counter', /after its samples/],
+    ['# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1', /not cumulative/],
+    ['# TYPE h histogram\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 3', /differs/],
+    ['# TYPE x countr', /unknown type/],
+  ];
+  for (const [text, why] of bad) assert.throws(() => parsePrometheusText(text), why, text);
 });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,6 +7,7 @@ import { request } from 'undici';
 import { syntheticStore, type SyntheticImageSpec } from '../src/testing/synthetic.ts';
 import { spawnFerry, type FerryProcess } from './helpers/ferry-cli.ts';
 import { freePort } from './helpers/ports.ts';
+import { parsePrometheusText, sampleValue } from './helpers/prometheus-text.ts';
 import { startProxy, type RunningProxy } from './helpers/proxy.ts';
 import { requirePeer, startRegistry, type RunningRegistry } from './helpers/registry.ts';
 import { runSkopeo, skopeoCopy, skopeoInspectDigest } from './helpers/skopeo.ts';
@@ -16,8 +16,8 @@ import { image, PLAIN, seed, tags, type Report } from './fixtures/sync.ts';
 
 /**
  * `ferry sync --watch` as a long-running process against real registries:
- * it picks up a tag pushed upstream without a restart, serves metrics that an
- * independent parser (parse-prometheus-text-format) reads and whose counters
+ * it picks up a tag pushed upstream without a restart, serves metrics that a
+ * strict reader of the exposition format (test/helpers/prometheus-text.ts) reads and whose counters
  * match the cycle's report, exits 0 on SIGTERM, and a SIGKILL in the middle
  * of a copy leaves no partial image (skopeo judges). The fault-injecting
  * proxy holds one blob upload so the kill lands mid-copy: no real registry
@@ -25,7 +25,6 @@ import { image, PLAIN, seed, tags, type Report } from './fixtures/sync.ts';
  */
 
 const skip = requirePeer('docker-registry', 'skopeo');
-const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (text: string) => unknown;
 
 const SPECS: SyntheticImageSpec[] = [image('team/app', 'v1'), image('team/app', 'v2'), image('team/big', '1', { layers: [2 * 1024 * 1024, 2 * 1024 * 1024] })];
 const store = syntheticStore(SPECS);
@@ -59,17 +58,9 @@ async function get(url: string): Promise<{ status: number; text: string }> {
   return { status: res.statusCode, text: await res.body.text() };
 }
 
-interface Family {
-  name: string;
-  type: string;
-  metrics: Array<{ labels?: Record<string, string>; value?: string }>;
-}
-
 /** The value of one series, 0 when it is absent (a counter never incremented). */
-function value(families: Family[], name: string, labels: Record<string, string> = {}): number {
-  const family = families.find((f) => f.name === name);
-  const series = family?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
-  return series?.value === undefined ? 0 : Number(series.value);
+function value(families: ReturnType<typeof parsePrometheusText>, name: string, labels: Record<string, string> = {}): number {
+  return sampleValue(families, name, labels) ?? 0;
 }
 
 describe('ferry sync --watch', { skip }, () => {
@@ -114,8 +105,7 @@ describe('ferry sync --watch', { skip }, () => {
       const report = JSON.parse(await readFile(reportPath, 'utf8')) as Report;
       const scrape = await get(`http://127.0.0.1:${port}/metrics`);
       assert.equal(scrape.status, 200);
-      const families = parsePrometheus(scrape.text) as Family[];
-      assert.ok(Array.isArray(families) && families.length > 0);
+      const families = parsePrometheusText(scrape.text);
       const destination = `docker://${dest.host}`;
       assert.equal(report.totals.copied, 2);
       for (const status of ['copied', 'skipped', 'failed'] as const) {
@@ -125,9 +115,10 @@ describe('ferry sync --watch', { skip }, () => {
       assert.ok(report.totals.bytes > 0);
       assert.equal(value(families, 'ferry_sync_cycles_total', { outcome: 'success' }), 1);
       assert.ok(value(families, 'ferry_sync_last_success_timestamp_seconds') * 1000 >= Date.parse(report.finished) - 1000);
-      assert.equal(families.find((f) => f.name === 'ferry_sync_cycle_duration_seconds')?.type, 'HISTOGRAM');
+      assert.equal(families.get('ferry_sync_cycle_duration_seconds')?.type, 'histogram');
+      assert.equal(value(families, 'ferry_sync_cycle_duration_seconds_count'), 1);
       for (const name of ['ferry_sync_blobs_mounted_total', 'ferry_sync_retries_total', 'ferry_sync_rate_limit_waits_total']) {
-        assert.ok(families.some((f) => f.name === name), `${name} is exposed`);
+        assert.equal(families.get(name)?.type, 'counter', `${name} is exposed`);
       }
       assert.equal((await get(`http://127.0.0.1:${port}/healthz`)).status, 200);
       assert.equal((await get(`http://127.0.0.1:${port}/nothing`)).status, 404);

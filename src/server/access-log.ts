@@ -8,8 +8,10 @@ export type ServerLogEvent =
       /** Path and query; registry URLs carry no secrets (credentials travel in headers, which are never logged). */
       path: string;
       status: number;
-      /** Response body bytes written. */
+      /** Response body bytes written (its Content-Length). */
       bytes: number;
+      /** False when the connection ended before the whole response was sent. */
+      complete?: boolean | undefined;
       durationMs: number;
       remote: string;
       user?: string | undefined;

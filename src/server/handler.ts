@@ -12,6 +12,8 @@ import { RegistryError, sendError, toRegistryError } from './registry-error.ts';
 import { hasDotSegment, matchRoute, type Route } from './route.ts';
 import type { UploadSessions } from './uploads/upload-sessions.ts';
 import { isUiPath } from './ui/ui-paths.ts';
+import { METRICS_PATH } from './metrics/server-metrics.ts';
+import { sendMetrics, type MetricsText } from '../util/metrics-http.ts';
 import type { WebUi } from './ui/web-ui.ts';
 import { isValidRepository } from '../transports/layout/layout-names.ts';
 
@@ -23,6 +25,8 @@ export interface HandlerOptions {
   /** Allow blob DELETE (off by default, as in distribution). */
   enableDelete: boolean;
   authenticate?: Authenticator | undefined;
+  /** Answers `GET /metrics` (`ferry serve --metrics`), after authentication like every other path. */
+  metrics?: { render(): Promise<MetricsText> } | undefined;
   /** The web UI, answering every path outside `/v2/`; undefined: those paths are 404. */
   ui?: WebUi | undefined;
   log: (event: ServerLogEvent) => void;
@@ -124,7 +128,7 @@ export function createRegistryHandler(options: HandlerOptions): (req: IncomingMe
         options.log({
           type: 'request', time: now(), method, path: req.url ?? '', status: res.statusCode,
           bytes: Number(res.getHeader('Content-Length') ?? 0) || 0, durationMs: Math.round(performance.now() - started),
-          remote, user, error: errorCode,
+          remote, user, error: errorCode, ...(res.writableFinished ? {} : { complete: false }),
         });
       } catch (error) {
         lastResort(req, res, error);
@@ -151,6 +155,12 @@ export function createRegistryHandler(options: HandlerOptions): (req: IncomingMe
           if (user === undefined) {
             throw new RegistryError(401, 'UNAUTHORIZED', 'authentication required', { headers: { 'WWW-Authenticate': `Basic realm="${AUTH_REALM}"` } });
           }
+        }
+        if (options.metrics && url.pathname === METRICS_PATH) {
+          forUi = false;
+          if (!READ_METHODS.has(method)) throw methodNotAllowed(method, 'GET, HEAD');
+          sendMetrics(res, await options.metrics.render(), head);
+          return;
         }
         if (forUi) {
           await options.ui!.handle({ req, res, url, head, signal: aborter.signal });

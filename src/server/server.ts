@@ -14,6 +14,7 @@ import { createWebUi } from './ui/web-ui.ts';
 import { uploadLimits, type UploadLimits } from './uploads/upload-limits.ts';
 import { UploadSessions } from './uploads/upload-sessions.ts';
 import { parseListenAddress } from '../util/listen-address.ts';
+import { ServerMetrics } from './metrics/server-metrics.ts';
 
 /** Where `ferry serve` listens unless told otherwise: loopback only, the registry port clients expect. */
 export const DEFAULT_ADDR = '127.0.0.1:5000';
@@ -50,6 +51,8 @@ export interface ServeOptions {
   shutdownTimeoutMs?: number | undefined;
   /** fsync blobs and index writes (default true). */
   fsync?: boolean | undefined;
+  /** Serve Prometheus metrics at `/metrics` (request counts, latencies, bytes served), under the same authentication. */
+  metrics?: boolean | undefined;
   /** Serve the web UI at `/` (default true); false leaves every path outside `/v2/` a 404. */
   ui?: boolean | undefined;
   /** The bundle-import record of the store at `storage`, for the UI's Bundles page (the mirror code reads it; the server may not). */
@@ -87,7 +90,9 @@ export function parseAddr(addr: string): { host: string; port: number } {
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const { host, port } = parseAddr(options.addr ?? DEFAULT_ADDR);
   const format = options.logFormat ?? 'text';
+  const metrics = options.metrics ? new ServerMetrics() : undefined;
   const log = (event: ServerLogEvent): void => {
+    metrics?.observe(event);
     try {
       options.onLog?.(formatLogEvent(event, format), event);
     } catch {
@@ -111,7 +116,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
   const uploads = backend.uploads && !options.readOnly ? new UploadSessions(backend.uploads, limits) : undefined;
   const ui = options.ui === false ? undefined : await createWebUi({ backend, readOnly: options.readOnly ?? false, tls: tls !== undefined, verifier: options.signatureVerifier });
-  const handler = createRegistryHandler({ backend, uploads, readOnly: options.readOnly ?? false, enableDelete: options.enableDelete ?? false, authenticate, ui, log });
+  const handler = createRegistryHandler({ backend, uploads, readOnly: options.readOnly ?? false, enableDelete: options.enableDelete ?? false, authenticate, ui, metrics, log });
   const release = async (): Promise<void> => {
     ui?.close();
     await uploads?.closeAll();

@@ -76,7 +76,7 @@ export function mergeConfig(base: Json, over: Json): Json {
   return out;
 }
 
-async function writeHtpasswd(path: string, users: Record<string, string>): Promise<void> {
+export async function writeHtpasswd(path: string, users: Record<string, string>): Promise<void> {
   const run = promisify(execFile);
   const lines: string[] = [];
   for (const [user, password] of Object.entries(users)) {

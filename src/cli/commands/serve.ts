@@ -48,6 +48,7 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
     .option('--tls-key <FILE>', 'private key for --tls-cert')
     .option('--lookaside', 'also serve the store\'s GPG signatures as a lookaside at /sigstore/ (registries.d: lookaside: http://HOST:PORT/sigstore)')
     .addOption(new Option('--log-format <FORMAT>', 'access log format').choices(['text', 'json']).default('text'))
+    .option('--metrics', 'serve Prometheus metrics at /metrics: request counts, latencies, bytes served (behind --htpasswd too)')
     .addOption(new Option('--ui [BOOL]', 'serve the web UI at / (--ui=false turns it off)').argParser(parseSwitch).default(true))
     .action(async (opts: Record<string, unknown>, command: Command) => {
       const { startServer, defaultStorageDir } = await import('../../server/index.ts');
@@ -69,6 +70,7 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
         tlsKey: opts['tlsKey'] as string | undefined,
         logFormat: opts['logFormat'] as 'text' | 'json',
         ui,
+        metrics: opts['metrics'] === true,
         // The store's bundle-import record, for the UI's Bundles page (the server layer does not read mirror files).
         imports: { list: (options) => readBundleHistoryAt(storage, options) },
         signatureVerifier: verifier?.verify,
@@ -76,7 +78,7 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
         signal: ctx.signal,
         onLog: (line) => void process.stderr.write(`${line}\n`),
       });
-      ctx.output.info(`ferry serve: ${storage} at ${server.url}${opts['readOnly'] ? ' (read-only)' : ''}${ui ? `, web UI at ${server.url}/` : ''}${lookaside ? `, GPG signatures at ${server.url}/sigstore` : ''}; Ctrl-C stops`);
+      ctx.output.info(`ferry serve: ${storage} at ${server.url}${opts['readOnly'] ? ' (read-only)' : ''}${ui ? `, web UI at ${server.url}/` : ''}${lookaside ? `, GPG signatures at ${server.url}/sigstore` : ''}${opts['metrics'] === true ? `, metrics at ${server.url}/metrics` : ''}; Ctrl-C stops`);
       await server.closed;
       await verifier?.close();
       ctx.output.info('ferry serve: stopped');
