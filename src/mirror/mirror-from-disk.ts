@@ -7,6 +7,10 @@ import { STORE_DIR, mirrorPaths } from './mirror-layout.ts';
 import { pushStore, type PushStoreOptions, type PushStoreResult } from './mirror-push.ts';
 import { writeClusterResources, writeKubernetesManifests } from './mirror-resources.ts';
 import { verifyStore, type VerifyStoreResult } from './store/store-verify.ts';
+import { pruneImported } from './bundle/bundle-prune.ts';
+import { pushScopes } from './mirror-push-prune.ts';
+import { prune, type PruneDeletion, type PruneResult } from '../sync/prune/prune.ts';
+import type { PruneSettings } from '../sync/prune/prune-sync.ts';
 
 export interface MirrorFromDiskOptions extends Omit<PushStoreOptions, 'signal'> {
   /** Import this bundle into `DIR/store` first. */
@@ -19,6 +23,13 @@ export interface MirrorFromDiskOptions extends Omit<PushStoreOptions, 'signal'> 
   signal?: AbortSignal | undefined;
   /** Called as each phase starts, for progress. */
   onPhase?: ((phase: 'import' | 'verify' | 'push' | 'resources') => void) | undefined;
+  /**
+   * Make the store and the mirror exact (`--prune`): the bundle's import
+   * removes what its origin no longer lists, and the push deletes the mirror
+   * tags an earlier pruning push wrote that the store no longer holds.
+   */
+  prune?: PruneSettings | undefined;
+  onDeletion?: ((deletion: PruneDeletion) => void) | undefined;
 }
 
 export interface MirrorFromDiskResult {
@@ -27,6 +38,9 @@ export interface MirrorFromDiskResult {
   push: PushStoreResult;
   resources: string[];
   manifests: string[];
+  /** With `prune`: the store's deletions (with a bundle) and the mirror's. */
+  storePrune?: PruneResult | undefined;
+  mirrorPrune?: PruneResult | undefined;
 }
 
 /**
@@ -38,7 +52,8 @@ export interface MirrorFromDiskResult {
  */
 export async function mirrorFromDisk(dir: string, options: MirrorFromDiskOptions): Promise<MirrorFromDiskResult> {
   const paths = mirrorPaths(dir);
-  const { bundle, resourcesDir, manifestsDir, resources: resourceOptions, onPhase, ...push } = options;
+  const { bundle, resourcesDir, manifestsDir, resources: resourceOptions, onPhase, prune: pruning, onDeletion, ...push } = options;
+  const pruneOptions = { ...pruning, signal: options.signal, onEvent: options.onEvent, onDeletion };
   let imported: ImportBundleResult | undefined;
   const store = await openLayoutStore(paths.store, { create: bundle !== undefined, signal: options.signal }).catch((error: unknown) => {
     if (error instanceof FerryError && error.code === 'NOT_FOUND') {
@@ -52,6 +67,7 @@ export async function mirrorFromDisk(dir: string, options: MirrorFromDiskOptions
     onPhase?.('import');
     imported = await importBundle(bundle, store, { signal: options.signal });
   }
+  const storePrune = imported && pruning ? await pruneImported(imported.manifest, store, pruneOptions) : undefined;
   onPhase?.('verify');
   // An import verified every blob it wrote; a store carried as is gets every blob re-hashed.
   const verified = await verifyStore(store, { rehash: bundle === undefined, signal: options.signal });
@@ -63,8 +79,10 @@ export async function mirrorFromDisk(dir: string, options: MirrorFromDiskOptions
   }
   onPhase?.('push');
   const pushed = await pushStore(store, verified.graph.images, push);
+  // A store the limit stopped pruning still holds what should go: the mirror is not pruned from it.
+  const mirrorPrune = pruning && !storePrune?.stoppedBy ? await prune(pushScopes(pushed.images, push.access), pruneOptions) : undefined;
   onPhase?.('resources');
   const resources = await writeClusterResources(resourcesDir ?? paths.resources, pushed.mappings, resourceOptions);
   const manifests = manifestsDir !== undefined ? await writeKubernetesManifests(manifestsDir, pushed.mappings, resourceOptions) : [];
-  return { import: imported, verify: verified, push: pushed, resources, manifests };
+  return { import: imported, verify: verified, push: pushed, resources, manifests, storePrune, mirrorPrune };
 }

@@ -3,6 +3,7 @@ import type { PlanItem } from '../sync/engine/plan.ts';
 import type { SyncReport } from '../sync/engine/report.ts';
 import { sync, type SyncOptions } from '../sync/sync.ts';
 import type { RepositoryMapping } from './cluster-resources.ts';
+import type { PruneResult } from '../sync/prune/prune.ts';
 
 /** Source repository → the repository it was copied to, for each docker destination of a plan. */
 export function planMappings(plan: readonly PlanItem[]): RepositoryMapping[] {
@@ -23,6 +24,8 @@ export interface MirrorSyncResult {
   /** Source repository → mirror repository, for registry destinations. */
   mappings: RepositoryMapping[];
   failed: number;
+  /** With `prune`: the deletions (undefined when a rule could not be listed). */
+  prune?: PruneResult | undefined;
 }
 
 /**
@@ -33,5 +36,5 @@ export interface MirrorSyncResult {
  */
 export async function mirrorSync(spec: SyncSpec, options: SyncOptions = {}): Promise<MirrorSyncResult> {
   const main = await sync(spec, options);
-  return { report: main.report, mappings: planMappings(main.plan), failed: main.report.totals.failed };
+  return { report: main.report, mappings: planMappings(main.plan), failed: main.report.totals.failed, prune: main.prune };
 }

@@ -63,6 +63,8 @@ export interface SyncResult {
   plan: PlanItem[];
   /** With `prune`: the deletions; undefined when the run did not prune (a rule could not be listed). */
   prune?: PruneResult | undefined;
+  /** Every rule was listed (none failed under keepGoing): what the plan does not select, the sources do not have. */
+  complete: boolean;
 }
 
 
@@ -136,7 +138,7 @@ async function syncWith(spec: SyncSpec, options: SyncOptions, signatures: Signat
         ...(p.reason !== undefined ? { reason: p.reason } : {}),
       }));
       const report = buildReport([...ruleFailures, ...results], started, new Date(), true);
-      return { report, summary, plan, prune: await pruneRun(plan, report, true) };
+      return { report, summary, plan, prune: await pruneRun(plan, report, true), complete: ruleFailures.length === 0 };
     }
     const results = await runPlan(plan, {
       ...ctx,
@@ -150,7 +152,7 @@ async function syncWith(spec: SyncSpec, options: SyncOptions, signatures: Signat
       onItem: options.onItem,
     });
     const report = buildReport([...ruleFailures, ...results], started, new Date());
-    return { report, plan, prune: await pruneRun(plan, report, false) };
+    return { report, plan, prune: await pruneRun(plan, report, false), complete: ruleFailures.length === 0 };
   } finally {
     await session.close();
   }

@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.ts';
+import { FerryError } from '../../errors.ts';
+import type { PruneDeletion } from '../../sync/prune/prune.ts';
+import { addPruneFlags, pruneExitCode, pruneSettings, renderDeletion } from '../prune-flags.ts';
 import { EXIT } from '../output.ts';
 import { formatBytes } from '../progress.ts';
 import type { SignatureSession } from '../../signature/signature-session.ts';
@@ -60,23 +63,39 @@ export function bundleCommand(program: Command, ctx: CommandContext): void {
       if (result.problems.length > 0) ctx.setExitCode(EXIT.failure);
     });
 
-  bundle
+  const importCmd = bundle
     .command('import')
     .description('Verify a bundle and unpack it into STORE (incremental bundles need their predecessor imported first); with --policy, name only the images the signature policy accepts')
     .argument('<out>', 'bundle directory')
     .argument('<store>', 'OCI layout directory to unpack into (created if missing)')
-    .action(async (out: string, storeDir: string, _opts: Record<string, unknown>, command: Command) => {
+    .option('--dry-run', 'with --prune: print what would be removed from STORE; import nothing');
+  addPruneFlags(importCmd, 'images of STORE').action(async (out: string, storeDir: string, opts: Record<string, unknown>, command: Command) => {
       const { openLayoutStore } = await import('../../transports/layout/index.ts');
       const { importBundle } = await import('../../mirror/bundle/bundle-import.ts');
       const { withSignatureSession } = await import('../../signature/signed-copy.ts');
+      const { pruneImported } = await import('../../mirror/bundle/bundle-prune.ts');
+      const { readBundleManifest } = await import('../../mirror/bundle/bundle-format.ts');
+      const pruning = pruneSettings(opts);
+      const dryRun = opts['dryRun'] === true;
+      if (dryRun && !pruning) throw new FerryError('USAGE', '--dry-run goes with --prune (a bundle import has nothing else to preview)');
       const trust = signatureOptionsFrom(command);
       const store = await openLayoutStore(storeDir, { create: true, signal: ctx.signal });
+      const pruneOptions = {
+        ...pruning, dryRun, signal: ctx.signal,
+        onEvent: (e: { type: string; message?: string }) => void (e.type === 'warning' && ctx.output.warn(e.message ?? '')),
+        onDeletion: (d: PruneDeletion) => renderDeletion(ctx.output, d),
+      };
+      if (dryRun) {
+        ctx.setExitCode(pruneExitCode(ctx.output, await pruneImported(await readBundleManifest(out, { signal: ctx.signal }), store, pruneOptions), true));
+        return;
+      }
       // The policy is checked only when asked for: an import unpacks, the push out of the store enforces.
       const judged = trust.policyPath !== undefined;
       const run = (policy?: SignatureSession) => importBundle(out, store, { policy, signal: ctx.signal, onPart: (name, n) => ctx.output.info(`${name}: ${n} blob(s) stored`) });
       const result = judged ? await withSignatureSession(trust, run) : await run();
       for (const r of result.refused) ctx.output.warn(`refused ${r.name}: ${r.reason}`);
       if (result.refused.length > 0) ctx.setExitCode(EXIT.failure);
+      if (pruning) ctx.setExitCode(pruneExitCode(ctx.output, await pruneImported(result.manifest, store, pruneOptions)));
       if (ctx.output.mode.json) {
         ctx.output.record({ store: store.dir, id: result.manifest.id, images: result.images, written: result.written, present: result.present, bytes: result.bytesWritten, signatures: result.signatures, refused: result.refused, again: result.again });
         return;

@@ -7,6 +7,8 @@ import { ProgressRenderer, formatBytes } from '../progress.ts';
 import { accessFrom, addAccessFlags, parsePositiveInt, skopeoSideFlags } from '../registry-flags.ts';
 import { addSigningFlags, signatureOptionsFrom } from '../signature-flags.ts';
 import { describeRunSignatures } from '../signature-output.ts';
+import { addPruneFlags, pruneExitCode, pruneSettings, renderDeletion } from '../prune-flags.ts';
+import type { PruneDeletion } from '../../sync/prune/prune.ts';
 
 
 function parseFlatten(value: string): -1 | 0 | 1 | 2 | 3 {
@@ -45,8 +47,11 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
   addAccessFlags(cmd, 'src');
   addAccessFlags(cmd, 'dest');
   addSigningFlags(cmd);
+  addPruneFlags(cmd, 'images of the store (--to-dir), of the store and the mirror (--from-dir/--from-bundle), or mirror tags (--to)');
   cmd.action(async (opts: Record<string, unknown>, command: Command) => {
     const signatures = signatureOptionsFrom(command);
+    const prune = pruneSettings(opts);
+    const onDeletion = (d: PruneDeletion): void => renderDeletion(ctx.output, d);
     const config = opts['config'] as string | undefined;
     const toDir = opts['toDir'] as string | undefined;
     const fromDir = opts['fromDir'] as string | undefined;
@@ -79,6 +84,8 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
         sourceOverrides: format === 'ferry' ? sideOptions(skopeoSideFlags(opts, 'src'), 'src', authfile) : undefined,
         access: authfile !== undefined ? { authFile: authfile } : undefined,
         signatures,
+        prune,
+        onDeletion,
         signal: ctx.signal,
         onEvent: progress.listener,
         onPlan: (items: readonly unknown[]) => void (total = items.length),
@@ -117,6 +124,7 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
           ctx.output.info(`Mirrored ${t.images} images into ${result.store}: ${t.copied} copied, ${t.skipped} already there, ${t.failed} failed; ${formatBytes(t.bytes)} transferred${describeRunSignatures(result.sync.report.images)}`);
           ctx.output.out(`bundle ${m.id}${m.extends !== undefined ? ` (extends ${m.extends})` : ''}: ${m.blobs.length} blobs (${formatBytes(result.bundle.blobBytes)}) in ${m.parts.length} part(s) in ${result.bundle.dir}`);
         }
+        ctx.setExitCode(pruneExitCode(ctx.output, result.sync.prune));
         if (result.sync.failed > 0) ctx.setExitCode(EXIT.failure);
         return;
       }
@@ -138,6 +146,8 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
           manifestsDir,
           resources: { insecureMirrors },
           signatures,
+          prune,
+          onDeletion,
           signal: ctx.signal,
           onEvent: progress.listener,
           onPhase: (phase) => {
@@ -160,6 +170,7 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
           ctx.output.info(`Cluster resources: ${result.resources.join(', ')}`);
           kubectl();
         }
+        ctx.setExitCode(Math.max(pruneExitCode(ctx.output, result.storePrune), pruneExitCode(ctx.output, result.mirrorPrune)));
         if (count('failed') > 0) ctx.setExitCode(EXIT.failure);
         return;
       }
@@ -190,6 +201,7 @@ export function mirrorCommand(program: Command, ctx: CommandContext): void {
           ctx.output.info(`Cluster resources: ${result.resources.join(', ')}`);
           kubectl();
         }
+        ctx.setExitCode(pruneExitCode(ctx.output, result.sync.prune));
         if (result.sync.failed > 0) ctx.setExitCode(EXIT.failure);
         return;
       }

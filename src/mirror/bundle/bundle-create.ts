@@ -14,6 +14,7 @@ import { removeStaleTemps, tempName } from '../../util/temp-name.ts';
 import { walkStore } from '../../transports/layout/layout-graph.ts';
 import { openRegularFileStream } from '../../util/regular-file.ts';
 import { listLayoutSignatures } from '../../signature/storage/layout-signatures.ts';
+import { storeIdentity } from '../store/store-identity.ts';
 
 /** Without --max-size a bundle is one part; this bounds it anyway so a part fits common file systems and media. */
 export const DEFAULT_MAX_PART_SIZE = 4 * 1024 ** 4;
@@ -178,6 +179,8 @@ export async function createBundle(store: LayoutStore, out: string, options: Cre
     id: randomUUID(),
     created: created.toISOString(),
     ...(since ? { extends: since.id } : {}),
+    // A chain of bundles lists one connected side: it keeps the origin its first bundle named.
+    origin: since?.origin ?? (await storeIdentity(store)),
     images: graph.images.map((i) => bundleImageOf(i.entry)),
     blobs: bundleBlobs,
     parts,

@@ -82,6 +82,13 @@ export interface BundleManifest {
   created: string;
   /** The id of the bundle this one extends (`--since`); it must be imported first. */
   extends?: string | undefined;
+  /**
+   * The connected side this bundle lists completely: the identity of the store
+   * it was made from, or of the first bundle's store when made with `--since`.
+   * `bundle import --prune` removes from the inside store what an earlier
+   * bundle of the same origin brought and this one no longer lists.
+   */
+  origin?: string | undefined;
   /** The complete set of images of the store when the bundle was made. */
   images: BundleImage[];
   /** The blobs in this bundle's parts (for an incremental bundle only the new ones). */
@@ -106,6 +113,7 @@ const ManifestSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9-]{8,64}$/),
   created: z.string(),
   extends: z.string().optional(),
+  origin: z.string().regex(/^[A-Za-z0-9-]{8,64}$/).optional(),
   images: z.array(
     z.object({
       name: z.string().optional(),

@@ -29,6 +29,8 @@ export interface PruneScope {
   selected: ReadonlySet<string>;
   /** Names the run copied or found already there, with the digest they hold now. */
   written: ReadonlyMap<string, Digest>;
+  /** A selected image could not be resolved: what accompanies it (signatures) is unknown, so nothing of this owner is deleted here. */
+  partial?: boolean | undefined;
 }
 
 export function registryDestination(registry: string, repository: string, access?: AccessOptions | undefined): PruneDestination {

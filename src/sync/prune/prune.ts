@@ -86,7 +86,7 @@ function mergeScopes(scopes: readonly PruneScope[]): Map<string, { destination: 
     byDestination.set(scope.destination.key, entry);
     const known = entry.owners.get(scope.owner);
     entry.owners.set(scope.owner, known
-      ? { ...known, selected: new Set([...known.selected, ...scope.selected]), written: new Map([...known.written, ...scope.written]) }
+      ? { ...known, selected: new Set([...known.selected, ...scope.selected]), written: new Map([...known.written, ...scope.written]), partial: known.partial === true || scope.partial === true }
       : scope);
   }
   return byDestination;
@@ -144,7 +144,7 @@ export async function prune(scopes: readonly PruneScope[], options: PruneOptions
       const selectedHere = new Set([...owners.values()].flatMap((s) => [...s.selected]));
       for (const [name, record] of before) {
         // Due: recorded for an owner this run ran again, and selected by no rule now (another owner may have taken it over).
-        if (owners.has(record.owner) && !selectedHere.has(name)) suspects.push({ name, ...record });
+        if (owners.has(record.owner) && owners.get(record.owner)!.partial !== true && !selectedHere.has(name)) suspects.push({ name, ...record });
       }
       // Only a name that still holds what ferry left there is ferry's to delete.
       await mapLimited(suspects, PRUNE_CONCURRENCY, async (c) => {
