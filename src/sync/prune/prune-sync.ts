@@ -71,7 +71,7 @@ function destinationOf(item: PlanItem): { destination: PruneDestination; name: s
  * destinations, the reports the outcomes. Images named by digest have no
  * name to prune.
  */
-export function scopesOfRuns(runs: readonly PrunedRun[], options: { alsoSelected?: ((digest: Digest) => string[]) | undefined } = {}): PruneScope[] {
+export function scopesOfRuns(runs: readonly PrunedRun[]): PruneScope[] {
   const scopes = new Map<string, { destination: PruneDestination; owner: string; selected: Set<string>; written: Map<string, Digest>; partial: boolean }>();
   for (const run of runs) {
     const outcome = new Map(run.report.images.map((i) => [`${i.source} ${i.destination}`, i]));
@@ -84,7 +84,6 @@ export function scopesOfRuns(runs: readonly PrunedRun[], options: { alsoSelected
       if (!scope) scopes.set(key, (scope = { destination: where.destination, owner, selected: new Set(), written: new Map(), partial: false }));
       scope.selected.add(where.name);
       if (item.digest === undefined) scope.partial = true;
-      else for (const name of options.alsoSelected?.(item.digest) ?? []) scope.selected.add(name);
       const result = outcome.get(`${item.source} ${item.destination}`);
       if ((result?.status === 'copied' || result?.status === 'skipped') && result.digest !== undefined && isDigest(result.digest)) scope.written.set(where.name, result.digest);
     }
@@ -99,15 +98,15 @@ export function pruneReport(result: PruneResult): PruneReport {
 }
 
 /**
- * Prunes after sync runs (a mirror's images and their signatures are two):
+ * Prunes after sync runs:
  * only when every run listed every source, since a listing that failed or
  * came back empty in an outage selects nothing. Returns undefined, with a
  * warning, when it did not prune.
  */
-export async function pruneAfterSync(runs: readonly PrunedRun[], options: PruneOptions & { alsoSelected?: ((digest: Digest) => string[]) | undefined }): Promise<PruneResult | undefined> {
+export async function pruneAfterSync(runs: readonly PrunedRun[], options: PruneOptions): Promise<PruneResult | undefined> {
   if (runs.some((r) => !r.complete)) {
     options.onEvent?.({ type: 'warning', message: 'not pruning: a rule could not be listed, so what upstream removed is not known' });
     return undefined;
   }
-  return prune(scopesOfRuns(runs, options), options);
+  return prune(scopesOfRuns(runs), options);
 }
