@@ -42,8 +42,6 @@ export interface FerryRunOptions {
   /** Working directory, for relative paths as a user types them. */
   cwd?: string;
   signal?: AbortSignal;
-  /** Working directory of the run (default: the test's). */
-  cwd?: string;
 }
 
 /**

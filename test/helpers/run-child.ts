@@ -17,8 +17,6 @@ export interface ChildOptions {
   /** Working directory (default the test process's). */
   cwd?: string | undefined;
   signal?: AbortSignal | undefined;
-  /** Working directory (default: the test's). */
-  cwd?: string | undefined;
 }
 
 /**

@@ -7,7 +7,7 @@ import { MediaType } from '../../oci/media-types.ts';
 import { putSmallBlob } from '../../repository/put-small-blob.ts';
 import { readSmallBlob } from '../../repository/read-small-blob.ts';
 import type { Repository } from '../../repository/repository.ts';
-import { withFileLock } from '../../transports/layout/layout-lock.ts';
+import { withFileLock } from '../../util/file-lock.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import {
   MAX_STATE_BYTES, STATE_MEDIA_TYPE, STATE_TAG, parseRepositoryState, parseStateFile, sameNames, serializeRepositoryState, serializeStateFile,
