@@ -33,6 +33,11 @@ const layerRules = FLOORS.flatMap((floor, i) => {
     const forbidden = [...above, ...peers, 'index.ts'];
     const patterns = [{ regex: reaching(forbidden), message: `${folder} sits below ${forbidden.join(', ')}: import downward only (README "How it is built").` }];
     if (folder === 'server') patterns.push({ regex: '^(\\.\\./)+transports/registry/', message: 'the server serves storage; it never uses the registry client.' });
+    if (folder === 'cli') {
+      patterns.push({ regex: '^(\\.\\./)+transports/(?!transport-table\\.ts$)', message: 'the CLI uses the library\'s public functions (src/api, sync, mirror, k8s), not transport internals (the transport table is public).' });
+      // One way to read a command line: commander's typed options (src/cli/typed-options.ts).
+      patterns.push({ regex: '^commander$', message: "import '@commander-js/extra-typings': options are read typed, never cast." });
+    }
     return { files: [folder.endsWith('.ts') ? `src/${folder}` : `src/${folder}/**`], rules: { 'no-restricted-imports': ['error', { patterns }] } };
   });
 });

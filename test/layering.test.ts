@@ -30,6 +30,8 @@ const WRONG: Array<[string, string, RegExp]> = [
   ['src/transports/dir/violation.ts', "import { openLayoutStore } from '../layout/index.ts';\nexport const x = openLayoutStore;\n", /does not import other transports/],
   ['src/transports/containers-storage/violation.ts', "import { openDockerArchive } from '../docker-archive/index.ts';\nexport const x = openDockerArchive;\n", /does not import other transports/],
   ['src/transports/docker-daemon/violation.ts', "import { openContainersStorage } from '../containers-storage/index.ts';\nexport const x = openContainersStorage;\n", /does not import other transports/],
+  ['src/cli/commands/violation.ts', "import { login } from '../../transports/registry/auth/login.ts';\nexport const x = login;\n", /public functions/],
+  ['src/cli/violation.ts', "import { Command } from 'commander';\nexport const x = Command;\n", /extra-typings/],
   ['src/transports/registry/auth/violation.ts', "import { copyImage } from '../../../copy/copy-image.ts';\nexport const x = copyImage;\n", /transports sit below/],
 ];
 
@@ -48,7 +50,7 @@ test('imports that point down are allowed, and a transport may use the one it is
     ['src/transports/docker-daemon/fine.ts', "import { DockerArchiveWriter } from '../docker-archive/index.ts';\nexport const x = DockerArchiveWriter;\n"],
     ['src/transports/containers-storage/fine.ts', "import { openEngineImage } from '../docker-daemon/index.ts';\nexport const x = openEngineImage;\n"],
     ['src/k8s/fine.ts', "import { clusterResources } from '../mirror/cluster-resources.ts';\nexport const x = clusterResources;\n"],
-    ['src/cli/fine.ts', "import { sync } from '../sync/sync.ts';\nexport const x = sync;\n"],
+    ['src/cli/fine.ts', "import { sync } from '../sync/sync.ts';\nimport { SYNC_DESTINATION_TRANSPORTS } from '../transports/transport-table.ts';\nexport const x = [sync, SYNC_DESTINATION_TRANSPORTS];\n"],
   ];
   for (const [path, code] of RIGHT) assert.deepEqual(await layeringErrors(path, code), [], path);
 });

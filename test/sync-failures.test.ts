@@ -65,8 +65,9 @@ describe('ferry sync failures', { skip }, () => {
       assert.match(failed[0]!.source, /team\/app:nope/);
       assert.equal(failed[0]!.destination, `docker://${dest.host}/kg/app:nope`);
       assert.match(failed[0]!.reason ?? '', /manifest unknown|not found|does not exist/i);
-      assert.match(run.stderr, /Plan: 3 images, 2 to copy, 0 already up to date, 1 failed to resolve/);
-      assert.match(run.stderr, /1 image\(s\) failed/);
+      assert.match(run.stderr, /Plan: 3 images: 2 to copy, 0 already up to date, 1 failed to resolve/);
+      assert.match(run.stderr, /Synced 3 images: 2 copied, 0 skipped, 1 failed;/, 'the summary counts what the plan line counted');
+      assert.match(run.stderr, /ferry: 1 image failed:/);
       assert.match(run.stderr, /team\/app:nope.*(manifest unknown|not found|does not exist)/i);
     });
 

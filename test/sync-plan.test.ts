@@ -156,7 +156,7 @@ sync:
       for (const key of Object.keys(proxy.stats.requests)) assert.doesNotMatch(key, /^(POST|PATCH|PUT|DELETE) /, `a dry run writes nothing: ${key}`);
       assert.equal(proxy.count('GET manifest'), 0, 'destinations are asked with HEAD');
       assert.deepEqual(await contents(dest.url), before);
-      assert.match(run.stderr, /Plan: 16 images, 14 to copy, 2 already up to date/, explain(run));
+      assert.match(run.stderr, /Plan: 16 images: 14 to copy, 2 already up to date/, explain(run));
     } finally {
       await proxy?.stop();
       await dest.stop();

@@ -25,3 +25,6 @@ export async function checkLogin(registry: string, options: CheckLoginOptions): 
     await pool.close();
   }
 }
+
+/** Storing and removing credentials in the auth file (`ferry login`, `ferry logout`). */
+export { login, logout, type LoginOptions, type LogoutOptions } from '../transports/registry/auth/login.ts';

@@ -1,5 +1,5 @@
-import type { Command } from 'commander';
 import type { Output } from './output.ts';
+import type { Program } from './program.ts';
 
 /** What every command gets: where to print and a signal that fires on SIGINT/SIGTERM. */
 export interface CommandContext {
@@ -7,7 +7,14 @@ export interface CommandContext {
   signal: AbortSignal;
   /** Sets the process exit code without exiting (the last word wins only if higher). */
   setExitCode(code: number): void;
+  /**
+   * Registers last words: a synchronous hook run before the process is ended
+   * by force (a second signal, a run that does not stop within the grace
+   * after the first, an internal error that escaped). A sync writes its
+   * report there. Returns the function that unregisters it.
+   */
+  atExit(hook: () => void): () => void;
 }
 
 /** A command module: adds its subcommand to the program. */
-export type CommandModule = (program: Command, ctx: CommandContext) => void;
+export type CommandModule = (program: Program, ctx: CommandContext) => void;

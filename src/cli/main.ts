@@ -1,11 +1,10 @@
 import { subscribe } from 'node:diagnostics_channel';
-import { Command, CommanderError } from 'commander';
-import { signatureChannel } from '../signature/signature-debug.ts';
-import { httpChannel, type HttpDebugMessage } from '../transports/registry/registry-client.ts';
-import { normalizeBoolArgs } from './bool-args.ts';
+import { CommanderError } from '@commander-js/extra-typings';
+import type { HttpDebugMessage } from '../util/debug-channels.ts';
 import type { CommandContext, CommandModule } from './context.ts';
-import { createOutput, describeError, exitCodeFor, EXIT, type OutputMode } from './output.ts';
-import { addGlobalSignatureFlags } from './signature-flags.ts';
+import { createOutput, exitCodeFor, EXIT, type Output, type OutputMode } from './output.ts';
+import { createProgram, normalizeBoolArgs } from './program.ts';
+
 /**
  * Command modules by name, loaded on demand: `ferry copy` never loads the
  * YAML, schema and server code of other commands, which keeps start-up time
@@ -35,6 +34,13 @@ const COMMANDS: Record<string, () => Promise<CommandModule[]>> = {
 /** Global options that take a value: the word after them is not the command. */
 const GLOBAL_VALUE_OPTIONS = new Set(['--policy', '--registries.d']);
 
+/**
+ * After the first SIGINT/SIGTERM the run stops on its own (requests aborted,
+ * reports written); whatever is still running this long after is ended by
+ * force, so one signal always ends ferry within about a second.
+ */
+const FORCED_EXIT_MS = 800;
+
 /** The modules to load for this command line: the named command's, or all of them. */
 async function commandModules(argv: string[]): Promise<CommandModule[]> {
   const name = argv.find((a, i) => !a.startsWith('-') && !GLOBAL_VALUE_OPTIONS.has(argv[i - 1] ?? ''));
@@ -52,40 +58,77 @@ function modeFrom(argv: string[]): OutputMode {
   };
 }
 
+async function subscribeDebug(): Promise<void> {
+  const { HTTP_DEBUG_CHANNEL, SIGNATURE_DEBUG_CHANNEL } = await import('../util/debug-channels.ts');
+  subscribe(HTTP_DEBUG_CHANNEL, (message) => {
+    const m = message as HttpDebugMessage;
+    process.stderr.write(`debug: ${m.method} ${m.url} → ${m.status ?? m.error} (${m.durationMs} ms)\n`);
+  });
+  subscribe(SIGNATURE_DEBUG_CHANNEL, (message) => process.stderr.write(`debug: ${String(message)}\n`));
+}
+
+/**
+ * Signals and escaped errors: the first SIGINT/SIGTERM aborts the run; a
+ * second one, the grace running out, or an error nothing caught (a bug) runs
+ * the last words (reports) and ends the process.
+ */
+function installLastResort(output: Output, controller: AbortController): CommandContext['atExit'] {
+  const hooks = new Set<() => void>();
+  const lastWords = (): void => {
+    for (const hook of hooks) {
+      try {
+        hook();
+      } catch (error) {
+        process.stderr.write(`ferry: while stopping: ${error instanceof Error ? error.message : String(error)}\n`);
+      }
+    }
+    hooks.clear();
+  };
+  const onSignal = (name: string) => (): void => {
+    if (controller.signal.aborted) {
+      lastWords();
+      process.exit(EXIT.interrupted);
+    }
+    output.info(`ferry: ${name} received, stopping (again to force)`);
+    controller.abort();
+    setTimeout(() => {
+      lastWords();
+      process.stderr.write('ferry: stopped by force: the run did not end in time\n');
+      process.exit(EXIT.interrupted);
+    }, FORCED_EXIT_MS).unref();
+  };
+  process.on('SIGINT', onSignal('SIGINT'));
+  process.on('SIGTERM', onSignal('SIGTERM'));
+  const escaped = (error: unknown): void => {
+    output.error(error);
+    lastWords();
+    process.exit(EXIT.failure);
+  };
+  process.on('uncaughtException', escaped);
+  process.on('unhandledRejection', escaped);
+  return (hook) => {
+    hooks.add(hook);
+    return () => void hooks.delete(hook);
+  };
+}
+
 export async function main(argv: string[]): Promise<number> {
   const mode = modeFrom(argv);
   const output = createOutput(mode);
   const controller = new AbortController();
   let exitCode: number = EXIT.ok;
-  const onSignal = (name: string) => () => {
-    if (controller.signal.aborted) process.exit(130);
-    output.info(`ferry: ${name} received, stopping (again to force)`);
-    controller.abort();
-  };
-  process.once('SIGINT', onSignal('SIGINT'));
-  process.once('SIGTERM', onSignal('SIGTERM'));
-  if (mode.debug) {
-    subscribe(httpChannel.name, (message) => {
-      const m = message as HttpDebugMessage;
-      process.stderr.write(`debug: ${m.method} ${m.url} → ${m.status ?? m.error} (${m.durationMs} ms)\n`);
-    });
-    subscribe(signatureChannel.name, (message) => process.stderr.write(`debug: ${String(message)}\n`));
-  }
-  const ctx: CommandContext = { output, signal: controller.signal, setExitCode: (code) => void (exitCode = Math.max(exitCode, code)) };
-  const program = new Command('ferry')
-    .description('Move container images between registries, directories, archives and air-gapped sites.')
-    .version('0.1.0')
-    .option('-q, --quiet', 'print only results and errors')
-    .option('--json', 'print machine-readable events and results (one JSON object per line)')
-    .option('--debug', 'show HTTP requests (secrets redacted) and error causes')
-    .configureHelp({ showGlobalOptions: true })
-    .showHelpAfterError()
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
-  addGlobalSignatureFlags(program);
-  for (const register of await commandModules(argv)) register(program, ctx);
-  program.commands.forEach((c) => c.exitOverride());
+  const atExit = installLastResort(output, controller);
+  if (mode.debug) await subscribeDebug();
+  const ctx: CommandContext = { output, signal: controller.signal, setExitCode: (code) => void (exitCode = Math.max(exitCode, code)), atExit };
   try {
+    const program = createProgram().configureOutput({
+      writeErr: (s) => void process.stderr.write(s),
+      writeOut: (s) => void process.stdout.write(s),
+      // Under --json a usage error is a record like any other error.
+      ...(mode.json ? { outputError: (s: string) => output.record({ error: { code: 'USAGE', message: s.trim().replace(/^error: /, '') } }) } : {}),
+    });
+    for (const register of await commandModules(argv)) register(program, ctx);
+    program.commands.forEach((c) => c.exitOverride());
     await program.parseAsync(normalizeBoolArgs(argv, program), { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
@@ -93,13 +136,14 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (controller.signal.aborted) {
-      process.stderr.write('ferry: cancelled\n');
-      return 130;
+      if (mode.json) output.error(err);
+      else process.stderr.write('ferry: cancelled\n');
+      return EXIT.interrupted;
     }
-    process.stderr.write(`${describeError(err, mode.debug)}\n`);
+    output.error(err);
     return exitCodeFor(err);
   }
-  return exitCode;
+  return controller.signal.aborted ? Math.max(exitCode, EXIT.interrupted) : exitCode;
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -27,6 +27,8 @@ function bar(fraction: number): string {
 const short = (digest: string): string => digest.slice(digest.indexOf(':') + 1, digest.indexOf(':') + 13);
 
 interface Active {
+  /** The image the blob is going to (the destination's display name). */
+  image: string;
   size: number;
   done: number;
   started: number;
@@ -63,7 +65,7 @@ export class ProgressRenderer {
     const { json, quiet } = this.output.mode;
     switch (event.type) {
       case 'blob-start':
-        this.active.set(event.digest, { size: event.size, done: 0, started: Date.now() });
+        this.active.set(event.digest, { image: event.destination, size: event.size, done: 0, started: Date.now() });
         break;
       case 'blob-progress': {
         this.bytes += event.bytes;
@@ -98,14 +100,15 @@ export class ProgressRenderer {
     switch (event.type) {
       case 'image-start':
         return `Copying ${event.source} → ${event.destination}`;
+      // In a parallel run lines of many images interleave: each names its image.
       case 'blob-done':
-        return event.outcome === 'uploaded' ? undefined : `  blob ${short(event.digest)} ${event.outcome === 'exists' ? 'already present' : event.outcome} (${formatBytes(event.size)})`;
+        return event.outcome === 'uploaded' ? undefined : `  ${event.destination}: blob ${short(event.digest)} ${event.outcome === 'exists' ? 'already present' : event.outcome} (${formatBytes(event.size)})`;
       case 'manifest-written':
-        return `  wrote manifest ${event.digest} as ${event.reference}`;
+        return `  ${event.destination}: wrote manifest ${event.digest}${event.reference === event.digest || event.destination.endsWith(`:${event.reference}`) ? '' : ` as ${event.reference}`}`;
       case 'retry':
-        return `  retrying ${event.what} (attempt ${event.attempt}, in ${(event.delayMs / 1000).toFixed(1)} s): ${event.reason}`;
+        return `  ${event.image ? `${event.image}: ` : ''}retrying ${event.what} (attempt ${event.attempt}, in ${(event.delayMs / 1000).toFixed(1)} s): ${event.reason}`;
       case 'warning':
-        return `  warning: ${event.message}`;
+        return `  ${event.image ? `${event.image}: ` : ''}warning: ${event.message}`;
       default:
         return undefined;
     }
@@ -118,7 +121,7 @@ export class ProgressRenderer {
   }
 
   private clear(): void {
-    if (this.drawnLines > 0) process.stderr.write(`\x1b[${this.drawnLines}A\x1b[J`);
+    if (this.drawnLines > 0) this.output.terminal(`\x1b[${this.drawnLines}A\x1b[J`);
     this.drawnLines = 0;
   }
 
@@ -134,12 +137,12 @@ export class ProgressRenderer {
     for (const [digest, a] of [...this.active].slice(0, 8)) {
       const seconds = (now - a.started) / 1000;
       const rate = seconds > 0.2 ? `  ${formatBytes(a.done / seconds)}/s` : '';
-      lines.push(`  ${short(digest)} ${bar(a.size > 0 ? a.done / a.size : 1)} ${formatBytes(a.done)} / ${formatBytes(a.size)}${rate}`);
+      lines.push(`  ${a.image} ${short(digest)} ${bar(a.size > 0 ? a.done / a.size : 1)} ${formatBytes(a.done)} / ${formatBytes(a.size)}${rate}`);
     }
     const head = this.headline();
     const overall = this.overall?.();
     lines.push(`${overall && overall.total > 0 ? `${bar(overall.done / overall.total)} ` : ''}${head ? `${head}  ` : ''}${formatBytes(this.bytes)} transferred ${this.rate()}`);
-    process.stderr.write(`${lines.join('\n')}\n`);
+    this.output.terminal(`${lines.join('\n')}\n`);
     this.drawnLines = lines.length;
   }
 
@@ -153,4 +156,28 @@ export class ProgressRenderer {
     if (this.timer) clearInterval(this.timer);
     if (this.output.mode.tty) this.clear();
   }
+}
+
+/**
+ * Counts images for a run's headline ("images 12/80, ETA 40 s") and overall
+ * bar; `total` is set when the plan is known, `finished` per image result.
+ */
+export function imageCounter(progress: ProgressRenderer): { total(n: number): void; finished(): void; readonly done: number } {
+  let total = 0;
+  let done = 0;
+  const started = Date.now();
+  progress.overall = () => ({ done, total });
+  progress.headline = () => {
+    if (total === 0) return 'planning';
+    // ETA from the pace of finished images: sizes vary, but it is honest about what it knows.
+    const eta = done > 0 && done < total ? Math.round((((Date.now() - started) / done) * (total - done)) / 1000) : undefined;
+    return `images ${done}/${total}${eta !== undefined ? `, ETA ${eta < 90 ? `${eta} s` : `${Math.round(eta / 60)} min`}` : ''}`;
+  };
+  return {
+    total: (n) => void (total = n),
+    finished: () => void done++,
+    get done() {
+      return done;
+    },
+  };
 }

@@ -1,25 +1,27 @@
-import type { Command } from 'commander';
-import { Option } from 'commander';
+import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import { FerryError } from '../errors.ts';
 import type { PruneDeletion, PruneResult } from '../sync/prune/prune.ts';
 import type { PruneSettings } from '../sync/prune/prune-sync.ts';
 import type { Output } from './output.ts';
 import { EXIT } from './output.ts';
 import { parsePositiveInt } from './registry-flags.ts';
+import type { NoOptions, OptionsOf } from './typed-options.ts';
 
 /** `--prune`, `--max-delete N` and `--state FILE`, for every command that can make a destination exact. */
-export function addPruneFlags(command: Command, what = 'destination tags'): Command {
+export function addPruneFlags<A extends unknown[], O extends OptionValues, G extends OptionValues>(command: Command<A, O, G>, what = 'destination tags') {
   return command
     .option('--prune', `delete ${what} that ferry wrote in an earlier --prune run and the input no longer selects (never names ferry did not write)`)
     .addOption(new Option('--max-delete <N>', 'with --prune: delete nothing when more than N deletions are due (default: 10% of the names ferry owns there, at least 20)').argParser(parsePositiveInt('--max-delete')))
     .option('--state <FILE>', 'with --prune: keep what ferry wrote in FILE (default: a `_ferry-state` artifact in each registry repository, `ferry-state.json` in an OCI layout)');
 }
 
+/** The prune flags' values. */
+export type PruneFlags = OptionsOf<typeof addPruneFlags<[], NoOptions, NoOptions>>;
+
 /** The prune settings the flags ask for; undefined without --prune. */
-export function pruneSettings(opts: Record<string, unknown>): PruneSettings | undefined {
-  const maxDelete = opts['maxDelete'] as number | undefined;
-  const stateFile = opts['state'] as string | undefined;
-  if (opts['prune'] !== true) {
+export function pruneSettings(opts: PruneFlags): PruneSettings | undefined {
+  const { maxDelete, state: stateFile } = opts;
+  if (opts.prune !== true) {
     if (maxDelete !== undefined || stateFile !== undefined) throw new FerryError('USAGE', `${maxDelete !== undefined ? '--max-delete' : '--state'} goes with --prune`);
     return undefined;
   }
@@ -44,7 +46,7 @@ export function renderDeletion(output: Output, d: PruneDeletion): void {
 export function pruneExitCode(output: Output, result: PruneResult | undefined, dryRun = false): number {
   if (!result || dryRun) return EXIT.ok;
   if (result.stoppedBy) {
-    process.stderr.write(`ferry: ${result.stoppedBy.message}\n${result.stoppedBy.hint ? `hint: ${result.stoppedBy.hint}\n` : ''}`);
+    output.error(result.stoppedBy);
     return EXIT.failure;
   }
   const failed = result.deletions.filter((d) => d.status === 'failed').length;

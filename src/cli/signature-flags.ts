@@ -1,11 +1,12 @@
-import { Option, type Command } from 'commander';
+import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import type { SignatureOptions } from '../signature/signature-session.ts';
+import type { NoOptions, OptionsOf } from './typed-options.ts';
 
 /**
  * The trust flags. `--policy`, `--insecure-policy` and `--registries.d` are
  * global, as in skopeo, and accepted before or after the command.
  */
-export function addGlobalSignatureFlags(program: Command): Command {
+export function addGlobalSignatureFlags<A extends unknown[], O extends OptionValues, G extends OptionValues>(program: Command<A, O, G>) {
   return program
     .addOption(new Option('--policy <FILE>', 'signature policy (default: ~/.config/containers/policy.json, then /etc/containers/policy.json)'))
     .addOption(new Option('--insecure-policy', 'accept any image, without reading a signature policy'))
@@ -13,7 +14,7 @@ export function addGlobalSignatureFlags(program: Command): Command {
 }
 
 /** Flags of commands that write images: carrying and making signatures. */
-export function addSigningFlags(command: Command): Command {
+export function addSigningFlags<A extends unknown[], O extends OptionValues, G extends OptionValues>(command: Command<A, O, G>) {
   return command
     .option('--remove-signatures', 'do not copy signatures, attestations or SBOMs of the source')
     .option('--sign-by <FINGERPRINT>', 'sign the image with this GPG key (simple signing, stored in the lookaside)')
@@ -22,18 +23,21 @@ export function addSigningFlags(command: Command): Command {
     .option('--sign-identity <REF>', 'identity to sign for (default: the destination reference)');
 }
 
-/** Signature options from a command's flags and the global ones. */
-export function signatureOptionsFrom(command: Command): SignatureOptions {
-  const o = command.optsWithGlobals<Record<string, unknown>>();
-  const str = (key: string): string | undefined => (typeof o[key] === 'string' ? (o[key] as string) : undefined);
+/** The global trust flags' values. */
+export type GlobalSignatureFlags = OptionsOf<typeof addGlobalSignatureFlags<[], NoOptions, NoOptions>>;
+/** The signing flags' values. */
+export type SigningFlags = OptionsOf<typeof addSigningFlags<[], NoOptions, NoOptions>>;
+
+/** Signature options from the global trust flags and, for commands that write images, the signing flags. */
+export function signatureOptionsFrom(opts: GlobalSignatureFlags & Partial<SigningFlags>): SignatureOptions {
   return {
-    policyPath: str('policy'),
-    insecurePolicy: o['insecurePolicy'] === true,
-    registriesDir: str('registries.d'),
-    removeSignatures: o['removeSignatures'] === true,
-    signBy: str('signBy'),
-    signBySigstorePrivateKey: str('signBySigstorePrivateKey'),
-    signPassphraseFile: str('signPassphraseFile'),
-    signIdentity: str('signIdentity'),
+    policyPath: opts.policy,
+    insecurePolicy: opts.insecurePolicy === true,
+    registriesDir: opts['registries.d'],
+    removeSignatures: opts.removeSignatures === true,
+    signBy: opts.signBy,
+    signBySigstorePrivateKey: opts.signBySigstorePrivateKey,
+    signPassphraseFile: opts.signPassphraseFile,
+    signIdentity: opts.signIdentity,
   };
 }

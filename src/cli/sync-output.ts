@@ -1,93 +1,173 @@
+import { FerryError } from '../errors.ts';
+import type { DestinationSummary } from '../sync/engine/dry-run.ts';
+import type { PlanItem } from '../sync/engine/plan.ts';
+import { SyncRecord, type ItemResult, type PlanCounts, type SyncReport } from '../sync/engine/report.ts';
 import type { SyncOptions, SyncResult } from '../sync/sync.ts';
-import { writeFileAtomic } from '../util/atomic-write.ts';
+import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic-write.ts';
 import type { CommandContext } from './context.ts';
-import { EXIT } from './output.ts';
-import { ProgressRenderer, formatBytes } from './progress.ts';
+import { openLogFile } from './log-file.ts';
+import { EXIT, exitCodeFor, plural, type Output } from './output.ts';
+import { ProgressRenderer, formatBytes, imageCounter } from './progress.ts';
+import { pruneExitCode, renderDeletion } from './prune-flags.ts';
 import { describeRunSignatures } from './signature-output.ts';
 
-/** Where a run's report and digest list go (`--report`, `--digestfile`). */
-export interface SyncRunFiles {
-  report?: string | undefined;
-  digestfile?: string | undefined;
+/**
+ * What every command that runs the sync engine prints (`sync`, `image
+ * mirror`, `release mirror`, the mirror commands): the plan line, each
+ * failure as it happens, the summary and the list of failures. The plan
+ * line, the summary and the report count the same entries.
+ */
+
+export function planLine(c: PlanCounts): string {
+  return `Plan: ${plural(c.images, 'image')}: ${c.toCopy} to copy, ${c.upToDate} already up to date${c.failed > 0 ? `, ${c.failed} failed to resolve` : ''}`;
+}
+
+/** One image's failure as it happens: a coded JSON error under --json, a warning line otherwise. */
+export function itemFailure(output: Output, r: ItemResult): void {
+  if (r.status !== 'failed') return;
+  if (output.mode.json) output.error(new FerryError(r.code ?? 'REGISTRY', r.reason ?? 'failed', { hint: r.hint }), r.destination);
+  else output.warn(`${r.source} → ${r.destination}: ${r.reason ?? 'failed'}`);
+}
+
+export function summaryLine(verb: string, report: SyncReport): string {
+  const t = report.totals;
+  const pruned = report.prune ? `, ${report.prune.deleted} deleted` : '';
+  return `${verb} ${plural(t.images, 'image')}: ${t.copied} copied, ${t.skipped} skipped, ${t.failed} failed${t.notRun > 0 ? `, ${t.notRun} not run` : ''}${pruned}; ${formatBytes(t.bytes)} transferred${describeRunSignatures(report.images)}`;
+}
+
+/** A dry run's plan and what each destination would receive (stdout). */
+export function printDryRun(output: Output, plan: readonly PlanItem[], summary: readonly DestinationSummary[]): void {
+  if (output.mode.json) {
+    output.record({ plan: plan.map((p) => ({ source: p.source, destination: p.destination, digest: p.digest, status: p.status, reason: p.reason })), summary });
+    return;
+  }
+  for (const p of plan) output.out(`${p.status === 'skip' ? 'skip' : p.status === 'failed' ? 'FAIL' : 'copy'} ${p.source} → ${p.destination}${p.reason ? ` (${p.reason})` : ''}`);
+  for (const s of summary) {
+    output.out(
+      `${s.storage}: ${plural(s.imagesToCopy, 'image')} to copy, ${s.imagesToSkip} to skip; ${plural(s.blobsToTransfer, 'blob')} (${formatBytes(s.bytesToTransfer)}) to transfer, ${s.blobsPresent} (${formatBytes(s.bytesPresent)}) already there`,
+    );
+  }
 }
 
 /**
- * How a run of the sync engine shows on the command line, for every command
- * that plans one (`sync`, `image mirror`, `release mirror`): the plan line,
- * progress with images done and an ETA, then the plan of a dry run or the
- * summary, the failures on stderr, the report files and the exit code.
+ * The end of a run: the failures listed, why it stopped early, and the exit
+ * code (0; 1 for failures — sources a dry run could not resolve too; the
+ * stopping error's code; 130 when cancelled — main sees the signal). Under
+ * --json the report is one record, except for a dry run, whose plan is.
+ */
+export function finishRun(output: Output, report: SyncReport, stoppedBy: FerryError | undefined): number {
+  const failed = report.images.filter((i) => i.status === 'failed');
+  if (output.mode.json) {
+    if (report.dryRun !== true) output.record({ result: report });
+  }
+  else if (failed.length > 0) output.error(new FerryError('REGISTRY', `${plural(failed.length, 'image')} failed:\n${failed.map((r) => `  ${r.source} → ${r.destination}: ${r.reason ?? ''}`).join('\n')}`));
+  if (stoppedBy !== undefined && stoppedBy.code !== 'ABORTED') {
+    const notRun = report.totals.notRun;
+    const where = failed.some((f) => f.reason === stoppedBy.message) ? 'stopped at that failure' : `stopped: ${stoppedBy.message}`;
+    const hint = stoppedBy.hint ?? (failed.length > 0 ? 'with --keep-going the other images are copied and the failures listed at the end' : undefined);
+    output.error(new FerryError(stoppedBy.code, `${where}${notRun > 0 ? `; ${plural(notRun, 'image')} not run` : ''}`, { hint }));
+    return exitCodeFor(stoppedBy);
+  }
+  return failed.length > 0 ? EXIT.failure : EXIT.ok;
+}
+
+/** Where a run's files go: `--report`, `--digestfile`, `--log`. */
+export interface SyncRunFiles {
+  report?: string | undefined;
+  digestfile?: string | undefined;
+  log?: string | undefined;
+}
+
+const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+
+/**
+ * One run of the sync engine on the command line, for every command that
+ * plans one: progress (images done of planned, with an ETA), the lines above
+ * as the engine calls back, `--log`, and the report — written whenever the
+ * run ends: finished, stopped at a failure, refused before it started,
+ * cancelled, or ended by force (then synchronously, from what is known).
  */
 export class SyncRunOutput {
+  /** The command's output, or the same with its log in `--log FILE`. */
+  readonly output: Output;
+  /** What the run knows at any moment; the report is built from it. */
+  readonly record = new SyncRecord();
   readonly progress: ProgressRenderer;
   readonly #ctx: CommandContext;
-  readonly #digestLines: string[] = [];
-  #total = 0;
-  #done = 0;
+  readonly #files: SyncRunFiles;
+  readonly #images: ReturnType<typeof imageCounter>;
+  readonly #digests: string[] = [];
+  readonly #logFile: ReturnType<typeof openLogFile> | undefined;
 
-  constructor(ctx: CommandContext) {
+  constructor(ctx: CommandContext, files: SyncRunFiles = {}) {
     this.#ctx = ctx;
-    this.progress = new ProgressRenderer(ctx.output);
-    const started = Date.now();
-    this.progress.overall = () => ({ done: this.#done, total: this.#total });
-    this.progress.headline = () => {
-      // ETA from the pace of finished images: sizes vary, but it is honest about what it knows.
-      const eta = this.#done > 0 && this.#done < this.#total ? Math.round(((Date.now() - started) / this.#done) * (this.#total - this.#done) / 1000) : undefined;
-      if (this.#total === 0) return 'planning';
-      return `images ${this.#done}/${this.#total}${eta !== undefined ? `, ETA ${eta < 90 ? `${eta} s` : `${Math.round(eta / 60)} min`}` : ''}`;
-    };
+    this.#files = files;
+    this.#logFile = files.log !== undefined ? openLogFile(files.log) : undefined;
+    this.output = this.#logFile ? ctx.output.withLog(this.#logFile) : ctx.output;
+    this.progress = new ProgressRenderer(this.output);
+    this.#images = imageCounter(this.progress);
   }
 
-  /** The engine's callbacks: progress events, the plan line, each finished image. */
-  hooks(): Pick<SyncOptions, 'onEvent' | 'onPlan' | 'onItem'> {
+  /** The engine's callbacks and record: progress events, the plan line, each finished image, each deletion. */
+  hooks(): Required<Pick<SyncOptions, 'record' | 'onEvent' | 'onPlan' | 'onItem' | 'onDeletion'>> {
     return {
+      record: this.record,
       onEvent: this.progress.listener,
-      onPlan: (items) => {
-        this.#total = items.length;
-        const skip = items.filter((i) => i.status === 'skip').length;
-        // Images whose source could not be resolved are neither to copy nor up to date.
-        const unresolved = items.filter((i) => i.status === 'failed').length;
-        this.#ctx.output.info(`Plan: ${items.length} images, ${items.length - skip - unresolved} to copy, ${skip} already up to date${unresolved > 0 ? `, ${unresolved} failed to resolve` : ''}`);
+      onPlan: (_items, counts) => {
+        this.#images.total(counts.images);
+        this.output.info(planLine(counts));
       },
       onItem: (r) => {
-        this.#done++;
-        if (r.status === 'copied' && r.digest) this.#digestLines.push(`${r.digest} ${r.destination}`);
-        if (r.status === 'failed') this.#ctx.output.warn(`${r.source} → ${r.destination}: ${r.reason ?? 'failed'}`);
+        this.#images.finished();
+        if (r.status === 'copied' && r.digest) this.#digests.push(`${r.digest} ${r.destination}`);
+        itemFailure(this.output, r);
       },
+      onDeletion: (d) => renderDeletion(this.output, d),
     };
-  }
-
-  stop(): void {
-    this.progress.stop();
   }
 
   /**
-   * Writes the report files and prints the result: each planned image and
-   * what each destination would receive for a dry run, else a summary line
-   * (`verb` N images: …); failures go to stderr and set exit code 1.
+   * Runs `work` (which runs the engine with {@link hooks}) and writes the
+   * report and the digest file however it ends; a forced end writes the
+   * report from what is known. A dry run writes no digest file.
    */
-  async finish(result: SyncResult, files: SyncRunFiles = {}, verb = 'Synced'): Promise<void> {
-    this.stop();
-    const { output } = this.#ctx;
-    const { report, summary } = result;
-    if (files.report !== undefined) await writeFileAtomic(files.report, `${JSON.stringify(report, null, 2)}\n`);
-    if (files.digestfile !== undefined) await writeFileAtomic(files.digestfile, this.#digestLines.join('\n') + (this.#digestLines.length ? '\n' : ''));
-    if (summary) {
-      if (output.mode.json) output.record({ plan: result.plan.map((p) => ({ source: p.source, destination: p.destination, digest: p.digest, status: p.status, reason: p.reason })), summary });
-      else {
-        for (const p of result.plan) output.out(`${p.status === 'skip' ? 'skip' : p.status === 'failed' ? 'FAIL' : 'copy'} ${p.source} → ${p.destination}${p.reason ? ` (${p.reason})` : ''}`);
-        for (const s of summary) {
-          output.out(`${s.storage}: ${s.imagesToCopy} images to copy, ${s.imagesToSkip} to skip; ${s.blobsToTransfer} blobs (${formatBytes(s.bytesToTransfer)}) to transfer, ${s.blobsPresent} (${formatBytes(s.bytesPresent)}) already there`);
-        }
+  async run<T>(work: () => Promise<T>, options: { dryRun?: boolean | undefined } = {}): Promise<T> {
+    const { report, digestfile } = this.#files;
+    const unregister = this.#ctx.atExit(() => {
+      // Ended by force: whatever is known now, the rest not run.
+      if (report !== undefined) writeFileAtomicSync(report, json(this.record.report('not run: interrupted')));
+      this.#logFile?.close();
+    });
+    try {
+      return await work();
+    } catch (error) {
+      // Refused before a run (a bad input) or a bug: the report says so too.
+      this.record.stop(error instanceof FerryError ? error : new FerryError('ABORTED', `internal error: ${error instanceof Error ? error.message : String(error)}`));
+      throw error;
+    } finally {
+      this.progress.stop();
+      try {
+        if (report !== undefined) await writeFileAtomic(report, json(this.record.report()));
+        if (digestfile !== undefined && options.dryRun !== true) await writeFileAtomic(digestfile, this.#digests.map((d) => `${d}\n`).join(''));
+      } finally {
+        unregister();
+        this.#logFile?.close();
       }
-    } else if (output.mode.json) output.record({ result: report });
-    const t = report.totals;
-    if (!summary) output.info(`${verb} ${t.images} images: ${t.copied} copied, ${t.skipped} skipped, ${t.failed} failed; ${formatBytes(t.bytes)} transferred${describeRunSignatures(report.images)}`);
-    if (t.failed > 0) {
-      if (!output.mode.json) {
-        process.stderr.write(`ferry: ${t.failed} image(s) failed:\n`);
-        for (const r of report.images.filter((i) => i.status === 'failed')) process.stderr.write(`  ${r.source} → ${r.destination}: ${r.reason ?? ''}\n`);
-      }
-      this.#ctx.setExitCode(EXIT.failure);
     }
+  }
+
+  /**
+   * Prints how the run ended and sets the exit code: a dry run's plan and
+   * what each destination would receive, else the summary line (`verb` N
+   * images: …); the failures, why the run stopped early, and the prune's
+   * outcome.
+   */
+  finish(result: SyncResult, verb = 'Synced'): void {
+    this.progress.stop();
+    const dryRun = result.summary !== undefined;
+    if (result.summary) printDryRun(this.output, result.plan, result.summary);
+    else this.output.info(summaryLine(verb, result.report));
+    this.#ctx.setExitCode(finishRun(this.output, result.report, result.stoppedBy));
+    this.#ctx.setExitCode(pruneExitCode(this.output, result.prune, dryRun));
   }
 }

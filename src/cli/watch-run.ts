@@ -2,12 +2,15 @@ import { writeFileAtomic } from '../util/atomic-write.ts';
 import { formatDuration } from '../util/duration.ts';
 import { SyncWatcher, type WatchEvent, type WatchSyncOptions } from '../sync/watch/watch-sync.ts';
 import type { CommandContext } from './context.ts';
-import { formatBytes } from './progress.ts';
+import { openLogFile } from './log-file.ts';
 import { renderDeletion } from './prune-flags.ts';
+import { itemFailure, summaryLine } from './sync-output.ts';
 
 export interface WatchRun extends Omit<WatchSyncOptions, 'signal' | 'onWatch'> {
   /** Rewritten after every cycle. */
   report?: string | undefined;
+  /** `--log FILE`: messages there instead of stderr. */
+  log?: string | undefined;
 }
 
 /**
@@ -17,8 +20,9 @@ export interface WatchRun extends Omit<WatchSyncOptions, 'signal' | 'onWatch'> {
  * after each.
  */
 export async function runWatch(ctx: CommandContext, run: WatchRun): Promise<void> {
-  const { output } = ctx;
-  const { report, ...options } = run;
+  const { report, log, ...options } = run;
+  const logFile = log !== undefined ? openLogFile(log) : undefined;
+  const output = logFile ? ctx.output.withLog(logFile) : ctx.output;
   const render = async (event: WatchEvent): Promise<void> => {
     if (event.type === 'metrics') output.info(`ferry: metrics at ${event.url}/metrics (health: /healthz, /readyz)`);
     else if (event.type === 'cycle-start') output.info(`cycle ${event.cycle}: starting`);
@@ -26,9 +30,7 @@ export async function runWatch(ctx: CommandContext, run: WatchRun): Promise<void
     else if (event.type === 'wait') output.info(`next cycle in ${formatDuration(event.wait.ms)} (${event.wait.at.toISOString()})${event.wait.reason === 'backoff' ? ', backing off: a registry rate-limited ferry' : ''}`);
     else if (event.type === 'cycle-end') {
       if (event.result) {
-        const t = event.result.report.totals;
-        const pruned = event.result.report.prune ? `, ${event.result.report.prune.deleted} deleted` : '';
-        output.info(`cycle ${event.cycle}: ${t.images} images: ${t.copied} copied, ${t.skipped} skipped, ${t.failed} failed${pruned}; ${formatBytes(t.bytes)} in ${formatDuration(event.durationMs)}`);
+        output.info(`${summaryLine(`cycle ${event.cycle}:`, event.result.report)} in ${formatDuration(event.durationMs)}`);
         if (output.mode.json) output.record({ cycle: event.cycle, result: event.result.report });
         if (report !== undefined) await writeFileAtomic(report, `${JSON.stringify(event.result.report, null, 2)}\n`).catch((e: Error) => output.warn(e.message));
       } else if (event.error) {
@@ -40,6 +42,10 @@ export async function runWatch(ctx: CommandContext, run: WatchRun): Promise<void
   let rendering = Promise.resolve();
   const watcher = new SyncWatcher({
     ...options,
+    onItem: (r) => {
+      itemFailure(output, r);
+      options.onItem?.(r);
+    },
     onDeletion: (d) => {
       renderDeletion(output, d);
       options.onDeletion?.(d);
@@ -54,9 +60,11 @@ export async function runWatch(ctx: CommandContext, run: WatchRun): Promise<void
   process.on('SIGHUP', onHangUp);
   try {
     await watcher.run();
+    await rendering;
+    output.info('ferry: stopped watching');
   } finally {
     process.off('SIGHUP', onHangUp);
     await rendering;
+    logFile?.close();
   }
-  output.info('ferry: stopped watching');
 }

@@ -99,7 +99,7 @@ export async function copyBlob(ctx: BlobCopyContext, descriptor: Descriptor): Pr
       {
         policy: ctx.retry,
         signal,
-        onRetry: (e) => ctx.emit({ type: 'retry', what: `blob ${descriptor.digest}`, attempt: e.attempt, delayMs: e.delayMs, reason: e.error.message }),
+        onRetry: (e) => ctx.emit({ type: 'retry', what: `blob ${descriptor.digest}`, attempt: e.attempt, delayMs: e.delayMs, reason: e.error.message, image: where }),
       },
     );
   });

@@ -15,7 +15,8 @@ export type CopyEvent =
   | { type: 'blob-done'; destination: string; digest: Digest; size: number; outcome: BlobOutcome }
   | { type: 'manifest-written'; destination: string; reference: string; digest: Digest }
   | { type: 'image-done'; source: string; destination: string; digest: Digest; bytesTransferred: number }
-  | { type: 'retry'; what: string; attempt: number; delayMs: number; reason: string }
-  | { type: 'warning'; message: string };
+  /** `image`: the destination the retried work belongs to, when it belongs to one (parallel runs name it). */
+  | { type: 'retry'; what: string; attempt: number; delayMs: number; reason: string; image?: string | undefined }
+  | { type: 'warning'; message: string; image?: string | undefined };
 
 export type CopyEventListener = (event: CopyEvent) => void;

@@ -89,7 +89,7 @@ test('a failure that may pass is tried once more in a final pass; a permanent on
   );
   assert.deepEqual(results.map((r) => r.status), ['copied', 'failed', 'copied']);
   assert.deepEqual(Object.fromEntries(attempts), { flaky: [1, 2], gone: [1], ok: [1] });
-  assert.deepEqual(warnings, ['retrying 1 failed image(s) in a final pass']);
+  assert.deepEqual(warnings, ['retry pass 1 of 1: retrying 1 failed image']);
 });
 
 test('the final pass can be declined per item', async () => {
@@ -131,4 +131,24 @@ test('a bug (an error that is not a FerryError) rejects the run once the work in
     TypeError,
   );
   assert.equal(settledOther, true);
+});
+
+test('retryPasses: failures are tried again in as many passes as asked, each over what failed in the one before', async () => {
+  const tries = new Map<string, number>();
+  const flaky = (name: string, failures: number) => ({ name, failures });
+  const items = [flaky('a', 0), flaky('b', 2), flaky('c', 5)];
+  const warnings: string[] = [];
+  const { results } = await runImages(
+    items,
+    async (item) => {
+      const n = (tries.get(item.name) ?? 0) + 1;
+      tries.set(item.name, n);
+      if (n <= item.failures) throw new FerryError('NETWORK', `${item.name}: reset`, { retryable: true });
+      return { status: 'copied' };
+    },
+    { retryPasses: 3, keepGoing: true, onEvent: (e) => void (e.type === 'warning' && warnings.push(e.message)) },
+  );
+  assert.deepEqual(results.map((r) => r.status), ['copied', 'copied', 'failed']);
+  assert.deepEqual(Object.fromEntries(tries), { a: 1, b: 3, c: 4 });
+  assert.deepEqual(warnings, ['retry pass 1 of 3: retrying 2 failed images', 'retry pass 2 of 3: retrying 2 failed images', 'retry pass 3 of 3: retrying 1 failed image']);
 });

@@ -9,6 +9,8 @@ import { Limiter } from './limiter.ts';
 export const DEFAULT_IMAGE_JOBS = 4;
 /** Blob transfers in flight at once across a whole run. */
 export const DEFAULT_BLOB_JOBS = 12;
+/** One final pass: a failure that may pass (a reset, a 503) gets a second chance once the rest is done. */
+export const DEFAULT_RETRY_PASSES = 1;
 
 /** What the work for one item hands to the copy engine: the run's shared state. */
 export interface RunContext {
@@ -18,7 +20,7 @@ export interface RunContext {
   tracker: BlobTracker;
   /** Blob transfers across every image of the run. */
   blobLimiter: Limiter;
-  /** 1, or 2 in the final pass. */
+  /** 1 in the first pass, then 2, 3, … in the retry passes. */
   attempt: number;
 }
 
@@ -62,8 +64,13 @@ export interface RunImagesOptions<I> {
    * pass); failures that may pass wait for the final pass either way.
    */
   keepGoing?: boolean | undefined;
-  /** Whether failed items get one more try in a final pass (default true; never for permanent failures). A function chooses per item. */
+  /** Whether failed items get more tries in retry passes (default true; never for permanent failures). A function chooses per item. */
   retryPass?: boolean | ((item: I, error: FerryError) => boolean) | undefined;
+  /**
+   * How many retry passes follow the first one (default {@link DEFAULT_RETRY_PASSES}),
+   * each over the items that failed in the one before, as image-syncer's `--retries`.
+   */
+  retryPasses?: number | undefined;
   /** Share the blob knowledge of an earlier run (default: a fresh tracker). */
   tracker?: BlobTracker | undefined;
   signal?: AbortSignal | undefined;
@@ -87,7 +94,7 @@ export interface RunImagesResult<I> {
  * any later workflow plan their items and hand them here. `jobs` items at a
  * time in input order (so a partial run leaves complete images, not many
  * half-copied ones), every blob transfer under one limit and one blob
- * tracker, one stop controller, and a final pass for failures that may pass.
+ * tracker, one stop controller, and retry passes for failures that may pass.
  *
  * Every item gets a result, also when the run stops: a failure belongs to its
  * own item only; items interrupted or never started are `not-run` with the
@@ -101,7 +108,6 @@ export async function runImages<I>(items: readonly I[], copyOne: CopyOne<I>, opt
   const blobLimiter = new Limiter(options.blobJobs ?? DEFAULT_BLOB_JOBS);
   const describe = options.describe ?? (() => 'an earlier item');
   const results: Array<ImageResult<I> | undefined> = new Array(items.length);
-  const deferred: number[] = [];
   let stoppedBy: FerryError | undefined;
 
   const wantsRetry = (item: I, error: FerryError): boolean => {
@@ -115,8 +121,10 @@ export async function runImages<I>(items: readonly I[], copyOne: CopyOne<I>, opt
   };
   const notRun = (item: I, error: FerryError): ImageResult<I> => ({ item, status: 'not-run', bytes: 0, reason: error.message, error });
 
-  const attempt = (pass: number) => async (item: I, index: number): Promise<void> => {
-    const slot = pass === 1 ? index : deferred[index]!;
+  const passes = options.retryPasses ?? DEFAULT_RETRY_PASSES;
+  let retrying: number[] = [];
+  const attempt = (pass: number) => async (slot: number): Promise<void> => {
+    const item = items[slot]!;
     try {
       const done = await copyOne(item, { signal, tracker, blobLimiter, attempt: pass });
       settle(slot, { item, status: done.status, digest: done.digest, bytes: done.bytes ?? 0, ...(done.reason !== undefined ? { reason: done.reason } : {}) });
@@ -125,18 +133,18 @@ export async function runImages<I>(items: readonly I[], copyOne: CopyOne<I>, opt
         stop.abort(new FerryError('ABORTED', 'not run: the run stopped at an internal error'));
         throw err;
       }
-      // Cut short because the run stopped: not this item's failure (in the final pass, its first failure stands).
+      // Cut short because the run stopped: not this item's failure (in a retry pass, its earlier failure stands).
       if (signal.aborted && err.code === 'ABORTED') {
         settle(slot, pass === 1 ? notRun(item, abortError(signal)) : results[slot]!);
         return;
       }
-      if (pass === 1 && wantsRetry(item, err)) {
+      if (pass <= passes && wantsRetry(item, err)) {
         results[slot] = { item, status: 'failed', bytes: 0, reason: err.message, error: err };
-        deferred.push(slot);
+        retrying.push(slot);
         return;
       }
       settle(slot, { item, status: 'failed', bytes: 0, reason: err.message, error: err });
-      // In the final pass only a permanent failure stops the rest: the others had their second chance.
+      // In a retry pass only a permanent failure stops the rest: the others had their second chance.
       if (!options.keepGoing && !stop.signal.aborted && (pass === 1 || isPermanent(err))) {
         stoppedBy = err;
         stop.abort(new FerryError('ABORTED', `not run: stopped at the failure of ${describe(item)}`, { cause: err }));
@@ -144,14 +152,16 @@ export async function runImages<I>(items: readonly I[], copyOne: CopyOne<I>, opt
     }
   };
 
-  await forEachLimited(items, options.jobs ?? DEFAULT_IMAGE_JOBS, attempt(1), () => signal.aborted);
-  if (deferred.length > 0 && !signal.aborted) {
-    options.onEvent?.({ type: 'warning', message: `retrying ${deferred.length} failed image(s) in a final pass` });
-    await forEachLimited(deferred.map((slot) => items[slot]!), options.jobs ?? DEFAULT_IMAGE_JOBS, attempt(2), () => signal.aborted);
-  } else {
-    // No final pass (cancelled): the first failures are final as they are.
-    for (const slot of deferred) options.onResult?.(results[slot]!);
+  const jobs = options.jobs ?? DEFAULT_IMAGE_JOBS;
+  await forEachLimited(items.map((_, i) => i), jobs, attempt(1), () => signal.aborted);
+  for (let pass = 2; retrying.length > 0 && !signal.aborted && pass <= passes + 1; pass++) {
+    const slots = retrying.sort((a, b) => a - b);
+    retrying = [];
+    options.onEvent?.({ type: 'warning', message: `retry pass ${pass - 1} of ${passes}: retrying ${slots.length} failed image${slots.length === 1 ? '' : 's'}` });
+    await forEachLimited(slots, jobs, attempt(pass), () => signal.aborted);
   }
+  // No pass left to run (cancelled): the failures waiting for one are final as they are.
+  for (const slot of retrying) options.onResult?.(results[slot]!);
   if (options.signal?.aborted) stoppedBy ??= abortError(options.signal);
   const reason = stoppedBy !== undefined && signal.aborted ? abortError(signal) : undefined;
   const all = items.map((item, i) => results[i] ?? notRun(item, reason ?? new FerryError('ABORTED', 'not run')));

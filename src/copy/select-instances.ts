@@ -15,7 +15,9 @@ export type InstanceSelection =
    * one-entry index is written, `--keep-manifest-list`); all of them keep the
    * index whole.
    */
-  | { mode: 'matching'; pattern: RegExp; keepList: boolean };
+  | { mode: 'matching'; pattern: RegExp; keepList: boolean }
+  /** Every instance whose OS and architecture are listed (an empty list allows any), as image-syncer's `--os`/`--arch`. */
+  | { mode: 'os-arch'; os: readonly string[]; architectures: readonly string[] };
 
 export type SelectionResult =
   /** Every instance: the index is copied byte for byte. */
@@ -33,6 +35,7 @@ function isPlatformEntry(d: Descriptor): boolean {
 export function selectInstances(index: ImageIndex, selection: InstanceSelection, where: string): SelectionResult {
   if (selection.mode === 'all') return { kind: 'whole', instances: index.manifests };
   if (selection.mode === 'matching') return selectMatching(index, selection.pattern, selection.keepList, where);
+  if (selection.mode === 'os-arch') return selectOsArch(index, selection, where);
   const wanted = selection.mode === 'system' ? [currentPlatform()] : selection.platforms;
   const chosen: Descriptor[] = [];
   for (const want of wanted) {
@@ -61,5 +64,21 @@ function selectMatching(index: ImageIndex, pattern: RegExp, keepList: boolean, w
   }
   if (chosen.length === index.manifests.length) return { kind: 'whole', instances: index.manifests };
   if (chosen.length === 1 && !keepList) return { kind: 'single', instance: chosen[0]! };
+  return { kind: 'subset', instances: chosen };
+}
+
+/** image-syncer's filter: every platform entry that passes; all of them keep the index as it is. */
+function selectOsArch(index: ImageIndex, selection: { os: readonly string[]; architectures: readonly string[] }, where: string): SelectionResult {
+  const platforms = index.manifests.filter(isPlatformEntry);
+  const chosen = platforms.filter(
+    (d) => (selection.os.length === 0 || selection.os.includes(d.platform!.os)) && (selection.architectures.length === 0 || selection.architectures.includes(d.platform!.architecture)),
+  );
+  if (chosen.length === 0) {
+    const wanted = [selection.os.length > 0 ? `os ${selection.os.join('|')}` : '', selection.architectures.length > 0 ? `arch ${selection.architectures.join('|')}` : ''].filter(Boolean).join(', ');
+    throw new FerryError('NOT_FOUND', `${where}: no instance for ${wanted}`, {
+      hint: `available: ${platforms.map((d) => formatPlatform(d.platform)).join(', ') || 'none'}; change --os/--arch`,
+    });
+  }
+  if (chosen.length === platforms.length) return { kind: 'whole', instances: index.manifests };
   return { kind: 'subset', instances: chosen };
 }

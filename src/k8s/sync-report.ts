@@ -15,7 +15,7 @@ const ReportSchema = z.object({
       source: z.string(),
       destination: z.string(),
       digest: z.string().optional(),
-      status: z.enum(['copied', 'skipped', 'failed', 'planned']),
+      status: z.enum(['copied', 'skipped', 'failed', 'planned', 'not-run']),
       bytes: z.number().optional(),
     }),
   ),
@@ -26,7 +26,7 @@ export interface ReportImage {
   source: string;
   destination: string;
   digest?: string | undefined;
-  status: 'copied' | 'skipped' | 'failed' | 'planned';
+  status: 'copied' | 'skipped' | 'failed' | 'planned' | 'not-run';
 }
 
 /** A sync report holds ~1 KB per image: this is room for 100,000 images. */

@@ -1,5 +1,7 @@
 import { isMap, parseDocument } from 'yaml';
+import { FerryError } from '../errors.ts';
 import { loadSyncInput, readConfig } from '../sync/config/load.ts';
+import { splitRegistryPath } from '../sync/config/registry-options.ts';
 import type { SkopeoSideFlags } from '../sync/config/skopeo-cli.ts';
 import type { Destination, FlattenLevel, RegistryOptions, SyncSpec } from '../sync/config/sync-spec.ts';
 
@@ -97,4 +99,15 @@ export function withDestination(spec: SyncSpec, target: MirrorTarget): SyncSpec 
       return { ...rule, destinations: [destination] };
     }),
   };
+}
+
+/**
+ * `--to docker://HOST[/PREFIX]` → the mirror registry and the prefix images go under.
+ * @throws FerryError `USAGE` for anything else (with a hint for `--to-dir`).
+ */
+export function parseMirrorRegistry(text: string): { registry: string; prefix: string } {
+  if (!text.startsWith('docker://')) throw new FerryError('USAGE', `--to "${text}": expected docker://HOST[/PREFIX]`, { hint: 'to write to a directory, use --to-dir DIR' });
+  const split = splitRegistryPath(text.slice('docker://'.length).replace(/\/+$/, ''));
+  if ('problem' in split) throw new FerryError('USAGE', `--to "${text}": ${split.problem}`, { hint: 'expected docker://HOST[/PREFIX], e.g. docker://mirror.internal:5000/mirror' });
+  return { registry: split.registry, prefix: split.path };
 }

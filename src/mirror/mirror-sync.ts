@@ -36,5 +36,7 @@ export interface MirrorSyncResult {
  */
 export async function mirrorSync(spec: SyncSpec, options: SyncOptions = {}): Promise<MirrorSyncResult> {
   const main = await sync(spec, options);
+  // A mirror stopped at a failure (or cancelled) goes no further: no bundle, no cluster resources.
+  if (main.stoppedBy) throw main.stoppedBy;
   return { report: main.report, mappings: planMappings(main.plan), failed: main.report.totals.failed, prune: main.prune };
 }

@@ -122,7 +122,8 @@ async function keepSignatures(dir: string, digest: Digest, signatures: readonly 
  * component and then the release image through the sync engine — digest
  * exact, all platforms, shared blobs once, mounts across repositories — and
  * then writes (and applies) the signature ConfigMap and the mirror sets.
- * Nothing is written or applied for a dry run or when an image failed.
+ * Nothing is written or applied for a dry run, when an image failed or
+ * when the run stopped early (`sync.stoppedBy`).
  *
  * @throws FerryError `USAGE` without a way to verify (see `skipVerification`); `POLICY_DENIED` when a signature does not verify.
  */
@@ -153,7 +154,7 @@ export async function mirrorRelease(options: ReleaseMirrorOptions): Promise<Rele
     written: [],
     applied: [],
   };
-  if (options.dryRun === true || result.report.totals.failed > 0) return done;
+  if (options.dryRun === true || result.stoppedBy !== undefined || result.report.totals.failed > 0) return done;
   const manifestsDir = options.manifestsDir ?? (to.kind === 'oc-disk' ? join(to.path, MANIFESTS_DIR) : undefined);
   if (manifestsDir !== undefined && manifests.length > 0) {
     onPhase?.('manifests', manifestsDir);

@@ -1,3 +1,4 @@
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FerryError, throwIfAborted } from '../errors.ts';
@@ -42,6 +43,31 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   } catch (error) {
     await rm(tmp, { force: true });
     if (error instanceof FerryError) throw error;
+    throw new FerryError('IO', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * {@link writeFileAtomic} for last words: the same temp, fsync and rename,
+ * synchronously, for a process about to exit (a run ended by force still
+ * leaves a whole report, never half of one). Everywhere else use the
+ * asynchronous one.
+ *
+ * @throws FerryError `IO` naming `path`.
+ */
+export function writeFileAtomicSync(path: string, data: string, options: Pick<AtomicWriteOptions, 'mode'> = {}): void {
+  const tmp = join(dirname(path), tempName(`.${basename(path)}`));
+  try {
+    const fd = openSync(tmp, 'wx', options.mode ?? 0o644);
+    try {
+      writeSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (error) {
+    rmSync(tmp, { force: true });
     throw new FerryError('IO', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
   }
 }

@@ -1,5 +1,4 @@
-import type { Command } from 'commander';
-import type { CommandContext } from '../context.ts';
+import type { CommandModule } from '../context.ts';
 import { FerryError } from '../../errors.ts';
 import type { PruneDeletion } from '../../sync/prune/prune.ts';
 import { addPruneFlags, pruneExitCode, pruneSettings, renderDeletion } from '../prune-flags.ts';
@@ -8,7 +7,7 @@ import { formatBytes } from '../progress.ts';
 import type { SignatureSession } from '../../signature/signature-session.ts';
 import { signatureOptionsFrom } from '../signature-flags.ts';
 
-export function bundleCommand(program: Command, ctx: CommandContext): void {
+export const bundleCommand: CommandModule = (program, ctx) => {
   const bundle = program.command('bundle').description('Carry a mirror store across an air gap: numbered tar parts with a checked table of contents');
 
   bundle
@@ -19,16 +18,16 @@ export function bundleCommand(program: Command, ctx: CommandContext): void {
     .option('--since <PREVIOUS>', 'a previous bundle (its directory or its bundle.json): carry only what it did not')
     .option('--max-size <SIZE>', 'largest part, e.g. 4GiB or 700MB (a larger single blob gets a part of its own)')
     .option('--force', 'replace a finished bundle already in OUT')
-    .action(async (storeDir: string, out: string, opts: Record<string, unknown>) => {
-      const { openLayoutStore } = await import('../../transports/layout/index.ts');
+    .action(async (storeDir, out, opts) => {
+      const { openLayoutStore } = await import('../../api/layout-store.ts');
       const { createBundle, bundleSize } = await import('../../mirror/bundle/bundle-create.ts');
       const { parseSize } = await import('../../util/size.ts');
-      const maxSize = opts['maxSize'] !== undefined ? parseSize(opts['maxSize'] as string, '--max-size') : undefined;
+      const maxSize = opts.maxSize !== undefined ? parseSize(opts.maxSize, '--max-size') : undefined;
       const store = await openLayoutStore(storeDir, { create: false, signal: ctx.signal });
       const result = await createBundle(store, out, {
-        since: opts['since'] as string | undefined,
+        since: opts.since,
         maxSize,
-        overwrite: opts['force'] === true,
+        overwrite: opts.force === true,
         signal: ctx.signal,
         onWarning: (m) => ctx.output.warn(m),
         onPart: (p) => ctx.output.info(`wrote ${p.name}: ${p.blobs} blob(s), ${formatBytes(p.size)}`),
@@ -45,7 +44,7 @@ export function bundleCommand(program: Command, ctx: CommandContext): void {
     .command('verify')
     .description('Check every part (size, sha256) and every blob inside a bundle; exit 1 naming what is damaged or missing')
     .argument('<out>', 'bundle directory')
-    .action(async (out: string) => {
+    .action(async (out) => {
       const { verifyBundle } = await import('../../mirror/bundle/bundle-verify.ts');
       const result = await verifyBundle(out, {
         signal: ctx.signal,
@@ -69,16 +68,16 @@ export function bundleCommand(program: Command, ctx: CommandContext): void {
     .argument('<out>', 'bundle directory')
     .argument('<store>', 'OCI layout directory to unpack into (created if missing)')
     .option('--dry-run', 'with --prune: print what would be removed from STORE; import nothing');
-  addPruneFlags(importCmd, 'images of STORE').action(async (out: string, storeDir: string, opts: Record<string, unknown>, command: Command) => {
-      const { openLayoutStore } = await import('../../transports/layout/index.ts');
+  addPruneFlags(importCmd, 'images of STORE').action(async (out, storeDir, opts, command) => {
+      const { openLayoutStore } = await import('../../api/layout-store.ts');
       const { importBundle } = await import('../../mirror/bundle/bundle-import.ts');
       const { withSignatureSession } = await import('../../signature/signed-copy.ts');
       const { pruneImported } = await import('../../mirror/bundle/bundle-prune.ts');
       const { readBundleManifest } = await import('../../mirror/bundle/bundle-format.ts');
       const pruning = pruneSettings(opts);
-      const dryRun = opts['dryRun'] === true;
+      const dryRun = opts.dryRun === true;
       if (dryRun && !pruning) throw new FerryError('USAGE', '--dry-run goes with --prune (a bundle import has nothing else to preview)');
-      const trust = signatureOptionsFrom(command);
+      const trust = signatureOptionsFrom(command.optsWithGlobals());
       const store = await openLayoutStore(storeDir, { create: true, signal: ctx.signal });
       const pruneOptions = {
         ...pruning, dryRun, signal: ctx.signal,
@@ -104,4 +103,4 @@ export function bundleCommand(program: Command, ctx: CommandContext): void {
         `imported bundle ${result.manifest.id}${result.again ? ' (again)' : ''} into ${store.dir}: ${result.images} images, ${result.written} blobs stored (${formatBytes(result.bytesWritten)}), ${result.present} already present, ${result.signatures} GPG signature(s) stored${judged ? `; ${result.refused.length} refused by the signature policy` : ''}`,
       );
     });
-}
+};

@@ -1,11 +1,9 @@
 import { createInterface } from 'node:readline/promises';
-import type { Command } from 'commander';
-import { checkLogin } from '../../api/login.ts';
+import { Option } from '@commander-js/extra-typings';
+import { checkLogin, login, logout } from '../../api/login.ts';
 import { FerryError } from '../../errors.ts';
-import { login, logout } from '../../transports/registry/auth/auth-file.ts';
-import type { CommandContext } from '../context.ts';
+import type { CommandModule } from '../context.ts';
 import { parseBool } from '../registry-flags.ts';
-import { Option } from 'commander';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -23,7 +21,7 @@ async function prompt(question: string): Promise<string> {
   }
 }
 
-export function loginCommand(program: Command, ctx: CommandContext): void {
+export const loginCommand: CommandModule = (program, ctx) => {
   program
     .command('login')
     .description('Check credentials against a registry and store them in the auth file (mode 0600)')
@@ -34,34 +32,27 @@ export function loginCommand(program: Command, ctx: CommandContext): void {
     .option('--authfile <FILE>', 'auth file to write (default: $XDG_RUNTIME_DIR/containers/auth.json)')
     .option('--cert-dir <DIR>', 'CA and client certificates for the registry')
     .addOption(new Option('--tls-verify [BOOL]', 'verify TLS certificates; false also allows plain HTTP').argParser(parseBool('--tls-verify')))
-    .action(async (registry: string, opts: Record<string, unknown>) => {
-      if (opts['password'] !== undefined && opts['passwordStdin']) throw new FerryError('USAGE', '--password and --password-stdin are mutually exclusive');
-      const username = (opts['username'] as string | undefined) ?? (await prompt('Username: '));
-      const password = opts['passwordStdin'] ? await readStdin() : ((opts['password'] as string | undefined) ?? (await prompt('Password: ')));
-      const authFile = opts['authfile'] as string | undefined;
-      await checkLogin(registry, {
-        username,
-        password,
-        tlsVerify: opts['tlsVerify'] as boolean | undefined,
-        certDir: opts['certDir'] as string | undefined,
-        signal: ctx.signal,
-      });
-      const path = await login({ registry, username, password, authFile, signal: ctx.signal });
+    .action(async (registry, opts) => {
+      if (opts.password !== undefined && opts.passwordStdin) throw new FerryError('USAGE', '--password and --password-stdin are mutually exclusive');
+      const username = opts.username ?? (await prompt('Username: '));
+      const password = opts.passwordStdin ? await readStdin() : (opts.password ?? (await prompt('Password: ')));
+      await checkLogin(registry, { username, password, tlsVerify: opts.tlsVerify, certDir: opts.certDir, signal: ctx.signal });
+      const path = await login({ registry, username, password, authFile: opts.authfile, signal: ctx.signal });
       ctx.output.info(`Login Succeeded! (${path})`);
     });
-}
+};
 
-export function logoutCommand(program: Command, ctx: CommandContext): void {
+export const logoutCommand: CommandModule = (program, ctx) => {
   program
     .command('logout')
     .description('Remove stored credentials for a registry, or all of them')
     .argument('[registry]', 'host[:port], or host/namespace')
     .option('-a, --all', 'remove every stored credential')
     .option('--authfile <FILE>', 'auth file to change')
-    .action(async (registry: string | undefined, opts: Record<string, unknown>) => {
-      if (!registry && !opts['all']) throw new FerryError('USAGE', 'logout needs a registry, or --all');
-      const result = await logout({ registry, all: opts['all'] === true, authFile: opts['authfile'] as string | undefined, signal: ctx.signal });
+    .action(async (registry, opts) => {
+      if (!registry && !opts.all) throw new FerryError('USAGE', 'logout needs a registry, or --all');
+      const result = await logout({ registry, all: opts.all === true, authFile: opts.authfile, signal: ctx.signal });
       const removed = result.files.reduce((n, f) => n + f.removed.length, 0);
-      ctx.output.info(opts['all'] ? `Removed ${removed} stored credentials` : `Removed login credentials for ${registry}`);
+      ctx.output.info(opts.all ? `Removed ${removed} stored credentials` : `Removed login credentials for ${registry}`);
     });
-}
+};

@@ -1,13 +1,12 @@
-import type { Command } from 'commander';
 import { manifestDigest } from '../../api/manifest-digest.ts';
-import type { CommandContext } from '../context.ts';
+import type { CommandModule } from '../context.ts';
 
-export function manifestDigestCommand(program: Command, ctx: CommandContext): void {
+export const manifestDigestCommand: CommandModule = (program, ctx) => {
   program
     .command('manifest-digest')
     .description('Print the digest of a manifest file')
     .argument('<file>', 'manifest JSON file')
-    .action(async (file: string) => {
+    .action(async (file) => {
       ctx.output.out(await manifestDigest(file));
     });
-}
+};

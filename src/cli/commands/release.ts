@@ -1,13 +1,13 @@
-import type { Command } from 'commander';
 import { FerryError } from '../../errors.ts';
-import type { CommandContext } from '../context.ts';
+import type { CommandContext, CommandModule } from '../context.ts';
 import { EXIT } from '../output.ts';
-import { addOcRegistryFlags, collect, ocRunSettings } from '../oc-flags.ts';
+import { addOcRegistryFlags, ocRunSettings } from '../oc-flags.ts';
 import { addSigningFlags, signatureOptionsFrom } from '../signature-flags.ts';
 import { SyncRunOutput } from '../sync-output.ts';
+import { collect } from '../typed-options.ts';
 
 /** `ferry release mirror`: `oc adm release mirror`'s flags, with the release's manifests. */
-export function releaseCommand(program: Command, ctx: CommandContext): void {
+export const releaseCommand: CommandModule = (program, ctx) => {
   const release = program.command('release').description('OpenShift release payloads, with the flags of oc adm release');
   const mirror = release
     .command('mirror')
@@ -16,8 +16,8 @@ export function releaseCommand(program: Command, ctx: CommandContext): void {
     .option('--from <REF>', 'the release image: REGISTRY/REPOSITORY:TAG or @DIGEST, or file://REPOSITORY:TAG with --from-dir')
     .option('--to <REPOSITORY>', 'where every image goes, tagged <version>-<component> (the release <version>): REGISTRY/REPOSITORY, or file://REPOSITORY with --to-dir')
     .option('--to-release-image <REF>', 'also put the release image here (REGISTRY/REPOSITORY[:TAG])')
-    .option('--to-dir <DIR>', 'write oc\'s disk format (DIR/v2/openshift/release/…), the manifests to DIR/manifests and the signatures to DIR/release-signatures')
-    .option('--from-dir <DIR>', 'read file:// images from this directory (oc\'s disk format)')
+    .option('--to-dir <DIR>', "write oc's disk format (DIR/v2/openshift/release/…), the manifests to DIR/manifests and the signatures to DIR/release-signatures")
+    .option('--from-dir <DIR>', "read file:// images from this directory (oc's disk format)")
     .option('--release-signature-store <URL>', 'where the release signatures are: http(s):// or file:// (laid out as sha256=<hex>/signature-<n>)')
     .option('--release-key <FILE>', 'a GPG public key the signatures must verify with (repeatable; armored or binary)', collect)
     .option('--skip-verification', 'do not verify the release signatures (they are carried as read, if a store is given)')
@@ -27,55 +27,53 @@ export function releaseCommand(program: Command, ctx: CommandContext): void {
     .option('--kubeconfig <FILE>', 'the kubeconfig for --apply-manifests (default KUBECONFIG, then ~/.kube/config)')
     .option('--context <NAME>', 'a kubeconfig context other than the current one')
     .option('--dry-run', 'read and verify the release, print the plan, write and apply nothing');
-  addOcRegistryFlags(mirror);
-  addSigningFlags(mirror);
-  mirror.action(async (positional: string | undefined, opts: Record<string, unknown>, command: Command) => {
+  addSigningFlags(addOcRegistryFlags(mirror)).action(async (positional, opts, command) => {
     const lib = await import('../../release/index.ts');
-    const str = (name: string): string | undefined => opts[name] as string | undefined;
-    const from = str('from') ?? positional;
+    const from = opts.from ?? positional;
     if (from === undefined) throw new FerryError('USAGE', 'give the release image with --from', { hint: 'e.g. ferry release mirror --from quay.io/openshift-release-dev/ocp-release:4.3.0-x86_64 --to registry.internal:5000/ocp/release' });
-    if (str('from') !== undefined && positional !== undefined) throw new FerryError('USAGE', `give the release image once: --from ${str('from')} or ${positional}`);
-    if (opts['overwrite'] === true && opts['applyManifests'] !== true) throw new FerryError('USAGE', '--overwrite is only valid with --apply-manifests');
-    const toDir = str('toDir');
-    const toText = str('to') ?? (toDir !== undefined ? `file://${lib.DEFAULT_DISK_REPOSITORY}` : undefined);
+    if (opts.from !== undefined && positional !== undefined) throw new FerryError('USAGE', `give the release image once: --from ${opts.from} or ${positional}`);
+    if (opts.overwrite === true && opts.applyManifests !== true) throw new FerryError('USAGE', '--overwrite is only valid with --apply-manifests');
+    const { toDir } = opts;
+    const toText = opts.to ?? (toDir !== undefined ? `file://${lib.DEFAULT_DISK_REPOSITORY}` : undefined);
     if (toText === undefined) throw new FerryError('USAGE', 'say where the release goes: --to REGISTRY/REPOSITORY, or --to-dir DIR');
     const to = lib.parseReleaseTarget(toText, toDir, '--to', { tag: false }).repository;
     if (toDir !== undefined && to.kind === 'registry') {
-      throw new FerryError('USAGE', `--to-dir writes to disk, --to ${toText} to a registry: give one`, { hint: 'to push a --to-dir copy later: ferry image mirror --from-dir DIR \'file://openshift/release:VERSION*\' REGISTRY/REPOSITORY' });
+      throw new FerryError('USAGE', `--to-dir writes to disk, --to ${toText} to a registry: give one`, { hint: "to push a --to-dir copy later: ferry image mirror --from-dir DIR 'file://openshift/release:VERSION*' REGISTRY/REPOSITORY" });
     }
-    const store = str('releaseSignatureStore');
-    const run = new SyncRunOutput(ctx);
-    let result;
-    try {
-      result = await lib.mirrorRelease({
-        from: lib.parseReleaseSource(from, str('fromDir')),
-        to,
-        toReleaseImage: str('toReleaseImage') !== undefined ? lib.parseReleaseTarget(str('toReleaseImage')!, toDir, '--to-release-image', { tag: true }) : undefined,
-        signatureStore: store !== undefined ? lib.parseSignatureStore(store) : undefined,
-        keys: await lib.readReleaseKeys((opts['releaseKey'] as string[] | undefined) ?? [], { signal: ctx.signal }),
-        skipVerification: opts['skipVerification'] === true,
-        manifestsDir: str('manifestsToDir'),
-        apply: opts['applyManifests'] === true ? { kubeconfig: str('kubeconfig'), context: str('context'), overwrite: opts['overwrite'] === true } : undefined,
-        ...(await ocRunSettings(opts)),
-        dryRun: opts['dryRun'] === true,
-        signatures: signatureOptionsFrom(command),
-        signal: ctx.signal,
-        onWarning: (m) => ctx.output.warn(m),
-        onPhase: (phase, detail) => {
-          if (phase === 'read') ctx.output.info(`Reading the release ${detail}…`);
-          else if (phase === 'signatures') ctx.output.info(`Reading the release signatures from ${detail}…`);
-          else if (phase === 'mirror') ctx.output.info(`Mirroring to ${detail}…`);
-          else if (phase === 'apply') ctx.output.info(`Applying ${detail} to the cluster…`);
-        },
-        ...run.hooks(),
-      });
-      await run.finish(result.sync, { report: str('report') }, 'Mirrored');
-    } finally {
-      run.stop();
-    }
+    const store = opts.releaseSignatureStore;
+    const run = new SyncRunOutput(ctx, { report: opts.report });
+    const result = await run.run(
+      async () => {
+        const mirrored = await lib.mirrorRelease({
+          from: lib.parseReleaseSource(from, opts.fromDir),
+          to,
+          toReleaseImage: opts.toReleaseImage !== undefined ? lib.parseReleaseTarget(opts.toReleaseImage, toDir, '--to-release-image', { tag: true }) : undefined,
+          signatureStore: store !== undefined ? lib.parseSignatureStore(store) : undefined,
+          keys: await lib.readReleaseKeys(opts.releaseKey ?? [], { signal: ctx.signal }),
+          skipVerification: opts.skipVerification === true,
+          manifestsDir: opts.manifestsToDir,
+          apply: opts.applyManifests === true ? { kubeconfig: opts.kubeconfig, context: opts.context, overwrite: opts.overwrite === true } : undefined,
+          ...(await ocRunSettings(opts, ctx.signal)),
+          dryRun: opts.dryRun === true,
+          signatures: signatureOptionsFrom(command.optsWithGlobals()),
+          signal: ctx.signal,
+          onWarning: (m) => run.output.warn(m),
+          onPhase: (phase, detail) => {
+            if (phase === 'read') run.output.info(`Reading the release ${detail}…`);
+            else if (phase === 'signatures') run.output.info(`Reading the release signatures from ${detail}…`);
+            else if (phase === 'mirror') run.output.info(`Mirroring to ${detail}…`);
+            else if (phase === 'apply') run.output.info(`Applying ${detail} to the cluster…`);
+          },
+          ...run.hooks(),
+        });
+        run.finish(mirrored.sync, 'Mirrored');
+        return mirrored;
+      },
+      { dryRun: opts.dryRun === true },
+    );
     printResult(ctx, result, { toDir, toText, signaturesDir: lib.SIGNATURES_DIR });
   });
-}
+};
 
 type Result = Awaited<ReturnType<typeof import('../../release/index.ts').mirrorRelease>>;
 
@@ -87,7 +85,7 @@ function printResult(ctx: CommandContext, result: Result, where: { toDir: string
     if (a.result === 'exists') output.warn(`${name} exists in the cluster and was left as it is (use --overwrite to replace it)`);
     if (a.result === 'unknown-kind') output.warn(`the cluster does not serve ${a.kind}; ${name} was not applied (clusters before 4.13 read the ImageContentSourcePolicy)`);
   }
-  const failed = result.sync.report.totals.failed > 0;
+  const failed = result.sync.report.totals.failed > 0 || result.sync.stoppedBy !== undefined;
   if (output.mode.json) {
     output.record({
       version: result.version, digest: result.digest, source: result.source, upgradeImage: result.upgradeImage, verified: result.verified,
@@ -97,7 +95,7 @@ function printResult(ctx: CommandContext, result: Result, where: { toDir: string
     return;
   }
   if (failed) {
-    output.warn('nothing of the release manifests was written or applied: an image failed');
+    output.warn(`nothing of the release manifests was written or applied: ${result.sync.stoppedBy?.code === 'ABORTED' ? 'the run was interrupted' : 'an image failed'}`);
     ctx.setExitCode(EXIT.failure);
     return;
   }

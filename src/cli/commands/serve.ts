@@ -1,7 +1,8 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option } from '@commander-js/extra-typings';
 import type { SignatureVerifier } from '../../server/ui/signature-verifier.ts';
 import type { SignatureOptions } from '../../signature/signature-session.ts';
-import type { CommandContext } from '../context.ts';
+import type { CommandModule } from '../context.ts';
+import { parseBool } from '../registry-flags.ts';
 import { signatureOptionsFrom } from '../signature-flags.ts';
 
 /**
@@ -26,16 +27,7 @@ async function storeVerifier(storage: string, options: SignatureOptions): Promis
   return { verify, close: () => session.close() };
 }
 
-/** `--ui`, `--ui=true`, `--ui=false` (also yes/no, on/off, 1/0). */
-function parseSwitch(value: string | undefined): boolean {
-  if (value === undefined) return true;
-  const v = value.toLowerCase();
-  if (['true', 'yes', 'on', '1'].includes(v)) return true;
-  if (['false', 'no', 'off', '0'].includes(v)) return false;
-  throw new InvalidArgumentError('expected true or false');
-}
-
-export function serveCommand(program: Command, ctx: CommandContext): void {
+export const serveCommand: CommandModule = (program, ctx) => {
   program
     .command('serve')
     .description('Serve an OCI layout store (a mirror store, `sync --dest oci`, bundle imports) as an OCI distribution registry')
@@ -46,31 +38,31 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
     .option('--htpasswd <FILE>', 'require Basic auth against bcrypt entries (htpasswd -B)')
     .option('--tls-cert <FILE>', 'serve HTTPS with this certificate (with --tls-key)')
     .option('--tls-key <FILE>', 'private key for --tls-cert')
-    .option('--lookaside', 'also serve the store\'s GPG signatures as a lookaside at /sigstore/ (registries.d: lookaside: http://HOST:PORT/sigstore)')
-    .addOption(new Option('--log-format <FORMAT>', 'access log format').choices(['text', 'json']).default('text'))
+    .option('--lookaside', "also serve the store's GPG signatures as a lookaside at /sigstore/ (registries.d: lookaside: http://HOST:PORT/sigstore)")
+    .addOption(new Option('--log-format <FORMAT>', 'access log format').choices(['text', 'json'] as const).default('text' as const))
     .option('--metrics', 'serve Prometheus metrics at /metrics: request counts, latencies, bytes served (behind --htpasswd too)')
-    .addOption(new Option('--ui [BOOL]', 'serve the web UI at / (--ui=false turns it off)').argParser(parseSwitch).default(true))
-    .action(async (opts: Record<string, unknown>, command: Command) => {
+    .addOption(new Option('--ui [BOOL]', 'serve the web UI at / (--ui=false turns it off)').argParser(parseBool('--ui')).default(true))
+    .action(async (opts, command) => {
       const { startServer, defaultStorageDir } = await import('../../server/index.ts');
       const { readBundleHistoryAt } = await import('../../mirror/bundle/bundle-history.ts');
       const { readLayoutSignatures } = await import('../../signature/storage/layout-signatures.ts');
-      const storage = (opts['storage'] as string | undefined) ?? defaultStorageDir();
-      const ui = opts['ui'] !== false;
-      const lookaside = opts['lookaside'] === true;
-      const signatures = signatureOptionsFrom(command);
+      const storage = opts.storage ?? defaultStorageDir();
+      const ui = opts.ui !== false;
+      const lookaside = opts.lookaside === true;
+      const signatures = signatureOptionsFrom(command.optsWithGlobals());
       // Only a policy given on the command line judges the UI's signatures; without one it shows what is present.
       const verifier = ui && signatures.policyPath !== undefined ? await storeVerifier(storage, signatures) : undefined;
       const server = await startServer({
-        addr: opts['addr'] as string,
+        addr: opts.addr,
         storage,
-        readOnly: opts['readOnly'] === true,
-        enableDelete: opts['enableDelete'] === true,
-        htpasswd: opts['htpasswd'] as string | undefined,
-        tlsCert: opts['tlsCert'] as string | undefined,
-        tlsKey: opts['tlsKey'] as string | undefined,
-        logFormat: opts['logFormat'] as 'text' | 'json',
+        readOnly: opts.readOnly === true,
+        enableDelete: opts.enableDelete === true,
+        htpasswd: opts.htpasswd,
+        tlsCert: opts.tlsCert,
+        tlsKey: opts.tlsKey,
+        logFormat: opts.logFormat,
         ui,
-        metrics: opts['metrics'] === true,
+        metrics: opts.metrics === true,
         // The store's bundle-import record, for the UI's Bundles page (the server layer does not read mirror files).
         imports: { list: (options) => readBundleHistoryAt(storage, options) },
         signatureVerifier: verifier?.verify,
@@ -78,9 +70,9 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
         signal: ctx.signal,
         onLog: (line) => void process.stderr.write(`${line}\n`),
       });
-      ctx.output.info(`ferry serve: ${storage} at ${server.url}${opts['readOnly'] ? ' (read-only)' : ''}${ui ? `, web UI at ${server.url}/` : ''}${lookaside ? `, GPG signatures at ${server.url}/sigstore` : ''}${opts['metrics'] === true ? `, metrics at ${server.url}/metrics` : ''}; Ctrl-C stops`);
+      ctx.output.info(`ferry serve: ${storage} at ${server.url}${opts.readOnly ? ' (read-only)' : ''}${ui ? `, web UI at ${server.url}/` : ''}${lookaside ? `, GPG signatures at ${server.url}/sigstore` : ''}${opts.metrics === true ? `, metrics at ${server.url}/metrics` : ''}; Ctrl-C stops`);
       await server.closed;
       await verifier?.close();
       ctx.output.info('ferry serve: stopped');
     });
-}
+};

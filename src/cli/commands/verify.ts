@@ -1,10 +1,9 @@
-import type { Command } from 'commander';
-import type { CommandContext } from '../context.ts';
+import type { CommandModule } from '../context.ts';
 import { EXIT } from '../output.ts';
 import { formatBytes } from '../progress.ts';
-import { accessFrom, addAccessFlags, parsePositiveInt } from '../registry-flags.ts';
+import { accessOptionsFrom, addAccessFlags, parsePositiveInt } from '../registry-flags.ts';
 
-export function verifyCommand(program: Command, ctx: CommandContext): void {
+export const verifyCommand: CommandModule = (program, ctx) => {
   const cmd = program
     .command('verify')
     .description('Check a mirror store: re-hash every blob and check every image\'s references; --repair fetches bad content again from the recorded sources')
@@ -12,9 +11,8 @@ export function verifyCommand(program: Command, ctx: CommandContext): void {
     .option('--repair', 're-fetch missing and corrupt content from each image\'s recorded source (io.ferry.source)')
     .option('--authfile <FILE>', 'auth file for the source registries')
     .option('--retry-times <N>', 'retries on network errors, 5xx and 429', parsePositiveInt('--retry-times'));
-  addAccessFlags(cmd, 'src');
-  cmd.action(async (storeDir: string, opts: Record<string, unknown>) => {
-    const { openLayoutStore } = await import('../../transports/layout/index.ts');
+  addAccessFlags(cmd, 'src-').action(async (storeDir, opts) => {
+    const { openLayoutStore } = await import('../../api/layout-store.ts');
     const { verifyStore } = await import('../../mirror/store/store-verify.ts');
     const store = await openLayoutStore(storeDir, { create: false, signal: ctx.signal });
     ctx.output.info(`Verifying oci:${store.dir}…`);
@@ -23,9 +21,9 @@ export function verifyCommand(program: Command, ctx: CommandContext): void {
     let remaining = result.problems;
     let repaired: Array<{ digest: string; source: string }> = [];
     let removed: string[] = [];
-    if (opts['repair'] === true && remaining.length > 0) {
+    if (opts.repair === true && remaining.length > 0) {
       const { repairStore } = await import('../../mirror/store/store-repair.ts');
-      const access = accessFrom(opts, 'src', { authFile: opts['authfile'] as string | undefined, retryTimes: opts['retryTimes'] as number | undefined });
+      const access = await accessOptionsFrom(opts, 'src-', { authFile: opts.authfile, retryTimes: opts.retryTimes, signal: ctx.signal });
       const repair = await repairStore(store, result, { access, signal: ctx.signal, onRepaired: (digest, source) => ctx.output.info(`repaired ${digest} from ${source}`) });
       remaining = repair.remaining;
       repaired = repair.repaired;
@@ -44,8 +42,8 @@ export function verifyCommand(program: Command, ctx: CommandContext): void {
       }
       const affected = new Set(remaining.flatMap((p) => p.images));
       if (remaining.length === 0) ctx.output.info(repaired.length + removed.length > 0 ? `Repaired: ${repaired.length} fetched again, ${removed.length} removed; the store is intact` : 'The store is intact');
-      else ctx.output.info(`${remaining.length} problem(s), ${affected.size} image(s) affected${opts['repair'] === true ? '' : ' (ferry verify --repair fetches them again where the source is reachable)'}`);
+      else ctx.output.info(`${remaining.length} problem(s), ${affected.size} image(s) affected${opts.repair === true ? '' : ' (ferry verify --repair fetches them again where the source is reachable)'}`);
     }
     if (remaining.length > 0) ctx.setExitCode(EXIT.failure);
   });
-}
+};

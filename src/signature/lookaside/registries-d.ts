@@ -8,7 +8,7 @@ import type { ImageReference } from '../../ref/reference.ts';
 import { describeIssues } from '../policy/policy-file.ts';
 import { dockerScopes } from '../policy/policy-scopes.ts';
 import { readSmallFile } from '../../util/regular-file.ts';
-import { signatureDebug } from '../signature-debug.ts';
+import { signatureDebug } from '../../util/debug-channels.ts';
 
 /**
  * containers-registries.d(5): where simple signing signatures of registry

@@ -1,6 +1,6 @@
 import { FerryError } from '../../errors.ts';
 import type { RawManifest } from '../../oci/manifest.ts';
-import { signatureDebug } from '../signature-debug.ts';
+import { signatureDebug } from '../../util/debug-channels.ts';
 import type { ImageSignatures } from '../signature-types.ts';
 import { checkSignatures, type SignatureCheck } from './signature-checks.ts';
 import type { PolicyFile, PolicyRequirement } from './policy-format.ts';

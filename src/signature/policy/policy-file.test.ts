@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { isFerryError } from '../../errors.ts';
-import { signatureChannel } from '../signature-debug.ts';
+import { signatureChannel } from '../../util/debug-channels.ts';
 import { jsonPath, loadPolicy, parsePolicy } from './policy-file.ts';
 
 const key = { type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k.gpg' };

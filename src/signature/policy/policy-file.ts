@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ZodError } from 'zod';
 import { FerryError } from '../../errors.ts';
-import { signatureDebug } from '../signature-debug.ts';
+import { signatureDebug } from '../../util/debug-channels.ts';
 import { readSmallFileIfPresent } from '../../util/regular-file.ts';
 import { policySchema, type PolicyFile } from './policy-format.ts';
 

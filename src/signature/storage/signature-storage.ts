@@ -4,7 +4,7 @@ import { digestAlgorithm, digestHex, digestOf, type Digest } from '../../oci/dig
 import { lookasideBase, useSigstoreAttachments, type RegistriesD } from '../lookaside/registries-d.ts';
 import { readLookaside, writeLookaside } from '../lookaside/lookaside.ts';
 import { readExtensionSignatures, registrySupportsSignatures, writeExtensionSignatures } from '../lookaside/registry-extension.ts';
-import { signatureDebug } from '../signature-debug.ts';
+import { signatureDebug } from '../../util/debug-channels.ts';
 import { noSignatures, type ImageSignatures } from '../signature-types.ts';
 import { attachmentTag, readSigstoreAttachment, writeSigstoreAttachment } from '../sigstore/attachment-manifest.ts';
 import { readBundles } from '../sigstore/cosign-bundle.ts';

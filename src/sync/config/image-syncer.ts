@@ -33,6 +33,12 @@ export interface ImageSyncerOptions {
   env: Environment;
   /** image-syncer's `--os`/`--arch` filters; default every platform. */
   platforms?: PlatformFilter | undefined;
+  /**
+   * image-syncer's default registry and namespace (`--registry`/`--namespace`,
+   * `DEFAULT_REGISTRY`/`DEFAULT_NAMESPACE`): an empty destination means
+   * `REGISTRY/NAMESPACE/<repository name>` with the source's tags.
+   */
+  defaults?: { registry: string; namespace: string } | undefined;
 }
 
 const AUTH_KEYS = ['username', 'password', 'identityToken', 'insecure'] as const;
@@ -87,10 +93,10 @@ function rule(yf: YamlFile, e: Entry, options: ImageSyncerOptions): SourceRule {
   const seen = new Set<string>();
   const destinations: Destination[] = [];
   for (const { node, at } of destNodes) {
-    const raw = readString(yf, node, `destination of "${e.key}"`, { at, allowEmpty: true });
+    // `repo:` with nothing after it is an empty destination too, as Go's YAML reads it.
+    const raw = isNull(node) ? '' : readString(yf, node, `destination of "${e.key}"`, { at, allowEmpty: true });
     const where: Origin = { file: yf.file, line: isNull(node) ? at : (nodeLine(yf, node) ?? at) };
-    if (raw.trim() === '') throw configError(where, `empty destination for "${e.key}"`, 'write the destination repository, e.g. registry.example.com/ns/repo');
-    const text = expandEnv(raw.trim(), options.env, where, { bare: true });
+    const text = raw.trim() === '' ? defaultDestination(ref, where, e.key, options) : expandEnv(raw.trim(), options.env, where, { bare: true });
     if (seen.has(text)) continue;
     seen.add(text);
     destinations.push(parseDestination(text, tags, many, where));
@@ -104,6 +110,15 @@ function rule(yf: YamlFile, e: Entry, options: ImageSyncerOptions): SourceRule {
   };
   checkRule(r);
   return r;
+}
+
+/** image-syncer's meaning of an empty destination: the default registry and namespace, then the source's repository name. */
+function defaultDestination(ref: ImageReference, where: Origin, key: string, options: ImageSyncerOptions): string {
+  if (options.defaults === undefined) {
+    throw configError(where, `empty destination for "${key}", and no default registry and namespace`, 'give --registry and --namespace (or DEFAULT_REGISTRY and DEFAULT_NAMESPACE), or write the destination repository');
+  }
+  const name = ref.repository.slice(ref.repository.lastIndexOf('/') + 1);
+  return `${options.defaults.registry}/${options.defaults.namespace}/${name}`;
 }
 
 function nodeLine(yf: YamlFile, node: Node | null): number | undefined {

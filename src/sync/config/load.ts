@@ -23,7 +23,16 @@ export type SyncInput =
   /** `--src oci PATH DEST`: every image of an OCI layout. */
   | { kind: 'oci'; path: string; dest: SkopeoTarget; flags?: SkopeoSyncFlags | undefined }
   /** `--images FILE [--auth FILE]`: image-syncer's files (JSON or YAML). */
-  | { kind: 'images'; path: string; text?: string | undefined; authPath?: string | undefined; authText?: string | undefined; platforms?: PlatformFilter | undefined }
+  | {
+      kind: 'images';
+      path: string;
+      text?: string | undefined;
+      authPath?: string | undefined;
+      authText?: string | undefined;
+      platforms?: PlatformFilter | undefined;
+      /** image-syncer's default registry and namespace, for empty destinations. */
+      defaults?: { registry: string; namespace: string } | undefined;
+    }
   /** `--mapping FILE`: an `oc image mirror` mapping file (`file://` names under `fromDir`/`dir`, as `oc image mirror --from-dir/--dir`). */
   | { kind: 'mapping'; path: string; text?: string | undefined; platforms?: PlatformFilter | undefined; fromDir?: string | undefined; dir?: string | undefined }
   /** `--config FILE`: ferry's own YAML. */
@@ -68,7 +77,7 @@ export async function loadSyncInput(input: SyncInput, options: LoadSyncInputOpti
       const authText =
         input.authPath === undefined ? undefined : (input.authText ?? (await readConfig(input.authPath, 'auth file', signal)));
       const auth = input.authPath === undefined || authText === undefined ? undefined : { text: authText, file: input.authPath };
-      return parseImageSyncer({ text, file: input.path }, auth, { env, platforms: input.platforms });
+      return parseImageSyncer({ text, file: input.path }, auth, { env, platforms: input.platforms, defaults: input.defaults });
     }
     case 'mapping':
       return parseOcMapping(input.text ?? (await readConfig(input.path, 'mapping file', signal)), input.path, { platforms: input.platforms, fromDir: input.fromDir, dir: input.dir });

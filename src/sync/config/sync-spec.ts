@@ -206,12 +206,15 @@ export interface NewestTags {
  *   `os/arch[/variant]` the regex matches (unanchored); one match is copied
  *   alone unless `keepList` (`--keep-manifest-list`). Images that are not an
  *   index are copied as they are.
+ * - `os-arch`: every image whose OS is one of `os` and architecture one of
+ *   `architectures` (an empty list allows any): image-syncer's `--os`/`--arch`.
  */
 export type PlatformFilter =
   | { kind: 'all' }
   | { kind: 'system' }
   | { kind: 'list'; platforms: PlatformSelector[] }
-  | { kind: 'matching'; regex: RegexSpec; keepList: boolean };
+  | { kind: 'matching'; regex: RegexSpec; keepList: boolean }
+  | { kind: 'os-arch'; os: string[]; architectures: string[] };
 
 /** Where a rule's images go and what they are called there. */
 export interface Destination {

@@ -13,6 +13,7 @@ import type { PlatformFilter } from '../config/sync-spec.ts';
 import { formatOrigin } from '../config/sync-spec.ts';
 import { regexOf } from '../select/go-regex.ts';
 import { repositoryKey } from '../select/source-image.ts';
+import { onSide } from './access-failure.ts';
 import type { ExpandedImage } from './expand.ts';
 
 /** One copy of the plan: a source image to one destination. */
@@ -41,6 +42,7 @@ export interface PlanItem {
 export function instancesFor(filter: PlatformFilter): InstanceSelection {
   if (filter.kind === 'list') return { mode: 'platforms', platforms: filter.platforms };
   if (filter.kind === 'matching') return { mode: 'matching', pattern: regexOf(filter.regex), keepList: filter.keepList };
+  if (filter.kind === 'os-arch') return { mode: 'os-arch', os: filter.os, architectures: filter.architectures };
   return { mode: filter.kind };
 }
 
@@ -121,7 +123,8 @@ export async function resolveImage(ctx: ResolveContext, expanded: ExpandedImage)
     const item: PlanItem = { ...base, source: display, destination: t.display, targetIndex, status: 'copy' };
     const dst = await destinations[targetIndex]!;
     if (resolved.error) {
-      items.push({ ...item, status: 'failed', reason: resolved.error.message, error: resolved.error });
+      const error = onSide(resolved.error, 'source', display);
+      items.push({ ...item, status: 'failed', reason: error.message, error });
       continue;
     }
     item.digest = resolved.value.digest;
@@ -130,8 +133,8 @@ export async function resolveImage(ctx: ResolveContext, expanded: ExpandedImage)
     // A destination we cannot ask yet (e.g. a repository not created) is simply copied.
     if (dst.error !== undefined && dst.error.code !== 'NOT_FOUND') {
       item.status = 'failed';
-      item.reason = dst.error.message;
-      item.error = dst.error;
+      item.error = onSide(dst.error, 'destination', t.display);
+      item.reason = item.error.message;
     } else if (dst.held?.digest === resolved.value.digest) {
       item.status = 'skip';
     }

@@ -1,4 +1,4 @@
-import { FerryError, abortError } from '../../errors.ts';
+import { FerryError } from '../../errors.ts';
 import { copyImage } from '../../copy/copy-image.ts';
 import type { CopyEventListener } from '../../copy/events.ts';
 import { runImages, type ImageResult } from '../../copy/run-images.ts';
@@ -9,22 +9,12 @@ import { CompanionGate, companionLeftOut, imagesThenCompanions } from '../../sig
 import type { SignatureSession } from '../../signature/signature-session.ts';
 import { copySigned, summarizeSignatures, type SignatureSummary } from '../../signature/signed-copy.ts';
 import { attachmentSubject } from '../../signature/sigstore/attachment-manifest.ts';
+import { attributeAccessFailure } from './access-failure.ts';
 import type { PlanItem, ResolveContext } from './plan.ts';
 import { openSide } from './plan.ts';
+import type { ItemResult } from './report.ts';
 
-/** Outcome of one plan item after the run. */
-export interface ItemResult {
-  source: string;
-  destination: string;
-  digest?: string | undefined;
-  /** `planned`: a dry run would copy it. */
-  status: 'copied' | 'skipped' | 'failed' | 'planned';
-  reason?: string | undefined;
-  bytes: number;
-  origin: string;
-  /** Signatures carried and made for a copied image (absent when none). */
-  signatures?: SignatureSummary | undefined;
-}
+export type { ItemResult } from './report.ts';
 
 export interface RunOptions extends ResolveContext {
   /** Images in flight at once. */
@@ -32,12 +22,14 @@ export interface RunOptions extends ResolveContext {
   /** Blob transfers in flight at once across all images. */
   blobJobs: number;
   keepGoing: boolean;
+  /** Passes over failed images after the first (image-syncer's `--retries`). */
+  retryPasses?: number | undefined;
   preserveDigests: boolean;
   retry: RetryPolicy;
   /** The run's signature policy, carrying and signing. */
   signatures: SignatureSession;
   onEvent?: CopyEventListener | undefined;
-  /** Called after each item finishes (progress headline, digest file); items the run did not get to are not reported. */
+  /** Called once per item when its result is final, `not-run` included. */
   onItem?: ((result: ItemResult) => void) | undefined;
 }
 
@@ -50,7 +42,12 @@ export function companionSubject(item: PlanItem): Digest | undefined {
   return attachmentSubject(item.expanded.image.tag);
 }
 
-/** A run result in the report's terms: an item the run did not get to counts as failed, saying why. */
+/** A failure as the report has it: the error's message, code and hint. */
+export function failureOf(error: FerryError): Pick<ItemResult, 'reason' | 'code' | 'hint'> {
+  return { reason: error.message, code: error.code, ...(error.hint ? { hint: error.hint } : {}) };
+}
+
+/** A run result in the report's terms. An item that failed to resolve stays failed even when the run stopped before it. */
 function itemResult(r: ImageResult<PlanItem>, signatures: ReadonlyMap<PlanItem, SignatureSummary>): ItemResult {
   const { item } = r;
   const base = { source: item.source, destination: item.destination, digest: r.digest ?? item.digest, origin: item.origin, bytes: r.bytes };
@@ -58,21 +55,22 @@ function itemResult(r: ImageResult<PlanItem>, signatures: ReadonlyMap<PlanItem, 
     const summary = signatures.get(item);
     return { ...base, status: r.status, ...(r.reason !== undefined ? { reason: r.reason } : {}), ...(summary ? { signatures: summary } : {}) };
   }
-  return { ...base, status: 'failed', reason: r.reason };
+  if (item.status === 'failed') return { ...base, status: 'failed', ...failureOf(item.error ?? new FerryError('NOT_FOUND', `${item.source}: ${item.reason ?? 'could not be resolved'}`)) };
+  if (r.status === 'not-run') return { ...base, status: 'not-run', reason: r.reason };
+  return { ...base, status: 'failed', ...(r.error ? failureOf(r.error) : { reason: r.reason }) };
 }
 
 /**
  * Runs the plan through the one run loop ({@link runImages}): `jobs` images
- * at a time in plan order, one blob tracker and limit, a final pass for
+ * at a time in plan order, one blob tracker and limit, retry passes for
  * failures that may pass. Items copy between the targets planning opened,
  * each under the run's signature session (policy before bytes, signatures
  * carried, signing). Attachment tags the rules select themselves
  * (companions) run after every image, unchecked and unsigned, and only when
  * their image is at the destination.
- * Without keepGoing the first failure stops the run and is thrown, as is a
- * cancellation.
+ * Every item gets a result; the run says why it stopped early, if it did.
  */
-export async function runPlan(plan: PlanItem[], options: RunOptions): Promise<ItemResult[]> {
+export async function runPlan(plan: PlanItem[], options: RunOptions): Promise<{ results: ItemResult[]; stoppedBy?: FerryError | undefined }> {
   const session = options.signatures;
   const isCompanion = (item: PlanItem): boolean => companionSubject(item) !== undefined;
   const items = imagesThenCompanions(plan, isCompanion);
@@ -101,19 +99,23 @@ export async function runPlan(plan: PlanItem[], options: RunOptions): Promise<It
           signal: run.signal,
           onEvent: options.onEvent,
         };
-        if (subject !== undefined) {
-          // An attachment follows its image, unchecked by the policy and unsigned: it is about an image, not one to run.
-          if (!(await gate.admit(subject, destination.repository, run.signal))) return { status: 'skipped', digest: item.digest, reason: companionLeftOut(subject, item.destination) };
-          // Its image may have brought it along already.
-          const held = destination.reference === undefined ? undefined : await destination.repository.manifestHead(destination.reference, { signal: run.signal });
-          if (held !== undefined && held.digest === item.digest) return { status: 'skipped', digest: item.digest };
-          const result = await copyImage(copy);
+        try {
+          if (subject !== undefined) {
+            // An attachment follows its image, unchecked by the policy and unsigned: it is about an image, not one to run.
+            if (!(await gate.admit(subject, destination.repository, run.signal))) return { status: 'skipped', digest: item.digest, reason: companionLeftOut(subject, item.destination) };
+            // Its image may have brought it along already.
+            const held = destination.reference === undefined ? undefined : await destination.repository.manifestHead(destination.reference, { signal: run.signal });
+            if (held !== undefined && held.digest === item.digest) return { status: 'skipped', digest: item.digest };
+            const result = await copyImage(copy);
+            return { status: 'copied', digest: result.digest, bytes: result.bytesTransferred };
+          }
+          const result = await copySigned(session, copy);
+          const summary = summarizeSignatures(result.signatures);
+          if (summary) signatures.set(item, summary);
           return { status: 'copied', digest: result.digest, bytes: result.bytesTransferred };
+        } catch (error) {
+          throw attributeAccessFailure(error, { source, destination });
         }
-        const result = await copySigned(session, copy);
-        const summary = summarizeSignatures(result.signatures);
-        if (summary) signatures.set(item, summary);
-        return { status: 'copied', digest: result.digest, bytes: result.bytesTransferred };
       } finally {
         if (subject === undefined && run.attempt === 1) gate.imageSettled();
       }
@@ -122,17 +124,14 @@ export async function runPlan(plan: PlanItem[], options: RunOptions): Promise<It
       jobs: options.jobs,
       blobJobs: options.blobJobs,
       keepGoing: options.keepGoing,
-      // A source that could not be resolved was asked already; only copies get the final pass.
+      retryPasses: options.retryPasses,
+      // A source that could not be resolved was asked already; only copies get the retry passes.
       retryPass: (item) => item.status === 'copy',
       signal: options.signal,
       describe: (item) => item.source,
       onEvent: options.onEvent,
-      onResult: (r) => {
-        if (r.status !== 'not-run') options.onItem?.(itemResult(r, signatures));
-      },
+      onResult: (r) => options.onItem?.(itemResult(r, signatures)),
     },
   );
-  if (options.signal?.aborted) throw abortError(options.signal);
-  if (stoppedBy && !options.keepGoing) throw stoppedBy;
-  return results.map((r) => itemResult(r, signatures));
+  return { results: results.map((r) => itemResult(r, signatures)), stoppedBy };
 }

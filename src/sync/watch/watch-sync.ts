@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { FerryError } from '../../errors.ts';
-import { httpChannel, type HttpDebugMessage } from '../../transports/registry/registry-client.ts';
+import { httpChannel, type HttpDebugMessage } from '../../util/debug-channels.ts';
 import type { SyncSpec } from '../config/sync-spec.ts';
 import { sync, type SyncOptions, type SyncResult } from '../sync.ts';
 import { startMetricsServer, type RunningMetricsServer } from './metrics-server.ts';
@@ -153,7 +153,9 @@ export class SyncWatcher {
       unsubscribe(httpChannel.name, onHttp);
       this.#running = false;
     }
-    const ok = result !== undefined && result.report.totals.failed === 0 && !result.prune?.stoppedBy && !result.prune?.deletions.some((d) => d.status === 'failed');
+    // Stopping: the cycle is abandoned, not failed (sync returns a cancelled run's report rather than throwing).
+    if (signal.aborted) return { ok: false };
+    const ok = result !== undefined && result.stoppedBy === undefined && result.report.totals.failed === 0 && !result.prune?.stoppedBy && !result.prune?.deletions.some((d) => d.status === 'failed');
     const ended = new Date();
     this.metrics.cycleEnded((ended.getTime() - started) / 1000, ok, ended);
     if (ok) this.#succeeded = true;

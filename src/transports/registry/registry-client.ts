@@ -1,4 +1,3 @@
-import { channel } from 'node:diagnostics_channel';
 import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { FerryError, abortError } from '../../errors.ts';
@@ -8,21 +7,10 @@ import { redactUrl } from './auth/redact.ts';
 import { isTlsProtocolError, responseError, transportError } from './http-errors.ts';
 import { DEFAULT_RETRY_POLICY, rateLimitExhausted, serverDelayMs, withRetry, type RetryEvent, type RetryPolicy } from '../../util/retry.ts';
 import { TokenBucket } from './throttle.ts';
+import { httpChannel, type HttpDebugMessage } from '../../util/debug-channels.ts';
 import { resolveTlsOptions, type TlsSettings } from './tls-options.ts';
 
-/** Published for `--debug`: one message per HTTP exchange, URLs redacted, no headers with secrets. */
-export const httpChannel = channel('ferry:http');
-
-export interface HttpDebugMessage {
-  method: string;
-  url: string;
-  status?: number | undefined;
-  error?: string | undefined;
-  durationMs: number;
-  /** The answer says the rate limit is spent (429, `RateLimit-Remaining: 0`); `waitMs` when it said for how long. */
-  rateLimited?: boolean | undefined;
-  waitMs?: number | undefined;
-}
+export { httpChannel, type HttpDebugMessage };
 
 /** Connections kept per registry origin: enough for parallel blobs without tripping registry limits. */
 export const DEFAULT_MAX_CONNECTIONS = 32;

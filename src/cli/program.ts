@@ -1,5 +1,43 @@
-import type { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, type CommandUnknownOpts, type Option } from '@commander-js/extra-typings';
 import { FerryError } from '../errors.ts';
+import { isRecord } from '../util/json.ts';
+import { addGlobalSignatureFlags } from './signature-flags.ts';
+
+/**
+ * ferry's version, from package.json (beside src/ and dist/ alike): one small
+ * synchronous read at start-up, cheaper than importing it as a JSON module.
+ */
+export function packageVersion(): string {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    if (isRecord(parsed) && typeof parsed['version'] === 'string') return parsed['version'];
+  } catch (error) {
+    throw new FerryError('IO', `cannot read ferry's package.json: ${(error as Error).message}`, { cause: error, hint: 'the installation is damaged; reinstall ferry' });
+  }
+  throw new FerryError('IO', "ferry's package.json has no version", { hint: 'the installation is damaged; reinstall ferry' });
+}
+
+/**
+ * The `ferry` program: its global options and version, and how it reads a
+ * command line (booleans as skopeo does, below). Commands are added by the
+ * command modules.
+ */
+export function createProgram() {
+  const program = new Command('ferry')
+    .description('Move container images between registries, directories, archives and air-gapped sites.')
+    .version(packageVersion())
+    .option('-q, --quiet', 'print only results and errors')
+    .option('--json', 'print machine-readable events, results and errors (one JSON object per line, on stdout)')
+    .option('--debug', 'show HTTP requests (secrets redacted) and error causes')
+    .configureHelp({ showGlobalOptions: true })
+    .showHelpAfterError()
+    .exitOverride();
+  return addGlobalSignatureFlags(program);
+}
+
+/** The program as command modules see it: its global option values are typed for `optsWithGlobals()`. */
+export type Program = ReturnType<typeof createProgram>;
 
 /**
  * Boolean flags as skopeo (Go's pflag) reads them: a bare flag means true
@@ -27,7 +65,7 @@ function isValuedBool(option: Option): boolean {
   return option.optional && /\[BOOL\]$/.test(option.flags);
 }
 
-function findOption(chain: readonly Command[], name: string): Option | undefined {
+function findOption(chain: readonly CommandUnknownOpts[], name: string): Option | undefined {
   for (const command of chain) {
     const found = command.options.find((o) => o.long === name || o.short === name);
     if (found) return found;
@@ -35,7 +73,7 @@ function findOption(chain: readonly Command[], name: string): Option | undefined
   return undefined;
 }
 
-function findSubcommand(command: Command, name: string): Command | undefined {
+function findSubcommand(command: CommandUnknownOpts, name: string): CommandUnknownOpts | undefined {
   return command.commands.find((c) => c.name() === name || c.aliases().includes(name));
 }
 
@@ -46,8 +84,8 @@ function findSubcommand(command: Command, name: string): Command | undefined {
  *
  * @throws FerryError `USAGE` for `--switch=VALUE` with a value that is not a boolean.
  */
-export function normalizeBoolArgs(argv: readonly string[], program: Command): string[] {
-  const chain: Command[] = [program];
+export function normalizeBoolArgs(argv: readonly string[], program: CommandUnknownOpts): string[] {
+  const chain: CommandUnknownOpts[] = [program];
   const out: string[] = [];
   let operands = 0;
   for (let i = 0; i < argv.length; i++) {
