@@ -59,8 +59,10 @@ export function finishRun(output: Output, report: SyncReport, stoppedBy: FerryEr
   const failed = report.images.filter((i) => i.status === 'failed');
   if (output.mode.json) {
     if (report.dryRun !== true) output.record({ result: report });
+  } else if (failed.length > 0) {
+    const lines = failed.map((r) => `  ${r.source} → ${r.destination}: ${r.reason ?? ''}${r.hint ? `\n    hint: ${r.hint}` : ''}`);
+    output.error(new FerryError('REGISTRY', `${plural(failed.length, 'image')} failed:\n${lines.join('\n')}`));
   }
-  else if (failed.length > 0) output.error(new FerryError('REGISTRY', `${plural(failed.length, 'image')} failed:\n${failed.map((r) => `  ${r.source} → ${r.destination}: ${r.reason ?? ''}`).join('\n')}`));
   if (stoppedBy !== undefined && stoppedBy.code !== 'ABORTED') {
     const notRun = report.totals.notRun;
     const where = failed.some((f) => f.reason === stoppedBy.message) ? 'stopped at that failure' : `stopped: ${stoppedBy.message}`;

@@ -29,7 +29,6 @@ export function runChild(command: string, args: readonly string[], options: Chil
     env: options.env,
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     timeout: options.timeoutMs,
-    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
   trackChild(child);
