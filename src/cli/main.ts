@@ -84,17 +84,26 @@ function installLastResort(output: Output, controller: AbortController): Command
     }
     hooks.clear();
   };
-  const onSignal = (name: string) => (): void => {
-    if (controller.signal.aborted) {
-      lastWords();
-      process.exit(EXIT.interrupted);
-    }
-    output.info(`ferry: ${name} received, stopping (again to force)`);
+  /**
+   * Ends the process the way the signal itself would have: the handlers
+   * removed, the signal sent again to ourselves. Unlike process.exit this
+   * also works while a thread of the pool is stuck (a FIFO opened for
+   * reading blocks until a writer comes), and the exit status says which
+   * signal ended ferry (130 for SIGINT in a shell).
+   */
+  const dieBy = (signal: NodeJS.Signals): void => {
+    lastWords();
+    process.removeAllListeners('SIGINT');
+    process.removeAllListeners('SIGTERM');
+    process.kill(process.pid, signal);
+  };
+  const onSignal = (signal: NodeJS.Signals) => (): void => {
+    if (controller.signal.aborted) return dieBy(signal);
+    output.info(`ferry: ${signal} received, stopping (again to force)`);
     controller.abort();
     setTimeout(() => {
-      lastWords();
       process.stderr.write('ferry: stopped by force: the run did not end in time\n');
-      process.exit(EXIT.interrupted);
+      dieBy(signal);
     }, FORCED_EXIT_MS).unref();
   };
   process.on('SIGINT', onSignal('SIGINT'));

@@ -65,9 +65,12 @@ export function finishRun(output: Output, report: SyncReport, stoppedBy: FerryEr
   }
   if (stoppedBy !== undefined && stoppedBy.code !== 'ABORTED') {
     const notRun = report.totals.notRun;
-    const where = failed.some((f) => f.reason === stoppedBy.message) ? 'stopped at that failure' : `stopped: ${stoppedBy.message}`;
-    const hint = stoppedBy.hint ?? (failed.length > 0 ? 'with --keep-going the other images are copied and the failures listed at the end' : undefined);
-    output.error(new FerryError(stoppedBy.code, `${where}${notRun > 0 ? `; ${plural(notRun, 'image')} not run` : ''}`, { hint }));
+    const own = failed.some((f) => f.reason === stoppedBy.message);
+    // A failure already listed needs no second line unless it kept others from running.
+    if (!own || notRun > 0) {
+      const hint = own ? 'with --keep-going the other images are copied and the failures listed at the end' : stoppedBy.hint;
+      output.error(new FerryError(stoppedBy.code, `${own ? 'stopped at that failure' : `stopped: ${stoppedBy.message}`}${notRun > 0 ? `; ${plural(notRun, 'image')} not run` : ''}`, { hint }));
+    }
     return exitCodeFor(stoppedBy);
   }
   return failed.length > 0 ? EXIT.failure : EXIT.ok;
@@ -137,6 +140,7 @@ export class SyncRunOutput {
     const { report, digestfile } = this.#files;
     const unregister = this.#ctx.atExit(() => {
       // Ended by force: whatever is known now, the rest not run.
+      this.record.stop(new FerryError('ABORTED', 'interrupted: the run was ended by force before it stopped by itself'));
       if (report !== undefined) writeFileAtomicSync(report, json(this.record.report('not run: interrupted')));
       this.#logFile?.close();
     });

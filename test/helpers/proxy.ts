@@ -230,6 +230,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   let seq = 0;
   let inFlight = 0;
   let connections = 0;
+  // Ends the waits of delay faults when the proxy stops, so a long delay never outlives its test.
+  const stopping = new AbortController();
 
   const take = (method: string, path: string, kind: RequestKind): FaultHandle[] => {
     const hit: FaultHandle[] = [];
@@ -279,7 +281,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     else if (delay > 0) entry.fault = 'delay';
     if (delay > 0) {
       req.pause();
-      await sleep(delay);
+      await sleep(delay, undefined, { signal: stopping.signal }).catch(() => undefined);
+      if (stopping.signal.aborted) return;
     }
     const gate = gates.find((g) => g.remaining > 0 && matchesRequest(g.match, method, path, kind));
     if (gate) {
@@ -401,6 +404,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       gates = [];
     },
     async stop() {
+      stopping.abort();
       for (const g of gates) g.gate.open();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

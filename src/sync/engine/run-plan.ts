@@ -56,7 +56,8 @@ function itemResult(r: ImageResult<PlanItem>, signatures: ReadonlyMap<PlanItem, 
     return { ...base, status: r.status, ...(r.reason !== undefined ? { reason: r.reason } : {}), ...(summary ? { signatures: summary } : {}) };
   }
   if (item.status === 'failed') return { ...base, status: 'failed', ...failureOf(item.error ?? new FerryError('NOT_FOUND', `${item.source}: ${item.reason ?? 'could not be resolved'}`)) };
-  if (r.status === 'not-run') return { ...base, status: 'not-run', reason: r.reason };
+  // Interrupted by a cancellation: the abort's own words ("operation cancelled") say less than this.
+  if (r.status === 'not-run') return { ...base, status: 'not-run', reason: r.reason?.startsWith('not run') ? r.reason : 'not run: interrupted' };
   return { ...base, status: 'failed', ...(r.error ? failureOf(r.error) : { reason: r.reason }) };
 }
 
