@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { syntheticStore, type SyntheticImageSpec } from '../src/testing/synthetic.ts';
-import { explain, runFerry, spawnFerry } from './helpers/ferry-cli.ts';
+import { explain, finishedRun, runFerry, spawnFerry } from './helpers/ferry-cli.ts';
 import { startProxy, type RunningProxy } from './helpers/proxy.ts';
 import { requirePeer, startRegistry, type RunningRegistry } from './helpers/registry.ts';
 import { removeTempDir, tempDir } from './helpers/tmp.ts';
@@ -144,8 +144,7 @@ describe('ferry sync failures, reports and logs', { skip }, () => {
       await ferry.waitForStderr(/(?:wrote manifest[^]*){4}/);
       await ferry.waitForStderr(/Copying .*par\/f:v1/);
       ferry.child.kill(signal);
-      const ended = await ferry.exited;
-      const run = { ...ended, stdout: ferry.stdout(), stderr: ferry.stderr() };
+      const run = await finishedRun(ferry);
       assert.ok(run.code === 130 || run.signal === signal, explain(run));
       assert.match(run.stderr, new RegExp(`${signal} received, stopping`));
       const report = JSON.parse(await readFile(reportPath, 'utf8')) as Report;

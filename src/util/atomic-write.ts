@@ -41,10 +41,17 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     await rename(tmp, path);
     if (fsync) await fsyncDir(dirname(path));
   } catch (error) {
-    await rm(tmp, { force: true });
+    // The temp may not exist (or not be reachable): the write's own failure is the one to report.
+    await rm(tmp, { force: true }).catch(() => undefined);
     if (error instanceof FerryError) throw error;
-    throw new FerryError('IO', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    throw writeError(path, error);
   }
+}
+
+function writeError(path: string, error: unknown): FerryError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const hint = code === 'EACCES' || code === 'EPERM' ? `the directory of ${path} is not writable for this user` : code === 'ENOENT' ? `the directory of ${path} does not exist` : undefined;
+  return new FerryError('IO', `cannot write ${path}: ${code ?? (error as Error).message}`, { cause: error, hint });
 }
 
 /**
@@ -67,7 +74,11 @@ export function writeFileAtomicSync(path: string, data: string, options: Pick<At
     }
     renameSync(tmp, path);
   } catch (error) {
-    rmSync(tmp, { force: true });
-    throw new FerryError('IO', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // As above: the write's failure is the one to report.
+    }
+    throw writeError(path, error);
   }
 }

@@ -180,6 +180,12 @@ export async function spawnFerry(args: readonly string[], options: SpawnFerryOpt
   return { child, stdout: () => out, stderr: () => err, waitForStderr, exited };
 }
 
+/** How a spawned ferry ended, with all it printed: a run to assert on (and to {@link explain}). */
+export async function finishedRun(ferry: FerryProcess): Promise<FerryRun & { signal: NodeJS.Signals | null }> {
+  const { code, signal } = await ferry.exited;
+  return { code, signal, stdout: ferry.stdout(), stderr: ferry.stderr() };
+}
+
 /** The records of a `--json` run's stdout, one JSON object per line. */
 export function jsonRecords(stdout: string): Array<Record<string, unknown>> {
   return stdout

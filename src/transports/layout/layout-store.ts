@@ -318,7 +318,12 @@ export class LayoutStore {
       await this.#created;
     } catch (error) {
       this.#created = undefined;
-      throw error instanceof FerryError ? error : ioError(`cannot create the OCI layout ${this.dir}`, error);
+      if (error instanceof FerryError) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new FerryError('IO', `cannot create the OCI layout directory ${this.dir}: ${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (error as Error).message}`, {
+        cause: error,
+        hint: 'choose a directory you can write to, or create it (writable for this user) first',
+      });
     }
   }
 
@@ -353,7 +358,7 @@ export async function openLayoutStore(dir: string, options: OpenLayoutStoreOptio
   let exists = true;
   try {
     const st = await stat(abs);
-    if (!st.isDirectory()) throw new FerryError('INVALID_CONFIG', `${abs} is not a directory, so it cannot be an OCI layout`);
+    if (!st.isDirectory()) throw new FerryError('INVALID_CONFIG', `${abs} is not a directory, so it cannot be an OCI layout`, { hint: 'name a directory (an OCI layout, or a new or empty one), not a file' });
   } catch (error) {
     if (!isMissing(error)) throw error instanceof FerryError ? error : ioError(`cannot access ${abs}`, error);
     if (!options.create) throw new FerryError('NOT_FOUND', `OCI layout ${abs} does not exist`);
