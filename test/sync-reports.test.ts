@@ -41,7 +41,6 @@ describe('ferry sync failures, reports and logs', { skip }, () => {
     if (work) await removeTempDir(work);
   });
 
-  const mapping = (dest: string, names: string[]) => names.map((n) => `${source.host}/par/${n} ${dest}/m/${n}`).join('\n');
 
   test('a failure belongs to its own image: the others in flight are not run, saying why, and the report is written', async (t) => {
     const dest = await startRegistry({ t });
