@@ -61,3 +61,13 @@ test('--filter-by-os: a regex over os/arch[/variant]; one match alone, or a one-
   const plain: ImageIndex = { schemaVersion: 2, manifests: [amd64, arm64] };
   assert.deepEqual(selectInstances(plain, { mode: 'matching', pattern: /.*/g, keepList: false }, 'x'), { kind: 'whole', instances: plain.manifests });
 });
+
+test("image-syncer's --os/--arch filter keeps what passes, as an index; all of them keep it whole; none is an error", () => {
+  assert.deepEqual(selectInstances(index, { mode: 'os-arch', os: [], architectures: ['arm64', 'arm'] }, 'x'), { kind: 'subset', instances: [arm64, armv7] });
+  assert.deepEqual(selectInstances(index, { mode: 'os-arch', os: [], architectures: ['arm64'] }, 'x'), { kind: 'subset', instances: [arm64] });
+  assert.deepEqual(selectInstances(index, { mode: 'os-arch', os: ['linux'], architectures: [] }, 'x'), { kind: 'whole', instances: index.manifests });
+  assert.throws(
+    () => selectInstances(index, { mode: 'os-arch', os: ['windows'], architectures: ['amd64'] }, 'x'),
+    (e: unknown) => e instanceof FerryError && e.code === 'NOT_FOUND' && /no instance for os windows, arch amd64/.test(e.message) && /linux\/arm64\/v8/.test(e.hint ?? ''),
+  );
+});
