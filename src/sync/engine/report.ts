@@ -56,6 +56,7 @@ const key = (r: { source: string; destination: string }): string => `${r.source}
 export class SyncRecord {
   readonly started = new Date();
   private readonly entries: ItemResult[] = [];
+  private readonly planned = new Set<string>();
   private readonly results = new Map<string, ItemResult>();
   private dryRun = false;
   private stopped: FerryError | undefined;
@@ -68,13 +69,20 @@ export class SyncRecord {
    * when its source could not be resolved.
    */
   plan(items: ReadonlyArray<Omit<ItemResult, 'bytes'> & { bytes?: number | undefined }>): void {
-    for (const item of items) this.entries.push({ ...item, bytes: item.bytes ?? 0 });
+    for (const item of items) {
+      this.entries.push({ ...item, bytes: item.bytes ?? 0 });
+      this.planned.add(key(item));
+    }
   }
 
   /** Records an entry's outcome (an entry not planned yet is added). */
   result(result: ItemResult): void {
-    if (!this.entries.some((e) => key(e) === key(result))) this.entries.push(result);
-    this.results.set(key(result), result);
+    const k = key(result);
+    if (!this.planned.has(k)) {
+      this.entries.push(result);
+      this.planned.add(k);
+    }
+    this.results.set(k, result);
   }
 
   /** Records the deletions of `--prune`, which the report then carries. */
