@@ -1,5 +1,6 @@
 import type { PlatformSelector } from '../oci/platform.ts';
 import { parsePlatform } from '../oci/platform.ts';
+import { attributeAccessFailure } from '../copy/access-failure.ts';
 import { parseTransportRef } from '../ref/transport-ref.ts';
 import type { SignatureOptions, SignatureSession } from '../signature/signature-session.ts';
 import { copySigned, withSignatureSession, type SignedCopyResult } from '../signature/signed-copy.ts';
@@ -78,6 +79,9 @@ export async function copy(source: string, destination: string, options: CopyOpt
             retry,
             signal: options.signal,
             onEvent: options.onEvent,
+          }).catch((error: unknown) => {
+            // A refusal says which side and which image, not which blob.
+            throw attributeAccessFailure(error, { source: src, destination: dst });
           });
         } finally {
           await dst.repository.close();

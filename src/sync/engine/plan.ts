@@ -13,7 +13,7 @@ import type { PlatformFilter } from '../config/sync-spec.ts';
 import { formatOrigin } from '../config/sync-spec.ts';
 import { regexOf } from '../select/go-regex.ts';
 import { repositoryKey } from '../select/source-image.ts';
-import { onSide } from './access-failure.ts';
+import { onSide } from '../../copy/access-failure.ts';
 import type { ExpandedImage } from './expand.ts';
 
 /** One copy of the plan: a source image to one destination. */

@@ -9,7 +9,7 @@ import { CompanionGate, companionLeftOut, imagesThenCompanions } from '../../sig
 import type { SignatureSession } from '../../signature/signature-session.ts';
 import { copySigned, summarizeSignatures, type SignatureSummary } from '../../signature/signed-copy.ts';
 import { attachmentSubject } from '../../signature/sigstore/attachment-manifest.ts';
-import { attributeAccessFailure } from './access-failure.ts';
+import { attributeAccessFailure } from '../../copy/access-failure.ts';
 import type { PlanItem, ResolveContext } from './plan.ts';
 import { openSide } from './plan.ts';
 import type { ItemResult } from './report.ts';

@@ -1,5 +1,5 @@
-import { FerryError } from '../../errors.ts';
-import type { ImageTarget } from '../../repository/repository.ts';
+import { FerryError } from '../errors.ts';
+import type { ImageTarget } from '../repository/repository.ts';
 
 /** Which end of a copy a registry refused. */
 export type Side = 'source' | 'destination';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FerryError } from '../../errors.ts';
-import type { ImageTarget, Repository } from '../../repository/repository.ts';
+import { FerryError } from '../errors.ts';
+import type { ImageTarget, Repository } from '../repository/repository.ts';
 import { attributeAccessFailure } from './access-failure.ts';
 
 const target = (host: string, repository: string, tag: string): ImageTarget => ({
