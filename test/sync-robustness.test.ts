@@ -115,6 +115,7 @@ describe('ferry sync never dies with a stack trace, and always writes its report
     assert.match(run.stderr, /hint: this is a bug in ferry; please report it/);
     assert.doesNotMatch(run.stderr, /^\s+at /m, 'no stack trace without --debug');
     assert.ok(report, explain(run));
+    assert.equal(report.stopped?.code, 'INTERNAL');
     assert.match(report.stopped?.message ?? '', /internal error/);
   });
 

@@ -6,7 +6,7 @@ import type { SyncOptions, SyncResult } from '../sync/sync.ts';
 import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic-write.ts';
 import type { CommandContext } from './context.ts';
 import { openLogFile } from './log-file.ts';
-import { EXIT, exitCodeFor, plural, type Output } from './output.ts';
+import { EXIT, errorRecord, exitCodeFor, plural, type Output } from './output.ts';
 import { ProgressRenderer, formatBytes, imageCounter } from './progress.ts';
 import { pruneExitCode, renderDeletion } from './prune-flags.ts';
 import { describeRunSignatures } from './signature-output.ts';
@@ -148,7 +148,7 @@ export class SyncRunOutput {
       return await work();
     } catch (error) {
       // Refused before a run (a bad input) or a bug: the report says so too.
-      this.record.stop(error instanceof FerryError ? error : new FerryError('ABORTED', `internal error: ${error instanceof Error ? error.message : String(error)}`));
+      this.record.stop(error instanceof FerryError ? error : { ...errorRecord(error), code: 'INTERNAL' });
       throw error;
     } finally {
       this.progress.stop();

@@ -1,4 +1,4 @@
-import type { ErrorCode, FerryError } from '../../errors.ts';
+import { FerryError, type ErrorCode } from '../../errors.ts';
 import type { SignatureSummary } from '../../signature/signed-copy.ts';
 import type { PruneReport } from '../prune/prune-sync.ts';
 
@@ -28,11 +28,18 @@ export interface SyncReport {
   started: string;
   finished: string;
   /** Why the run ended before every image was tried: the first failure (without keep-going), or the cancellation. */
-  stopped?: { code: ErrorCode; message: string; hint?: string | undefined } | undefined;
+  stopped?: StopReason | undefined;
   images: Array<Omit<ItemResult, 'origin'>>;
   totals: { images: number; copied: number; skipped: number; failed: number; planned: number; notRun: number; bytes: number };
   /** With `--prune`: every deletion due, with its digest and outcome. */
   prune?: PruneReport | undefined;
+}
+
+/** Why a run stopped: a coded failure, or `INTERNAL` for a bug in ferry. */
+export interface StopReason {
+  code: ErrorCode | 'INTERNAL';
+  message: string;
+  hint?: string | undefined;
 }
 
 /** Counts of a plan as it is announced: every entry the report will have, by what planning found. */
@@ -59,7 +66,7 @@ export class SyncRecord {
   private readonly planned = new Set<string>();
   private readonly results = new Map<string, ItemResult>();
   private dryRun = false;
-  private stopped: FerryError | undefined;
+  private stopped: FerryError | StopReason | undefined;
   private notRunReason: string | undefined;
   private prune: PruneReport | undefined;
 
@@ -95,14 +102,15 @@ export class SyncRecord {
   }
 
   /** The first reason the run stopped early wins; `notRunReason` is what entries that never ran say. */
-  stop(error: FerryError, notRunReason?: string): void {
+  stop(error: FerryError | StopReason, notRunReason?: string): void {
     if (this.stopped) return;
     this.stopped = error;
     this.notRunReason = notRunReason;
   }
 
+  /** The coded failure (or cancellation) the run stopped at, if it stopped at one. */
   get stoppedBy(): FerryError | undefined {
-    return this.stopped;
+    return this.stopped instanceof FerryError ? this.stopped : undefined;
   }
 
   /** The plan's counts, which the summary and the report repeat. */
