@@ -3,14 +3,9 @@ import type { RegistryOptions } from '../sync/config/sync-spec.ts';
 import { addAccessFlags, parsePositiveInt, sideFlags, type AccessFlags } from './registry-flags.ts';
 import type { NoOptions, OptionsOf } from './typed-options.ts';
 
-/**
- * The registry flags of oc's mirroring commands (`oc image mirror`, `oc adm
- * release mirror`): `--insecure` (plain HTTP or unverified TLS, both sides),
- * `-a/--registry-config` (the auth file), `--max-per-registry`, with ferry's
- * usual per-side access flags and run flags beside them.
- */
-export function addOcRegistryFlags<A extends unknown[], O extends OptionValues, G extends OptionValues>(command: Command<A, O, G>) {
-  const withRun = command
+/** oc's run and registry flags, on a bare command: their option type is inferred from here. */
+const ocFlagsOn = (command: Command<[], NoOptions, NoOptions>) =>
+  command
     .option('--insecure', "allow plain HTTP and unverified TLS to the registries (oc's flag; both sides)")
     .option('-a, --registry-config <FILE>', "the auth file with registry credentials (oc's flag; as --authfile)")
     .option('--authfile <FILE>', 'the auth file with registry credentials')
@@ -19,14 +14,40 @@ export function addOcRegistryFlags<A extends unknown[], O extends OptionValues, 
     .option('--keep-going', 'continue past failed images; exit 1 at the end with the list')
     .addOption(new Option('--retry-times <N>', 'retries of a request on network errors, 5xx and 429').argParser(parsePositiveInt('--retry-times')))
     .option('--report <FILE>', 'write a JSON report whenever the run ends: every image with its status, digest and bytes, and totals');
-  return addAccessFlags(addAccessFlags(withRun, 'src-'), 'dest-');
+
+/** Those flags' values, spelt out as the signing flags' are (see SigningFlags). */
+type OcRunFlags = {
+  insecure?: true;
+  registryConfig?: string;
+  authfile?: string;
+  maxPerRegistry?: number;
+  jobs?: number;
+  keepGoing?: true;
+  retryTimes?: number;
+  report?: string;
+};
+
+// Fails to compile when OcRunFlags and the options declared above disagree.
+const ocFlagsAgree: [OptionsOf<typeof ocFlagsOn>, OcRunFlags] extends [OcRunFlags, OptionsOf<typeof ocFlagsOn>] ? true : never = true;
+void ocFlagsAgree;
+
+/** The oc registry flags' values: oc's own and both sides' access flags. */
+export type OcRegistryFlags = OcRunFlags & AccessFlags<'src-'> & AccessFlags<'dest-'>;
+
+/**
+ * The registry flags of oc's mirroring commands (`oc image mirror`, `oc adm
+ * release mirror`): `--insecure` (plain HTTP or unverified TLS, both sides),
+ * `-a/--registry-config` (the auth file), `--max-per-registry`, with ferry's
+ * usual per-side access flags and run flags beside them.
+ */
+export function addOcRegistryFlags<A extends unknown[], O extends OptionValues, G extends OptionValues>(command: Command<A, O, G>): Command<A, O & OcRegistryFlags, G> {
+  // commander adds options to the command itself and returns it: only the option type changes.
+  const withRun = ocFlagsOn(command as unknown as Command<[], NoOptions, NoOptions>);
+  return addAccessFlags(addAccessFlags(withRun, 'src-'), 'dest-') as unknown as Command<A, O & OcRegistryFlags, G>;
 }
 
-/** The oc registry flags' values. */
-export type OcRegistryFlags = OptionsOf<typeof addOcRegistryFlags<[], NoOptions, NoOptions>>;
-
 /** The engine settings those flags make: overrides for each side (secrets from files and the environment too), and the run flags. */
-export async function ocRunSettings(opts: OcRegistryFlags & AccessFlags<'src-'> & AccessFlags<'dest-'>, signal?: AbortSignal): Promise<{
+export async function ocRunSettings(opts: OcRegistryFlags, signal?: AbortSignal): Promise<{
   sourceOverrides: RegistryOptions | undefined;
   destinationOverrides: RegistryOptions | undefined;
   jobs: number | undefined;

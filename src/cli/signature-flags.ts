@@ -13,20 +13,40 @@ export function addGlobalSignatureFlags<A extends unknown[], O extends OptionVal
     .addOption(new Option('--registries.d <DIR>', 'registries.d directory: where simple signing signatures are looked up and stored'));
 }
 
-/** Flags of commands that write images: carrying and making signatures. */
-export function addSigningFlags<A extends unknown[], O extends OptionValues, G extends OptionValues>(command: Command<A, O, G>) {
-  return command
+/** The signing flags, on a bare command: their option type is inferred from here. */
+const signingFlagsOn = (command: Command<[], NoOptions, NoOptions>) =>
+  command
     .option('--remove-signatures', 'do not copy signatures, attestations or SBOMs of the source')
     .option('--sign-by <FINGERPRINT>', 'sign the image with this GPG key (simple signing, stored in the lookaside)')
     .option('--sign-by-sigstore-private-key <FILE>', 'sign the image with this cosign private key (a sha256-<digest>.sig tag)')
     .option('--sign-passphrase-file <FILE>', 'the passphrase of the signing key (first line of FILE)')
     .option('--sign-identity <REF>', 'identity to sign for (default: the destination reference)');
+
+/**
+ * The signing flags' values, spelt out: declaration files cannot spell the
+ * type inferred for a generic command. A type, not an interface, so that it
+ * stays assignable to commander's OptionValues for the flag groups after it.
+ */
+export type SigningFlags = {
+  removeSignatures?: true;
+  signBy?: string;
+  signBySigstorePrivateKey?: string;
+  signPassphraseFile?: string;
+  signIdentity?: string;
+};
+
+// Fails to compile when SigningFlags and the options declared above disagree.
+const signingFlagsAgree: [OptionsOf<typeof signingFlagsOn>, SigningFlags] extends [SigningFlags, OptionsOf<typeof signingFlagsOn>] ? true : never = true;
+void signingFlagsAgree;
+
+/** Flags of commands that write images: carrying and making signatures. */
+export function addSigningFlags<A extends unknown[], O extends OptionValues, G extends OptionValues>(command: Command<A, O, G>): Command<A, O & SigningFlags, G> {
+  // commander adds options to the command itself and returns it: only the option type changes.
+  return signingFlagsOn(command as unknown as Command<[], NoOptions, NoOptions>) as unknown as Command<A, O & SigningFlags, G>;
 }
 
 /** The global trust flags' values. */
 export type GlobalSignatureFlags = OptionsOf<typeof addGlobalSignatureFlags<[], NoOptions, NoOptions>>;
-/** The signing flags' values. */
-export type SigningFlags = OptionsOf<typeof addSigningFlags<[], NoOptions, NoOptions>>;
 
 /** Signature options from the global trust flags and, for commands that write images, the signing flags. */
 export function signatureOptionsFrom(opts: GlobalSignatureFlags & Partial<SigningFlags>): SignatureOptions {

@@ -4,18 +4,33 @@ import { parseDuration } from '../util/duration.ts';
 import { cronSchedule, DEFAULT_INTERVAL_MS, intervalSchedule, type Schedule } from '../sync/watch/schedule.ts';
 import type { NoOptions, OptionsOf } from './typed-options.ts';
 
-/** `--watch` and what goes with it: the schedule, jitter and the metrics address. */
-export function addWatchFlags<A extends unknown[], O extends OptionValues, G extends OptionValues>(command: Command<A, O, G>) {
-  return command
+/** The watch flags, on a bare command: their option type is inferred from here. */
+const watchFlagsOn = (command: Command<[], NoOptions, NoOptions>) =>
+  command
     .option('--watch', 'sync again and again: on --interval or --schedule, reading the input each cycle; SIGHUP for a cycle now; implies --keep-going')
     .addOption(new Option('--interval <DURATION>', 'with --watch: rest between the end of one cycle and the start of the next (default 15m)').argParser((v) => parseDuration(v, '--interval')))
     .option('--schedule <CRON>', 'with --watch: start cycles at these times instead, e.g. "*/15 * * * *" or "0 3 * * *"')
     .addOption(new Option('--jitter <DURATION>', 'with --watch: add up to this much at random to each wait (default 10% of it, at most 1m)').argParser((v) => parseDuration(v, '--jitter')))
     .option('--metrics-addr <HOST:PORT>', 'with --watch: serve Prometheus /metrics, /healthz and /readyz here');
-}
 
-/** The watch flags' values. */
-export type WatchFlags = OptionsOf<typeof addWatchFlags<[], NoOptions, NoOptions>>;
+/** The watch flags' values (durations in milliseconds), spelt out as the signing flags' are (see SigningFlags). */
+export type WatchFlags = {
+  watch?: true;
+  interval?: number;
+  schedule?: string;
+  jitter?: number;
+  metricsAddr?: string;
+};
+
+// Fails to compile when WatchFlags and the options declared above disagree.
+const watchFlagsAgree: [OptionsOf<typeof watchFlagsOn>, WatchFlags] extends [WatchFlags, OptionsOf<typeof watchFlagsOn>] ? true : never = true;
+void watchFlagsAgree;
+
+/** `--watch` and what goes with it: the schedule, jitter and the metrics address. */
+export function addWatchFlags<A extends unknown[], O extends OptionValues, G extends OptionValues>(command: Command<A, O, G>): Command<A, O & WatchFlags, G> {
+  // commander adds options to the command itself and returns it: only the option type changes.
+  return watchFlagsOn(command as unknown as Command<[], NoOptions, NoOptions>) as unknown as Command<A, O & WatchFlags, G>;
+}
 
 const FLAG_NAMES = { interval: '--interval', schedule: '--schedule', jitter: '--jitter', metricsAddr: '--metrics-addr' } as const;
 
