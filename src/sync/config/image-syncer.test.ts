@@ -78,7 +78,8 @@ test('malformed image-syncer files are rejected with file:line', () => {
   const table: [string, string | undefined, RegExp][] = [
     ['quay.io/a/b: ""\n', undefined, /^images\.yaml:1: empty destination for "quay\.io\/a\/b"/],
     ['quay.io/a/b: []\n', undefined, /^images\.yaml:1: no destination for "quay\.io\/a\/b"/],
-    ['quay.io/a/b:\n', undefined, /^images\.yaml:1: destination of "quay\.io\/a\/b" must be a string, not nothing/],
+    // Nothing after the key is an empty destination too, as Go's YAML reads it.
+    ['quay.io/a/b:\n', undefined, /^images\.yaml:1: empty destination for "quay\.io\/a\/b", and no default registry and namespace/],
     ['quay.io/a/b: {x: 1}\n', undefined, /^images\.yaml:1: destination of "quay\.io\/a\/b" must be a string, not a mapping/],
     ['quay.io/a/b:v1,,v2: quay.io/c/d\n', undefined, /^images\.yaml:1: invalid source "quay\.io\/a\/b:v1,,v2": empty tag in the list/],
     ['quay.io/a/b:/a(/: quay.io/c/d\n', undefined, /^images\.yaml:1: invalid source .*the tag regex does not compile/],
@@ -102,4 +103,12 @@ test('malformed image-syncer files are rejected with file:line', () => {
       `${images} / ${auth}`,
     );
   }
+});
+
+test('an empty destination is the default registry and namespace, then the repository name, with the source tags', () => {
+  const spec = parseImageSyncer({ text: 'quay.io/coreos/etcd:v1,v2: ""\nquay.io/a/b:\n', file: 'images.yaml' }, undefined, { env: {}, defaults: { registry: 'reg.example:5000', namespace: 'mirror/team' } });
+  assert.deepEqual(
+    spec.sources.map((r) => r.destinations.map((d) => `${d.location.root}/${d.path}`)),
+    [['reg.example:5000/mirror/team/etcd'], ['reg.example:5000/mirror/team/b']],
+  );
 });
