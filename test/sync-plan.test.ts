@@ -108,6 +108,7 @@ sync:
           skipped: 0,
           failed: 0,
           planned: 0,
+          notRun: 0,
           bytes: report.images.reduce((n, i) => n + i.bytes, 0),
         });
       }

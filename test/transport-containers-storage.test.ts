@@ -133,7 +133,7 @@ describe('containers-storage: transport', { skip }, () => {
     ].join('\n'));
     const first = await runFerry(['sync', '--config', config], { env: store.env });
     assert.equal(first.code, 0, explain(first));
-    assert.match(first.stderr, /Plan: 2 images, 2 to copy/);
+    assert.match(first.stderr, /Plan: 2 images: 2 to copy/);
     for (const tag of ['1', '2']) {
       assert.equal((await configIdentity(`docker://${registry.host}/mirror/ferry/many:${tag}`, INSECURE)).configDigest, identity.configDigest);
     }

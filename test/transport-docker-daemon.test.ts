@@ -156,13 +156,13 @@ describe('docker-daemon: transport', { skip }, () => {
     const args = ['sync', '--src', 'docker-daemon', '--dest', 'docker', '--src-daemon-host', daemon.host, '--dest-tls-verify=false', 'ferry/many', `${registry.host}/mirror`];
     const first = await runFerry(args);
     assert.equal(first.code, 0, explain(first));
-    assert.match(first.stderr, /Plan: 2 images, 2 to copy/);
+    assert.match(first.stderr, /Plan: 2 images: 2 to copy/);
     for (const tag of ['1', '2']) {
       assert.equal((await configIdentity(`docker://${registry.host}/mirror/many:${tag}`, INSECURE)).configDigest, identity.configDigest);
     }
     const again = await runFerry(args);
     assert.equal(again.code, 0, explain(again));
-    assert.match(again.stderr, /Plan: 2 images, 0 to copy, 2 already up to date/);
+    assert.match(again.stderr, /Plan: 2 images: 0 to copy, 2 already up to date/);
   });
 
   // The Repository contract every transport keeps, against this daemon.

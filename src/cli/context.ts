@@ -14,6 +14,13 @@ export interface CommandContext {
    * report there. Returns the function that unregisters it.
    */
   atExit(hook: () => void): () => void;
+  /**
+   * Declares that the command ends by design on SIGINT/SIGTERM (a server
+   * draining its requests, a watch abandoning its cycle): its own orderly
+   * stop is not cut short by the forced end, and it exits 0 rather than
+   * 130. A second signal still ends it at once.
+   */
+  endsOnSignal(): void;
 }
 
 /** A command module: adds its subcommand to the program. */

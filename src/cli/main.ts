@@ -69,11 +69,13 @@ async function subscribeDebug(): Promise<void> {
 
 /**
  * Signals and escaped errors: the first SIGINT/SIGTERM aborts the run; a
- * second one, the grace running out, or an error nothing caught (a bug) runs
- * the last words (reports) and ends the process.
+ * second one, the grace running out (unless the command stops on a signal
+ * by design), or an error nothing caught (a bug) runs the last words
+ * (reports) and ends the process.
  */
-function installLastResort(output: Output, controller: AbortController): CommandContext['atExit'] {
+function installLastResort(output: Output, controller: AbortController): Pick<CommandContext, 'atExit' | 'endsOnSignal'> & { readonly service: boolean } {
   const hooks = new Set<() => void>();
+  let service = false;
   const lastWords = (): void => {
     for (const hook of hooks) {
       try {
@@ -101,6 +103,7 @@ function installLastResort(output: Output, controller: AbortController): Command
     if (controller.signal.aborted) return dieBy(signal);
     output.info(`ferry: ${signal} received, stopping (again to force)`);
     controller.abort();
+    if (service) return;
     setTimeout(() => {
       process.stderr.write('ferry: stopped by force: the run did not end in time\n');
       dieBy(signal);
@@ -115,9 +118,15 @@ function installLastResort(output: Output, controller: AbortController): Command
   };
   process.on('uncaughtException', escaped);
   process.on('unhandledRejection', escaped);
-  return (hook) => {
-    hooks.add(hook);
-    return () => void hooks.delete(hook);
+  return {
+    atExit: (hook) => {
+      hooks.add(hook);
+      return () => void hooks.delete(hook);
+    },
+    endsOnSignal: () => void (service = true),
+    get service() {
+      return service;
+    },
   };
 }
 
@@ -126,9 +135,15 @@ export async function main(argv: string[]): Promise<number> {
   const output = createOutput(mode);
   const controller = new AbortController();
   let exitCode: number = EXIT.ok;
-  const atExit = installLastResort(output, controller);
+  const lastResort = installLastResort(output, controller);
   if (mode.debug) await subscribeDebug();
-  const ctx: CommandContext = { output, signal: controller.signal, setExitCode: (code) => void (exitCode = Math.max(exitCode, code)), atExit };
+  const ctx: CommandContext = {
+    output,
+    signal: controller.signal,
+    setExitCode: (code) => void (exitCode = Math.max(exitCode, code)),
+    atExit: lastResort.atExit,
+    endsOnSignal: lastResort.endsOnSignal,
+  };
   try {
     const program = createProgram().configureOutput({
       writeErr: (s) => void process.stderr.write(s),
@@ -152,7 +167,7 @@ export async function main(argv: string[]): Promise<number> {
     output.error(err);
     return exitCodeFor(err);
   }
-  return controller.signal.aborted ? Math.max(exitCode, EXIT.interrupted) : exitCode;
+  return controller.signal.aborted && !lastResort.service ? Math.max(exitCode, EXIT.interrupted) : exitCode;
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -33,13 +33,13 @@ export interface SyncRun {
  * ends (see {@link SyncRunOutput}). With `--watch`, cycles until a signal.
  */
 export async function runSync(ctx: CommandContext, run: SyncRun): Promise<void> {
-  const shard = run.shard !== undefined ? parseShard(run.shard) : undefined;
+  // Read inside the run, so that the report also says why a malformed setting refused it.
   const settings = (input: Awaited<ReturnType<typeof loadSyncCommandLine>>) => ({
     jobs: run.jobs,
     retryPasses: run.retryPasses ?? (input.imageSyncer ? IMAGE_SYNCER_RETRY_PASSES : undefined),
     preserveDigests: run.preserveDigests,
     retryTimes: run.retryTimes,
-    shard,
+    shard: run.shard !== undefined ? parseShard(run.shard) : undefined,
     sourceOverrides: input.sourceOverrides,
     destinationOverrides: input.destinationOverrides,
     access: run.commandLine.authfile !== undefined ? { authFile: run.commandLine.authfile } : undefined,

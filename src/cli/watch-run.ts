@@ -20,6 +20,8 @@ export interface WatchRun extends Omit<WatchSyncOptions, 'signal' | 'onWatch'> {
  * after each.
  */
 export async function runWatch(ctx: CommandContext, run: WatchRun): Promise<void> {
+  // SIGTERM and SIGINT end the watch by design: the cycle is abandoned and ferry exits 0.
+  ctx.endsOnSignal();
   const { report, log, ...options } = run;
   const logFile = log !== undefined ? openLogFile(log) : undefined;
   const output = logFile ? ctx.output.withLog(logFile) : ctx.output;

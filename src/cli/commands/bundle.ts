@@ -1,10 +1,7 @@
 import type { CommandModule } from '../context.ts';
-import { FerryError } from '../../errors.ts';
-import type { PruneDeletion } from '../../sync/prune/prune.ts';
-import { addPruneFlags, pruneExitCode, pruneSettings, renderDeletion } from '../prune-flags.ts';
+import { addPruneFlags, pruneSettings } from '../prune-flags.ts';
 import { EXIT } from '../output.ts';
 import { formatBytes } from '../progress.ts';
-import type { SignatureSession } from '../../signature/signature-session.ts';
 import { signatureOptionsFrom } from '../signature-flags.ts';
 
 export const bundleCommand: CommandModule = (program, ctx) => {
@@ -69,38 +66,7 @@ export const bundleCommand: CommandModule = (program, ctx) => {
     .argument('<store>', 'OCI layout directory to unpack into (created if missing)')
     .option('--dry-run', 'with --prune: print what would be removed from STORE; import nothing');
   addPruneFlags(importCmd, 'images of STORE').action(async (out, storeDir, opts, command) => {
-      const { openLayoutStore } = await import('../../api/layout-store.ts');
-      const { importBundle } = await import('../../mirror/bundle/bundle-import.ts');
-      const { withSignatureSession } = await import('../../signature/signed-copy.ts');
-      const { pruneImported } = await import('../../mirror/bundle/bundle-prune.ts');
-      const { readBundleManifest } = await import('../../mirror/bundle/bundle-format.ts');
-      const pruning = pruneSettings(opts);
-      const dryRun = opts.dryRun === true;
-      if (dryRun && !pruning) throw new FerryError('USAGE', '--dry-run goes with --prune (a bundle import has nothing else to preview)');
-      const trust = signatureOptionsFrom(command.optsWithGlobals());
-      const store = await openLayoutStore(storeDir, { create: true, signal: ctx.signal });
-      const pruneOptions = {
-        ...pruning, dryRun, signal: ctx.signal,
-        onEvent: (e: { type: string; message?: string }) => void (e.type === 'warning' && ctx.output.warn(e.message ?? '')),
-        onDeletion: (d: PruneDeletion) => renderDeletion(ctx.output, d),
-      };
-      if (dryRun) {
-        ctx.setExitCode(pruneExitCode(ctx.output, await pruneImported(await readBundleManifest(out, { signal: ctx.signal }), store, pruneOptions), true));
-        return;
-      }
-      // The policy is checked only when asked for: an import unpacks, the push out of the store enforces.
-      const judged = trust.policyPath !== undefined;
-      const run = (policy?: SignatureSession) => importBundle(out, store, { policy, signal: ctx.signal, onPart: (name, n) => ctx.output.info(`${name}: ${n} blob(s) stored`) });
-      const result = judged ? await withSignatureSession(trust, run) : await run();
-      for (const r of result.refused) ctx.output.warn(`refused ${r.name}: ${r.reason}`);
-      if (result.refused.length > 0) ctx.setExitCode(EXIT.failure);
-      if (pruning) ctx.setExitCode(pruneExitCode(ctx.output, await pruneImported(result.manifest, store, pruneOptions)));
-      if (ctx.output.mode.json) {
-        ctx.output.record({ store: store.dir, id: result.manifest.id, images: result.images, written: result.written, present: result.present, bytes: result.bytesWritten, signatures: result.signatures, refused: result.refused, again: result.again });
-        return;
-      }
-      ctx.output.out(
-        `imported bundle ${result.manifest.id}${result.again ? ' (again)' : ''} into ${store.dir}: ${result.images} images, ${result.written} blobs stored (${formatBytes(result.bytesWritten)}), ${result.present} already present, ${result.signatures} GPG signature(s) stored${judged ? `; ${result.refused.length} refused by the signature policy` : ''}`,
-      );
-    });
+    const { bundleImportRun } = await import('../bundle-import-run.ts');
+    await bundleImportRun(ctx, out, storeDir, { prune: pruneSettings(opts), dryRun: opts.dryRun === true, signatures: signatureOptionsFrom(command.optsWithGlobals()) });
+  });
 };

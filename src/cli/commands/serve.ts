@@ -43,6 +43,8 @@ export const serveCommand: CommandModule = (program, ctx) => {
     .option('--metrics', 'serve Prometheus metrics at /metrics: request counts, latencies, bytes served (behind --htpasswd too)')
     .addOption(new Option('--ui [BOOL]', 'serve the web UI at / (--ui=false turns it off)').argParser(parseBool('--ui')).default(true))
     .action(async (opts, command) => {
+      // SIGINT/SIGTERM stop the server after the requests in flight: a normal end.
+      ctx.endsOnSignal();
       const { startServer, defaultStorageDir } = await import('../../server/index.ts');
       const { readBundleHistoryAt } = await import('../../mirror/bundle/bundle-history.ts');
       const { readLayoutSignatures } = await import('../../signature/storage/layout-signatures.ts');
