@@ -2,15 +2,8 @@ import type { TransportName } from '../ref/transport-ref.ts';
 import type { DestinationNaming } from '../repository/destination-naming.ts';
 import type { Opener } from '../repository/opener.ts';
 import { dirNaming } from './dir/dir-naming.ts';
-import { openDir } from './dir/index.ts';
-import { openContainersStorage } from './containers-storage/index.ts';
-import { openDockerArchive } from './docker-archive/index.ts';
-import { openDockerDaemon } from './docker-daemon/index.ts';
 import { layoutNaming } from './layout/layout-naming.ts';
-import { openLayout } from './layout/open-layout.ts';
-import { openOciArchive } from './oci-archive/index.ts';
-import { ocDiskNaming, openOcDisk } from './oc-disk/index.ts';
-import { openRegistry } from './registry/open-registry.ts';
+import { ocDiskNaming } from './oc-disk/oc-disk-naming.ts';
 import { registryNaming } from './registry/registry-naming.ts';
 
 /** One transport: how its references open, and how a sync names images under a destination of it (when it can be one). */
@@ -19,15 +12,25 @@ export interface TransportEntry<K extends TransportName> {
   destinations?: DestinationNaming<K> | undefined;
 }
 
+/**
+ * An opener whose code loads on first use: a run loads only the transports it
+ * touches (a registry-to-registry sync never loads tar, archive or engine
+ * code), which is most of a short run's start-up time.
+ */
+function lazy<K extends TransportName>(load: () => Promise<Opener<K>>): Opener<K> {
+  let loading: Promise<Opener<K>> | undefined;
+  return async (ref, options) => (await (loading ??= load()))(ref, options);
+}
+
 const TABLE = {
-  docker: { open: openRegistry, destinations: registryNaming },
-  oci: { open: openLayout, destinations: layoutNaming },
-  'oci-archive': { open: openOciArchive },
-  dir: { open: openDir, destinations: dirNaming },
-  'docker-archive': { open: openDockerArchive },
-  'docker-daemon': { open: openDockerDaemon },
-  'containers-storage': { open: openContainersStorage },
-  'oc-disk': { open: openOcDisk, destinations: ocDiskNaming },
+  docker: { open: lazy(async () => (await import('./registry/open-registry.ts')).openRegistry), destinations: registryNaming },
+  oci: { open: lazy(async () => (await import('./layout/open-layout.ts')).openLayout), destinations: layoutNaming },
+  'oci-archive': { open: lazy(async () => (await import('./oci-archive/index.ts')).openOciArchive) },
+  dir: { open: lazy(async () => (await import('./dir/index.ts')).openDir), destinations: dirNaming },
+  'docker-archive': { open: lazy(async () => (await import('./docker-archive/index.ts')).openDockerArchive) },
+  'docker-daemon': { open: lazy(async () => (await import('./docker-daemon/index.ts')).openDockerDaemon) },
+  'containers-storage': { open: lazy(async () => (await import('./containers-storage/index.ts')).openContainersStorage) },
+  'oc-disk': { open: lazy(async () => (await import('./oc-disk/index.ts')).openOcDisk), destinations: ocDiskNaming },
 } satisfies { readonly [K in TransportName]: TransportEntry<K> };
 
 /**

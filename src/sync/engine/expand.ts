@@ -14,8 +14,6 @@ import { openImage } from '../../transports/open-image.ts';
 import { readSmallBlob } from '../../repository/read-small-blob.ts';
 import { formatOrigin, type EngineSource, type RegistryOptions, type SourceRule, type SyncSpec } from '../config/sync-spec.ts';
 import { formatStorageSpec } from '../../ref/containers-storage-ref.ts';
-import { listContainersStorageTags } from '../../transports/containers-storage/index.ts';
-import { listDockerDaemonTags } from '../../transports/docker-daemon/index.ts';
 import { destinationsFor, formatTarget, type TargetImage } from '../select/destination.ts';
 import { filterRepositories } from '../select/glob.ts';
 import { needsTagList, selectTags } from '../select/select-tags.ts';
@@ -99,9 +97,12 @@ async function expandEngine(ctx: ExpandContext, rule: SourceRule, src: EngineSou
   const { registry, repository } = src;
   const repo = { registry, repository };
   const options = { daemonHost: src.daemonHost, session: ctx.session, signal: ctx.signal };
-  const listed = needsTagList(rule.tags)
-    ? await (src.transport === 'docker-daemon' ? listDockerDaemonTags(repo, options) : listContainersStorageTags(src.store, repo, options))
-    : new Map<string, Date | undefined>();
+  // The engine clients load only for a rule that lists an engine's tags.
+  const listed = !needsTagList(rule.tags)
+    ? new Map<string, Date | undefined>()
+    : src.transport === 'docker-daemon'
+      ? await (await import('../../transports/docker-daemon/index.ts')).listDockerDaemonTags(repo, options)
+      : await (await import('../../transports/containers-storage/index.ts')).listContainersStorageTags(src.store, repo, options);
   // The engine's image list carries creation times, so "newest by created" needs no config reads.
   const tags = await selectTags([...listed.keys()], rule.tags, { createdOf: async (tag) => listed.get(tag), signal: ctx.signal });
   const digests = rule.tags.kind === 'explicit' ? rule.tags.digests : [];

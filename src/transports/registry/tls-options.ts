@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { FerryError } from '../../errors.ts';
 import { readSmallFile } from '../../util/regular-file.ts';
-import { defaultTrust } from './system-trust.ts';
+import { defaultTrust, type DefaultTrust } from './system-trust.ts';
 
 /** TLS settings for one registry, in skopeo's terms. */
 export interface TlsSettings {
@@ -109,6 +109,9 @@ export async function checkCertDir(dir: string, flag = '--cert-dir'): Promise<vo
   if (!info.isDirectory()) throw new FerryError('USAGE', `${flag} ${dir} is a file, not a directory`, { hint });
 }
 
+/** The trust of a connection that verifies nothing (`--tls-verify=false`): Node's default context. */
+const UNVERIFIED: DefaultTrust = { ca: [], context: undefined };
+
 /**
  * The TLS options for connecting to `host`. Trusted are Node's CAs, the
  * system's trust store (see system-trust.ts) and the CAs of the cert dir
@@ -135,7 +138,8 @@ export async function resolveTlsOptions(
       extra.key = found.key;
     }
   }
-  const trust = await defaultTrust(env);
+  // Without verification no CA is ever consulted: reading and parsing the system's few hundred would be wasted (~50 ms).
+  const trust = rejectUnauthorized ? await defaultTrust(env) : UNVERIFIED;
   if (extra.ca === undefined && extra.cert === undefined) {
     return { rejectUnauthorized, ...(trust.context ? { secureContext: trust.context } : {}), clientCertificate: false };
   }
