@@ -1,33 +1,42 @@
 /**
- * Benchmark (issue 3): `ferry sync` versus `skopeo sync`, same skopeo YAML,
- * same data, alternating, `--runs N` each (default 3):
+ * Benchmark (issues 3 and 10): `ferry sync` versus `skopeo sync` and a floor
+ * client (bench/lib/floor-sync.ts: the fewest requests the task needs, bare
+ * undici), same skopeo YAML, same data, alternating, `--runs N` each (default 3):
  *   1. cold sync of 80 images (40 repos × 2 tags, 30 MiB shared base, 1 MiB
  *      own layer) registry → empty registry (a fresh one per run);
  *   2. no-op re-sync of the same set into a registry that already holds it;
  *   3. planning scale: ferry's (and skopeo's) `--dry-run` time and peak RSS for
  *      100, 1,000 and 10,000 tags, and a real sync of the 1,000-image plan.
  * skopeo gets `--preserve-digests` (see bench/copy.ts: otherwise it gzips the
- * uncompressed synthetic layers).
+ * uncompressed synthetic layers); both tools get `--insecure-policy` (skopeo
+ * 1.9 needs a policy; with it neither reads /etc/containers/policy.json).
+ * Each scenario prints time and CPU as min / median / max, peak RSS, and
+ * ferry/skopeo and ferry/floor as min / median / max of the per-round ratios.
  *
  * Usage: bash scripts/node.sh bench/sync.ts [--runs N] [--quick]
  */
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeTempDir, tempDir } from '../test/helpers/tmp.ts';
 import { benchArgs } from './lib/args.ts';
-import { alternate, seriesCells, timeRatio, type Series } from './lib/compare.ts';
-import type { Measured } from './lib/measure.ts';
+import { alternate, ratioCell, spreadCells, type Series } from './lib/compare.ts';
+import { measure, type Measured } from './lib/measure.ts';
 import { countTags, freshRegistry, seedImages, type BenchRegistry } from './lib/registries.ts';
 import { mib, ratio, secs, table } from './lib/report.ts';
 import { FULL_SCALE, QUICK_SCALE, distinctImages, seedScaleSet } from './lib/scale-set.ts';
 import { FULL_SET, QUICK_SET, describeSet, syncSetSpecs, writeSkopeoYaml } from './lib/sync-set.ts';
-import { ferry, printEnvironment, printFinished, reportFailure, skopeo } from './lib/tools.ts';
+import { ferry, printEnvironment, printFinished, reportFailure, ROOT, skopeo, toolEnv } from './lib/tools.ts';
 
 const args = benchArgs(3);
 const shape = args.quick ? QUICK_SET : FULL_SET;
 const scale = args.quick ? QUICK_SCALE : FULL_SCALE;
 
 const ferrySync = (file: string, dest: string, extra: string[] = []): Promise<Measured> =>
-  ferry(['sync', '--src', 'yaml', '--dest', 'docker', '--dest-tls-verify=false', ...extra, file, dest]);
+  ferry(['sync', '--insecure-policy', '--src', 'yaml', '--dest', 'docker', '--dest-tls-verify=false', ...extra, file, dest]);
+const FLOOR = join(ROOT, 'bench', 'lib', 'floor-sync.ts');
+/** The floor client as its own process, like the tools: Node's start-up is part of every figure. */
+const floorSync = async (list: string, source: string, dest: string): Promise<Measured> =>
+  measure(process.execPath, ['--disable-warning=ExperimentalWarning', FLOOR, list, source, dest], { env: await toolEnv() });
 const skopeoSync = (file: string, dest: string, extra: string[] = []): Promise<Measured> =>
   skopeo(['sync', '--src', 'yaml', '--dest', 'docker', '--dest-tls-verify=false', '--preserve-digests', ...extra, file, dest]);
 
@@ -37,10 +46,11 @@ function note(run: Measured, what: string): Measured {
   return run;
 }
 
-function pairRows(label: string, f: Series, s: Series): string[][] {
+function scenarioRows(label: string, f: Series, s: Series, floor: Series): string[][] {
   return [
-    [label, ...seriesCells(f), timeRatio(f, s)],
-    [label, ...seriesCells(s), ''],
+    [label, ...spreadCells(f), ratioCell(f, s), ratioCell(f, floor)],
+    [label, ...spreadCells(s), '', ''],
+    [label, ...spreadCells(floor), '', ''],
   ];
 }
 
@@ -58,12 +68,15 @@ try {
   console.error(`seeded ${describeSet(shape)} in ${secs((performance.now() - t) / 1000)}`);
   const file = join(work, 'sync.yaml');
   await writeSkopeoYaml(file, source.host, specs);
+  const list = join(work, 'images.json');
+  await writeFile(list, JSON.stringify(specs.map((spec) => [spec.name, spec.tag])));
 
-  const delivered: Record<string, number[]> = { ferry: [], skopeo: [] };
-  const [coldFerry, coldSkopeo] = await alternate<BenchRegistry>(
+  const delivered: Record<string, number[]> = { ferry: [], skopeo: [], floor: [] };
+  const [coldFerry, coldSkopeo, coldFloor] = await alternate<BenchRegistry>(
     [
       { name: 'ferry', run: (d) => ferrySync(file, `${d.host}/mirror`) },
       { name: 'skopeo', run: (d) => skopeoSync(file, `${d.host}/mirror`) },
+      { name: 'floor', run: (d) => floorSync(list, source.host, `${d.host}/mirror`) },
     ],
     {
       runs: args.runs,
@@ -79,10 +92,11 @@ try {
   const full = await freshRegistry();
   registries.push(full);
   note(await ferrySync(file, `${full.host}/mirror`), 'populating the no-op destination with ferry');
-  const [noopFerry, noopSkopeo] = await alternate<BenchRegistry>(
+  const [noopFerry, noopSkopeo, noopFloor] = await alternate<BenchRegistry>(
     [
       { name: 'ferry', run: (d) => ferrySync(file, `${d.host}/mirror`) },
       { name: 'skopeo', run: (d) => skopeoSync(file, `${d.host}/mirror`) },
+      { name: 'floor', run: (d) => floorSync(list, source.host, `${d.host}/mirror`) },
     ],
     { runs: args.runs, prepare: async () => full, cleanup: async () => undefined, label: 'no-op re-sync' },
   );
@@ -90,14 +104,14 @@ try {
   console.log(`### ${describeSet(shape)}, registry → registry\n`);
   console.log(`Runs per tool: ${args.runs}, alternating; cold runs each get a fresh empty destination registry, no-op runs share one that already holds the set.\n`);
   console.log(
-    table(['scenario', 'tool', 'median time', 'runs (s)', 'peak RSS (median / max)', 'ferry/skopeo'], [
-      ...pairRows('cold sync', coldFerry!, coldSkopeo!),
-      ...pairRows('no-op re-sync', noopFerry!, noopSkopeo!),
+    table(['scenario', 'tool', 'time (s, min / median / max)', 'CPU (s, min / median / max)', 'peak RSS (median / max)', 'ferry/skopeo (min / median / max)', 'ferry/floor (min / median / max)'], [
+      ...scenarioRows('cold sync', coldFerry!, coldSkopeo!, coldFloor!),
+      ...scenarioRows('no-op re-sync', noopFerry!, noopSkopeo!, noopFloor!),
     ]),
   );
-  console.log(`\nTags at the destination after each cold run (expected ${specs.length}): ferry ${delivered['ferry']!.join(', ')}; skopeo ${delivered['skopeo']!.join(', ')}.`);
+  console.log(`\nTags at the destination after each cold run (expected ${specs.length}): ferry ${delivered['ferry']!.join(', ')}; skopeo ${delivered['skopeo']!.join(', ')}; floor ${delivered['floor']!.join(', ')}.`);
   console.log('\nCommands (SRC = the seeded registry; DEST host varies per run):\n');
-  for (const s of [coldFerry!, coldSkopeo!]) console.log(`    ${s.command}`);
+  for (const s of [coldFerry!, coldSkopeo!, coldFloor!]) console.log(`    ${s.command}`);
   await full.dispose();
   registries.splice(registries.indexOf(full), 1);
   await source.dispose();

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import type { Measured } from './measure.ts';
-import { max, median, mib, ratio, secs } from './report.ts';
+import { max, median, min, mib, ratio, secs } from './report.ts';
 import { reportFailure } from './tools.ts';
 
 /**
@@ -50,7 +50,7 @@ export async function alternate<C>(tools: ReadonlyArray<Tool<C>>, options: Alter
         series[i]!.runs.push(run);
         series[i]!.command = run.command;
         const status = run.code === 0 ? '' : ` FAILED (exit ${run.code})`;
-        console.error(`  ${options.label}: ${tool.name} run ${round + 1}/${options.runs}: ${secs(run.seconds)}, ${mib(run.rssMiB)}${status}`);
+        console.error(`  ${options.label}: ${tool.name} run ${round + 1}/${options.runs}: ${secs(run.seconds)}, CPU ${secs(run.cpuSeconds)}, ${mib(run.rssMiB)}${status}`);
         if (run.code !== 0) reportFailure(run);
       } finally {
         await options.cleanup(context, tool.name, round);
@@ -63,6 +63,48 @@ export async function alternate<C>(tools: ReadonlyArray<Tool<C>>, options: Alter
 /** Successful runs only: a failed run's time says nothing about speed. */
 function ok(s: Series): Measured[] {
   return s.runs.filter((r) => r.code === 0);
+}
+
+/** `min / median / max` of the values, each with `format`. */
+export function spread(values: readonly number[], format: (n: number) => string = (n) => n.toFixed(2)): string {
+  return `${format(min(values))} / ${format(median(values))} / ${format(max(values))}`;
+}
+
+/**
+ * `a`'s time over `b`'s, round by round (the runs of one round ran back to
+ * back, so they saw the same machine): min / median / max over the rounds
+ * where both succeeded.
+ */
+export function roundRatios(a: Series, b: Series): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < Math.min(a.runs.length, b.runs.length); i++) {
+    const x = a.runs[i]!;
+    const y = b.runs[i]!;
+    if (x.code === 0 && y.code === 0 && y.seconds > 0) out.push(x.seconds / y.seconds);
+  }
+  return out;
+}
+
+/** {@link roundRatios} as a table cell: `min / median / max`, or n/a. */
+export function ratioCell(a: Series, b: Series): string {
+  const r = roundRatios(a, b);
+  return r.length === 0 ? 'n/a' : spread(r);
+}
+
+/**
+ * Table cells for one series with the spread of every figure: time
+ * (min / median / max), CPU seconds (min / median / max), peak RSS (median / max).
+ */
+export function spreadCells(s: Series): string[] {
+  const good = ok(s);
+  const failed = s.runs.length - good.length;
+  if (good.length === 0) return [s.tool, `all ${failed} runs failed`, '', ''];
+  return [
+    s.tool,
+    spread(good.map((r) => r.seconds)) + (failed > 0 ? ` (${failed} failed)` : ''),
+    spread(good.map((r) => r.cpuSeconds)),
+    `${mib(medianRss(s))} / ${mib(maxRss(s))}`,
+  ];
 }
 
 export function medianSeconds(s: Series): number {

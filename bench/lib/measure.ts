@@ -8,7 +8,8 @@ import { trackChild } from '../../test/helpers/cleanup.ts';
  * Runs one command the way a user would and measures it: wall time from
  * spawn to exit (here, in milliseconds) and the peak resident set size of the
  * child, as GNU time reports it (`%M`, the kernel's ru_maxrss of the waited
- * process: bin/ferry execs its way down to node, so this is node's peak).
+ * process: bin/ferry execs its way down to node, so this is node's peak),
+ * and the CPU time (user + system, `%U %S`) of the command and its children.
  */
 
 /** GNU time; its `-o` keeps the figure out of the command's own stderr. */
@@ -23,6 +24,8 @@ export interface Measured {
   seconds: number;
   /** Peak RSS in MiB; NaN when GNU time did not report it. */
   rssMiB: number;
+  /** User + system CPU seconds; NaN when GNU time did not report them. */
+  cpuSeconds: number;
   stdout: string;
   stderr: string;
 }
@@ -49,7 +52,7 @@ export async function measure(cmd: string, args: readonly string[], options: Mea
   const timeFile = join(dir, 'time');
   try {
     const started = performance.now();
-    const child = spawn(TIME_BIN, ['-f', '%M', '-o', timeFile, cmd, ...args], {
+    const child = spawn(TIME_BIN, ['-f', '%U %S %M', '-o', timeFile, cmd, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: options.env ?? process.env,
       timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -67,12 +70,13 @@ export async function measure(cmd: string, args: readonly string[], options: Mea
     const seconds = (performance.now() - started) / 1000;
     const timeOut = await readFile(timeFile, 'utf8').catch(() => '');
     // GNU time writes "Command exited with non-zero status N" before the format line.
-    const kb = Number(timeOut.trim().split('\n').at(-1));
+    const [user, system, kb] = (timeOut.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
     return {
       command: commandLine(cmd, args),
       code,
       seconds,
-      rssMiB: Number.isFinite(kb) && kb > 0 ? kb / 1024 : NaN,
+      rssMiB: kb !== undefined && Number.isFinite(kb) && kb > 0 ? kb / 1024 : NaN,
+      cpuSeconds: user !== undefined && system !== undefined ? user + system : NaN,
       stdout: Buffer.concat(stdout).toString('utf8'),
       stderr: Buffer.concat(stderr).toString('utf8'),
     };

@@ -13,6 +13,11 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+export function min(values: readonly number[]): number {
+  const finite = values.filter(Number.isFinite);
+  return finite.length === 0 ? NaN : Math.min(...finite);
+}
+
 export function max(values: readonly number[]): number {
   const finite = values.filter(Number.isFinite);
   return finite.length === 0 ? NaN : Math.max(...finite);

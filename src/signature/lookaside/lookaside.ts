@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { getGlobalDispatcher, interceptors, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { FerryError } from '../../errors.ts';
 import { digestAlgorithm, digestHex, type Digest } from '../../oci/digest.ts';
 import { redactUrl } from '../../transports/registry/auth/redact.ts';
@@ -20,9 +20,10 @@ const HTTP_TIMEOUT_MS = 30_000;
 /** Lookaside servers may hand signatures to a CDN; a few hops are enough. */
 const MAX_REDIRECTS = 3;
 
-let dispatcher: Dispatcher | undefined;
-function lookasideDispatcher(): Dispatcher {
-  dispatcher ??= getGlobalDispatcher().compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
+let dispatcher: Promise<Dispatcher> | undefined;
+/** undici as a whole loads only for a run that reads a lookaside over HTTP (it costs every start ~70 ms otherwise). */
+function lookasideDispatcher(): Promise<Dispatcher> {
+  dispatcher ??= import('undici').then(({ getGlobalDispatcher, interceptors }) => getGlobalDispatcher().compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS })));
   return dispatcher;
 }
 
@@ -36,7 +37,9 @@ export function lookasideUrl(base: URL, digest: Digest, n: number): URL {
 async function readHttp(url: URL, what: string, signal: AbortSignal | undefined): Promise<Uint8Array | undefined> {
   let res;
   try {
-    res = await request(url, { method: 'GET', signal: signal ?? null, headersTimeout: HTTP_TIMEOUT_MS, bodyTimeout: HTTP_TIMEOUT_MS, dispatcher: lookasideDispatcher() });
+    res = await (await lookasideDispatcher()).request({
+      origin: url.origin, path: `${url.pathname}${url.search}`, method: 'GET', signal: signal ?? null, headersTimeout: HTTP_TIMEOUT_MS, bodyTimeout: HTTP_TIMEOUT_MS,
+    });
   } catch (error) {
     throw new FerryError('NETWORK', `cannot reach the ${what} ${redactUrl(url.href)}: ${(error as Error).message}`, { cause: error, retryable: true });
   }

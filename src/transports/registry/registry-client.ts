@@ -1,11 +1,12 @@
 import type { Readable } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { FerryError, abortError } from '../../errors.ts';
 import { registryEndpoint } from '../../ref/reference.ts';
 import { AuthSession, type CredentialProvider, type Scope } from './auth-session.ts';
 import { redactUrl } from './auth/redact.ts';
 import { isTlsProtocolError, responseError, transportError } from './http-errors.ts';
 import { DEFAULT_RETRY_POLICY, rateLimitExhausted, serverDelayMs, withRetry, type RetryEvent, type RetryPolicy } from '../../util/retry.ts';
+import { Agent } from './http-agent.ts';
 import { TokenBucket } from './throttle.ts';
 import { httpChannel, type HttpDebugMessage } from '../../util/debug-channels.ts';
 import { resolveTlsOptions, type TlsSettings } from './tls-options.ts';

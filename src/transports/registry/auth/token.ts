@@ -1,4 +1,5 @@
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { sharedAgent } from '../http-agent.ts';
 import { abortError, FerryError, type ErrorCode, type HttpErrorDetails } from '../../../errors.ts';
 import { transportError } from '../http-errors.ts';
 import { isRecord } from '../../../util/json.ts';
@@ -155,11 +156,12 @@ async function exchange(req: HttpExchange, options: FetchTokenOptions): Promise<
   const { signal } = options;
   if (signal?.aborted) throw abortError(signal);
   try {
-    const response = await request(req.url, {
+    const response = await (options.dispatcher ?? sharedAgent()).request({
+      origin: req.url.origin,
+      path: `${req.url.pathname}${req.url.search}`,
       method: req.method,
       headers: req.headers,
       ...(req.body === undefined ? {} : { body: req.body }),
-      ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
       ...(signal === undefined ? {} : { signal }),
     });
     let size = 0;
