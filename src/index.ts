@@ -45,7 +45,8 @@ export { copySigned, withSignatureSession, summarizeSignatures, type SignedCopyO
 export type { SignatureTarget } from './signature/storage/signature-location.ts';
 export type { PolicyDecision } from './signature/policy/policy-evaluate.ts';
 export type { SignatureCheck } from './signature/policy/signature-checks.ts';
-export { parsePolicy, loadPolicy, type LoadedPolicy } from './signature/policy/policy-file.ts';
+export { loadPolicy, type LoadedPolicy } from './signature/policy/policy-file.ts';
+export { parsePolicy } from './signature/policy/policy-parse.ts';
 export { writeSigstoreKeyPair } from './signature/sigstore/key-files.ts';
 
 // References and OCI types

@@ -4,7 +4,6 @@ import type { Digest } from '../oci/digest.ts';
 import { formatReference, parseReference, type ImageReference } from '../ref/reference.ts';
 import { gpgSign } from './simple-signing/gpg.ts';
 import { ATOMIC_SIGNATURE_TYPE, COSIGN_SIGNATURE_TYPE, buildPayload } from './simple-signing/payload.ts';
-import { decryptCosignKey } from './sigstore/cosign-key.ts';
 import { readSmallFile } from '../util/regular-file.ts';
 import { signSigstore, type SigstoreSignature } from './sigstore/sigstore-signature.ts';
 
@@ -71,6 +70,8 @@ export class Signer {
       const path = options.signBySigstorePrivateKey;
       const text = (await readSmallFile(path, { what: 'sigstore private key', maxBytes: MAX_PRIVATE_KEY_BYTES, missingCode: 'INVALID_CONFIG' })).toString('utf8');
       const passphrase = options.signPassphraseFile !== undefined ? await readPassphrase(options.signPassphraseFile) : Buffer.alloc(0);
+      // The key format (zod, scrypt, NaCl) loads only for a run that signs with a cosign key.
+      const { decryptCosignKey } = await import('./sigstore/cosign-key.ts');
       key = await decryptCosignKey(text, passphrase, path);
     }
     const signer = new Signer(options, key, identity);

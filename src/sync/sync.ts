@@ -18,7 +18,7 @@ import { withSignatureSession } from '../signature/signed-copy.ts';
 import { mapLimited } from '../util/pool.ts';
 import { DEFAULT_BLOB_JOBS, DEFAULT_IMAGE_JOBS, DEFAULT_RETRY_PASSES } from '../copy/run-images.ts';
 import { formatTransportRef } from '../ref/transport-ref.ts';
-import { checkPrunable, pruneAfterSync, pruneReport, type PruneSettings } from './prune/prune-sync.ts';
+import type { PruneSettings } from './prune/prune-sync.ts';
 import type { PruneDeletion, PruneResult } from './prune/prune.ts';
 
 /** Parallel HEAD requests while resolving the plan. */
@@ -95,7 +95,9 @@ export async function sync(spec: SyncSpec, options: SyncOptions = {}): Promise<S
 }
 
 async function syncWith(spec: SyncSpec, options: SyncOptions, signatures: SignatureSession): Promise<SyncResult> {
-  if (options.prune) checkPrunable(spec);
+  // Pruning's state format and stores load only for a run that prunes.
+  const pruning = options.prune ? await import('./prune/prune-sync.ts') : undefined;
+  pruning?.checkPrunable(spec);
   const record = options.record ?? new SyncRecord();
   const retry = retryPolicy(options.retryTimes);
   const passes = options.retryPasses ?? DEFAULT_RETRY_PASSES;
@@ -111,7 +113,8 @@ async function syncWith(spec: SyncSpec, options: SyncOptions, signatures: Signat
   };
   // After a run that was not stopped: a stopped run selected only part of what the rules name.
   const pruneRun = async (dryRun: boolean): Promise<PruneResult | undefined> => {
-    if (!options.prune) return undefined;
+    if (!options.prune || !pruning) return undefined;
+    const { pruneAfterSync, pruneReport } = pruning;
     const result = await pruneAfterSync([{ plan, report: record.report(), complete }], {
       ...options.prune, dryRun, session, signal: options.signal, onEvent: options.onEvent, onDeletion: options.onDeletion,
     });

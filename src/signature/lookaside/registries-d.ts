@@ -1,11 +1,9 @@
 import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
 import { FerryError } from '../../errors.ts';
 import type { ImageReference } from '../../ref/reference.ts';
-import { describeIssues } from '../policy/policy-file.ts';
+import type { RegistryNamespace } from './registries-d-file.ts';
 import { dockerScopes } from '../policy/policy-scopes.ts';
 import { readSmallFile } from '../../util/regular-file.ts';
 import { signatureDebug } from '../../util/debug-channels.ts';
@@ -28,26 +26,7 @@ export const USER_LOOKASIDE = '.local/share/containers/sigstore';
 /** registries.d files are a few lines; anything this large is not one. */
 const MAX_FILE_BYTES = 1024 * 1024;
 
-const namespaceSchema = z
-  .object({
-    lookaside: z.string().optional(),
-    'lookaside-staging': z.string().optional(),
-    sigstore: z.string().optional(),
-    'sigstore-staging': z.string().optional(),
-    'use-sigstore-attachments': z.boolean().optional(),
-    // The name containers/image used before 5.23.
-    'use-cosign-attachments': z.boolean().optional(),
-  })
-  .nullable();
-
-const fileSchema = z
-  .object({
-    'default-docker': namespaceSchema.optional(),
-    docker: z.record(z.string(), namespaceSchema).nullable().optional(),
-  })
-  .nullable();
-
-export type RegistryNamespace = NonNullable<z.infer<typeof namespaceSchema>>;
+export type { RegistryNamespace } from './registries-d-file.ts';
 
 /** The merged configuration of one registries.d directory. */
 export interface RegistriesD {
@@ -97,15 +76,9 @@ export async function loadRegistriesD(options: LoadRegistriesDOptions = {}): Pro
   for (const name of names) {
     const path = join(dir, name);
     const text = (await readSmallFile(path, { what: 'registries.d file', maxBytes: MAX_FILE_BYTES })).toString('utf8');
-    let yaml: unknown;
-    try {
-      yaml = parseYaml(text);
-    } catch (error) {
-      throw new FerryError('INVALID_CONFIG', `${path}: not valid YAML (${(error as Error).message.split('\n')[0]})`);
-    }
-    const parsed = fileSchema.safeParse(yaml);
-    if (!parsed.success) throw new FerryError('INVALID_CONFIG', `invalid registries.d file ${describeIssues(path, parsed.error.issues)}`, { hint: 'see containers-registries.d(5)' });
-    const file = parsed.data;
+    // The file format (zod) loads only when there are files to read.
+    const { parseRegistriesDFile } = await import('./registries-d-file.ts');
+    const file = parseRegistriesDFile(text, path);
     if (file?.['default-docker']) {
       if (defaultFrom !== undefined) throw new FerryError('INVALID_CONFIG', `"default-docker" is defined both in ${defaultFrom} and ${path}`);
       config.defaultDocker = file['default-docker'];

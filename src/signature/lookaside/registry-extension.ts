@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { FerryError } from '../../errors.ts';
 import type { Digest } from '../../oci/digest.ts';
 import { headerValue, readBounded } from '../../transports/registry/registry-client.ts';
@@ -20,12 +20,24 @@ const ATOMIC_TYPE = 'atomic';
 /** A signature list holds a few small signatures; this bounds a hostile answer. */
 const MAX_LIST_BYTES = 64 * MAX_SIGNATURE_BYTES;
 
-const listSchema = z.object({
-  signatures: z
-    .array(z.object({ schemaVersion: z.number(), name: z.string(), type: z.string(), content: z.string() }))
-    .nullable()
-    .optional(),
-});
+/** A stored signature list. */
+interface SignatureList {
+  signatures?: Array<{ schemaVersion: number; name: string; type: string; content: string }> | null | undefined;
+}
+
+let listSchema: Promise<z.ZodType<SignatureList>> | undefined;
+/** The list's schema, built on first use: zod loads only for a registry that offers the extension. */
+function signatureListSchema(): Promise<z.ZodType<SignatureList>> {
+  listSchema ??= import('zod').then(({ z }) =>
+    z.object({
+      signatures: z
+        .array(z.object({ schemaVersion: z.number(), name: z.string(), type: z.string(), content: z.string() }))
+        .nullable()
+        .optional(),
+    }),
+  );
+  return listSchema;
+}
 
 /** Whether the registry answers `/v2/` with `X-Registry-Supports-Signatures: 1`. */
 export async function registrySupportsSignatures(repo: RegistryRepository, signal: AbortSignal | undefined): Promise<boolean> {
@@ -38,7 +50,7 @@ function path(repo: RegistryRepository, digest: Digest): string {
   return `/extensions/v2/${repo.repository}/signatures/${digest}`;
 }
 
-async function readList(repo: RegistryRepository, digest: Digest, signal: AbortSignal | undefined): Promise<z.infer<typeof listSchema>> {
+async function readList(repo: RegistryRepository, digest: Digest, signal: AbortSignal | undefined): Promise<SignatureList> {
   const subject = `${repo.display}@${digest} signatures`;
   const res = await repo.client.request({ method: 'GET', path: path(repo, digest), scopes: [{ repository: repo.repository, actions: ['pull'] }], signal, accept: [404], subject });
   if (res.status === 404) {
@@ -52,7 +64,7 @@ async function readList(repo: RegistryRepository, digest: Digest, signal: AbortS
   } catch {
     throw new FerryError('REGISTRY', `${subject}: the signature list is not JSON`);
   }
-  const parsed = listSchema.safeParse(json);
+  const parsed = (await signatureListSchema()).safeParse(json);
   if (!parsed.success) throw new FerryError('REGISTRY', `${subject}: unexpected signature list format`);
   return parsed.data;
 }

@@ -4,7 +4,7 @@ import { digestOf } from '../../oci/digest.ts';
 import { parseReference } from '../../ref/reference.ts';
 import { noSignatures } from '../signature-types.ts';
 import { evaluatePolicy, requirementsFor } from './policy-evaluate.ts';
-import { parsePolicy } from './policy-file.ts';
+import { parsePolicy } from './policy-parse.ts';
 import { PolicyKeys } from './policy-keys.ts';
 import { dockerScopes } from './policy-scopes.ts';
 

@@ -7,7 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { isFerryError } from '../../errors.ts';
 import { signatureChannel } from '../../util/debug-channels.ts';
-import { jsonPath, loadPolicy, parsePolicy } from './policy-file.ts';
+import { loadPolicy } from './policy-file.ts';
+import { jsonPath, parsePolicy } from './policy-parse.ts';
 
 const key = { type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k.gpg' };
 

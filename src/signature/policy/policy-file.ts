@@ -1,10 +1,9 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { ZodError } from 'zod';
 import { FerryError } from '../../errors.ts';
 import { signatureDebug } from '../../util/debug-channels.ts';
 import { readSmallFileIfPresent } from '../../util/regular-file.ts';
-import { policySchema, type PolicyFile } from './policy-format.ts';
+import type { PolicyFile } from './policy-format.ts';
 
 /** The system-wide policy, read when the user has none (containers-policy.json(5)). */
 export const SYSTEM_POLICY_PATH = '/etc/containers/policy.json';
@@ -34,41 +33,10 @@ export interface LoadPolicyOptions {
   systemPath?: string | undefined;
 }
 
-/** `$.transports.docker["quay.io/ns"][0].keyPath`: where in the file a problem is. */
-export function jsonPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '$';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else if (typeof key === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) out += `.${key}`;
-    else out += `[${JSON.stringify(String(key))}]`;
-  }
-  return out;
-}
-
-/** The first problems of a zod failure, one per line, each with its JSON path. */
-export function describeIssues(file: string, issues: ZodError['issues']): string {
-  const lines = issues.slice(0, 5).map((issue) => `${file}: ${jsonPath(issue.path)}: ${issue.message}`);
-  if (issues.length > 5) lines.push(`… and ${issues.length - 5} more`);
-  return lines.join('\n');
-}
-
-/**
- * Parses and validates a whole policy document up front.
- *
- * @throws FerryError `INVALID_CONFIG` naming the file and the JSON path of each problem.
- */
-export function parsePolicy(text: string, file: string): PolicyFile {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new FerryError('INVALID_CONFIG', `${file}: not valid JSON (${(error as Error).message})`, { hint: 'see containers-policy.json(5)' });
-  }
-  const result = policySchema.safeParse(json);
-  if (!result.success) {
-    throw new FerryError('INVALID_CONFIG', `invalid signature policy ${describeIssues(file, result.error.issues)}`, { hint: 'see containers-policy.json(5)' });
-  }
-  return result.data;
+/** The policy format (zod and every schema) loads only when there is a file to parse: `--insecure-policy` runs start without it. */
+async function parsePolicyText(text: string, file: string): Promise<PolicyFile> {
+  const { parsePolicy } = await import('./policy-parse.ts');
+  return parsePolicy(text, file);
 }
 
 async function readIfPresent(path: string): Promise<string | undefined> {
@@ -92,7 +60,7 @@ export async function loadPolicy(options: LoadPolicyOptions = {}): Promise<Loade
     const text = await readIfPresent(options.path);
     if (text === undefined) throw new FerryError('INVALID_CONFIG', `policy file ${options.path} does not exist`, { hint: 'give an existing file to --policy' });
     signatureDebug(`signature policy: ${options.path}`);
-    return { path: options.path, policy: parsePolicy(text, options.path), origin: 'file' };
+    return { path: options.path, policy: await parsePolicyText(text, options.path), origin: 'file' };
   }
   const home = options.env?.['HOME'] ?? homedir();
   const system = options.systemPath ?? SYSTEM_POLICY_PATH;
@@ -100,7 +68,7 @@ export async function loadPolicy(options: LoadPolicyOptions = {}): Promise<Loade
     const text = await readIfPresent(path);
     if (text === undefined) continue;
     signatureDebug(`signature policy: ${path}`);
-    return { path, policy: parsePolicy(text, path), origin: 'file' };
+    return { path, policy: await parsePolicyText(text, path), origin: 'file' };
   }
   signatureDebug(`no signature policy (${join(home, USER_POLICY_PATH)}, ${system}): every image is accepted`);
   return { policy: undefined, origin: 'none' };

@@ -21,7 +21,7 @@ import { layoutImageOf, type SourceImage } from '../select/source-image.ts';
 import type { AccessCache } from './access-cache.ts';
 import { mergeOptions, resolveRegistryOptions } from '../config/registry-options.ts';
 import { mapLimited } from '../../util/pool.ts';
-import { STATE_TAG } from '../prune/prune-state.ts';
+import { STATE_TAG } from '../prune/state-tag.ts';
 
 /** One source image with everywhere it goes: a line of the plan before resolution. */
 export interface ExpandedImage {

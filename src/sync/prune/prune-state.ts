@@ -11,8 +11,7 @@ import { isDigest, type Digest } from '../../oci/digest.ts';
  * and only while they still hold the recorded digest.
  */
 
-/** Tag of the state artifact in each destination repository of a registry; sync skips it when listing a source, so it is never copied as an image. */
-export const STATE_TAG = '_ferry-state';
+export { STATE_TAG } from './state-tag.ts';
 /** artifactType of the state manifest and media type of its one layer. */
 export const STATE_MEDIA_TYPE = 'application/vnd.ferry.prune-state.v1+json';
 export const STATE_FORMAT = 'ferry-prune-state';

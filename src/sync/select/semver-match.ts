@@ -1,4 +1,5 @@
-import semver from 'semver';
+import Range from 'semver/classes/range.js';
+import validRange from 'semver/ranges/valid.js';
 import { compareTagsByVersionDesc, parseTagVersion } from '../../ref/tag-version.ts';
 
 export { compareTagsByVersionDesc, parseTagVersion };
@@ -17,8 +18,8 @@ export { compareTagsByVersionDesc, parseTagVersion };
 export type VersionMatcher = (tag: string) => boolean;
 
 interface Alternative {
-  range: semver.Range;
-  excluded: semver.Range[];
+  range: Range;
+  excluded: Range[];
 }
 
 /**
@@ -32,7 +33,7 @@ export function compileVersionRange(text: string): VersionMatcher | string {
   const options = { includePrerelease };
   const alternatives: Alternative[] = [];
   for (const part of text.split('||')) {
-    const excluded: semver.Range[] = [];
+    const excluded: Range[] = [];
     let rest = part
       .replaceAll(',', ' ')
       .replace(/=>/g, '>=')
@@ -40,15 +41,15 @@ export function compileVersionRange(text: string): VersionMatcher | string {
       .replace(/~>/g, '~');
     let badExclusion: string | undefined;
     rest = rest.replace(/!=\s*(\S+)/g, (_all, version: string) => {
-      if (semver.validRange(version, options) === null) badExclusion ??= `"!=${version}" does not name a version`;
-      else excluded.push(new semver.Range(version, options));
+      if (validRange(version, options) === null) badExclusion ??= `"!=${version}" does not name a version`;
+      else excluded.push(new Range(version, options));
       return ' ';
     });
     if (badExclusion !== undefined) return badExclusion;
     const trimmed = rest.trim();
     if (trimmed === '' && excluded.length === 0) return `empty alternative in "${text}"`;
-    if (semver.validRange(trimmed === '' ? '*' : trimmed, options) === null) return `"${part.trim()}" is not a valid semver range`;
-    alternatives.push({ range: new semver.Range(trimmed === '' ? '*' : trimmed, options), excluded });
+    if (validRange(trimmed === '' ? '*' : trimmed, options) === null) return `"${part.trim()}" is not a valid semver range`;
+    alternatives.push({ range: new Range(trimmed === '' ? '*' : trimmed, options), excluded });
   }
   return (tag: string) => {
     const version = parseTagVersion(tag);
