@@ -6,7 +6,9 @@
  *      image); time, and disk use (`du -sb`) against the set's unique bytes;
  *   2. disk → registry: each tool pushes its own output of step 1 into a
  *      fresh, empty registry (`--src oci` / `--src dir`, `--dest docker`).
- * skopeo gets `--preserve-digests` (see bench/copy.ts).
+ * skopeo gets `--preserve-digests` (see bench/copy.ts); both tools get
+ * `--insecure-policy` (skopeo 1.9 needs a policy). Times and CPU print as
+ * min / median / max, ferry/skopeo as min / median / max of per-round ratios.
  *
  * Usage: bash scripts/node.sh bench/mirror.ts [--runs N] [--quick]
  */
@@ -14,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { removeTempDir, tempDir } from '../test/helpers/tmp.ts';
 import { benchArgs } from './lib/args.ts';
-import { alternate, seriesCells, timeRatio } from './lib/compare.ts';
+import { alternate, ratioCell, spreadCells } from './lib/compare.ts';
 import { countTags, freshRegistry, seedImages, type BenchRegistry } from './lib/registries.ts';
 import { bytes, median, secs, table } from './lib/report.ts';
 import { FULL_SET, QUICK_SET, describeSet, syncSetSpecs, uniqueBytes, writeSkopeoYaml } from './lib/sync-set.ts';
@@ -47,7 +49,7 @@ try {
   let dirs = 0;
   const [toDiskFerry, toDiskSkopeo] = await alternate<string>(
     [
-      { name: 'ferry', run: (dir) => ferry(['sync', '--src', 'yaml', '--dest', 'oci', file, dir]) },
+      { name: 'ferry', run: (dir) => ferry(['sync', '--insecure-policy', '--src', 'yaml', '--dest', 'oci', file, dir]) },
       { name: 'skopeo', run: (dir) => skopeo(['sync', '--src', 'yaml', '--dest', 'dir', '--preserve-digests', file, dir]) },
     ],
     {
@@ -66,7 +68,7 @@ try {
   const delivered: Record<string, number[]> = { ferry: [], skopeo: [] };
   const [toRegFerry, toRegSkopeo] = await alternate<BenchRegistry>(
     [
-      { name: 'ferry', run: (d) => ferry(['sync', '--src', 'oci', '--dest', 'docker', '--dest-tls-verify=false', kept['ferry']!, `${d.host}/mirror`]) },
+      { name: 'ferry', run: (d) => ferry(['sync', '--insecure-policy', '--src', 'oci', '--dest', 'docker', '--dest-tls-verify=false', kept['ferry']!, `${d.host}/mirror`]) },
       { name: 'skopeo', run: (d) => skopeo(['sync', '--src', 'dir', '--dest', 'docker', '--dest-tls-verify=false', '--preserve-digests', kept['skopeo']!, `${d.host}/mirror`]) },
     ],
     {
@@ -87,11 +89,11 @@ try {
     return `${bytes(d)} (${(d / unique).toFixed(2)}×)`;
   };
   console.log(
-    table(['scenario', 'tool', 'median time', 'runs (s)', 'peak RSS (median / max)', 'ferry/skopeo', 'disk use (× unique)'], [
-      ['registry → disk', ...seriesCells(toDiskFerry!), timeRatio(toDiskFerry!, toDiskSkopeo!), disk('ferry')],
-      ['registry → disk', ...seriesCells(toDiskSkopeo!), '', disk('skopeo')],
-      ['disk → registry', ...seriesCells(toRegFerry!), timeRatio(toRegFerry!, toRegSkopeo!), ''],
-      ['disk → registry', ...seriesCells(toRegSkopeo!), '', ''],
+    table(['scenario', 'tool', 'time (s, min / median / max)', 'CPU (s, min / median / max)', 'peak RSS (median / max)', 'ferry/skopeo (min / median / max)', 'disk use (× unique)'], [
+      ['registry → disk', ...spreadCells(toDiskFerry!), ratioCell(toDiskFerry!, toDiskSkopeo!), disk('ferry')],
+      ['registry → disk', ...spreadCells(toDiskSkopeo!), '', disk('skopeo')],
+      ['disk → registry', ...spreadCells(toRegFerry!), ratioCell(toRegFerry!, toRegSkopeo!), ''],
+      ['disk → registry', ...spreadCells(toRegSkopeo!), '', ''],
     ]),
   );
   console.log(`\nTags at the destination after each disk → registry run (expected ${specs.length}): ferry ${delivered['ferry']!.join(', ')}; skopeo ${delivered['skopeo']!.join(', ')}.`);

@@ -54,12 +54,20 @@ export async function copyBlob(ctx: BlobCopyContext, descriptor: Descriptor): Pr
     return { outcome: 'skipped-foreign', bytes: 0 };
   }
   const dstStorage = destination.storageId;
-  if (tracker.has(dstStorage, destination.repository, descriptor.digest)) {
+  const known = (): { outcome: BlobOutcome; bytes: number } | undefined => {
+    if (!tracker.has(dstStorage, destination.repository, descriptor.digest)) return undefined;
     ctx.emit({ type: 'blob-done', destination: where, digest: descriptor.digest, size: descriptor.size, outcome: 'exists' });
     return { outcome: 'exists', bytes: 0 };
-  }
+  };
   // Another image of this run may be uploading the same blob elsewhere in this storage: wait, then mount.
-  await tracker.waitForStorage(dstStorage, descriptor.digest);
+  // The last look and the start of this transfer happen in one turn, so two images never both upload.
+  for (let pending = tracker.underWay(dstStorage, descriptor.digest); ; pending = tracker.underWay(dstStorage, descriptor.digest)) {
+    // What was awaited may have been this very repository's transfer (another tag of it): then it is there.
+    const there = known();
+    if (there) return there;
+    if (pending === undefined) break;
+    await pending;
+  }
   let bytes = 0;
   const result = await tracker.once(dstStorage, destination.repository, descriptor.digest, async () => {
     // A repository of this storage known to hold the blob: mount straight away (a mount also succeeds

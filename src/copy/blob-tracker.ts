@@ -34,7 +34,7 @@ export class BlobTracker {
    * repository, in which case it waits for that one. A repository-level key
    * is deliberate: another repository of the same registry mounts from the
    * first once it lands (see {@link holders}), which the caller arranges by
-   * also calling {@link waitForStorage}.
+   * also calling {@link underWay}.
    */
   async once(storageId: string, repository: string, digest: Digest, transfer: () => Promise<BlobPutResult>): Promise<BlobPutResult | 'joined'> {
     const key = `${storageId}|${repository}|${digest}`;
@@ -54,11 +54,17 @@ export class BlobTracker {
     }
   }
 
-  /** Waits for any transfer of `digest` into `storageId` that is under way (so the caller can mount instead of uploading). */
-  async waitForStorage(storageId: string, digest: Digest): Promise<void> {
+  /**
+   * The transfers of `digest` into `storageId` under way, settled together
+   * (so the caller can mount instead of uploading once they land), or
+   * undefined when there are none. It answers at once: a caller that finds
+   * none and calls {@link once} in the same turn cannot race another image
+   * into a second upload.
+   */
+  underWay(storageId: string, digest: Digest): Promise<void> | undefined {
     const prefix = `${storageId}|`;
     const suffix = `|${digest}`;
     const pending = [...this.inflight].filter(([k]) => k.startsWith(prefix) && k.endsWith(suffix)).map(([, p]) => p.catch(() => undefined));
-    await Promise.all(pending);
+    return pending.length === 0 ? undefined : Promise.all(pending).then(() => undefined);
   }
 }

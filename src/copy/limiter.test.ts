@@ -70,11 +70,14 @@ test('the blob tracker runs one transfer per repository and blob, and remembers 
   };
   const first = tracker.once('docker://r', 'team/a', digest, transfer);
   const joined = tracker.once('docker://r', 'team/a', digest, transfer);
-  const waited = tracker.waitForStorage('docker://r', digest);
+  const waited = tracker.underWay('docker://r', digest);
+  assert.notEqual(waited, undefined, 'a transfer is under way');
+  assert.equal(tracker.underWay('docker://r', `sha256:${'b'.repeat(64)}`), undefined, 'none for another blob');
   hold.open();
   assert.equal(await first, 'uploaded');
   assert.equal(await joined, 'joined');
   await waited;
+  assert.equal(tracker.underWay('docker://r', digest), undefined, 'none once it landed');
   assert.equal(transfers, 1);
   assert.deepEqual(tracker.holders('docker://r', digest), ['team/a']);
   assert.equal(tracker.has('docker://r', 'team/a', digest), true);

@@ -85,6 +85,7 @@ export class SignatureSession {
   readonly removeSignatures: boolean;
   private readonly keys = new PolicyKeys();
   private readonly cache = new Map<string, Promise<ImageSignatures>>();
+  private readonly tagLists = new Map<string, Promise<ReadonlySet<string> | undefined>>();
   private emptyKeyring: Promise<GpgKeyring> | undefined;
 
   private constructor(policy: LoadedPolicy, storage: SignatureStorage, signer: Signer | undefined, removeSignatures: boolean) {
@@ -248,7 +249,7 @@ export class SignatureSession {
       e.simple = found.simple.length;
     }
     if (attachmentsMove) {
-      const carried = await carryAttachments(source, destination, digest, { tracker: args.tracker, signal });
+      const carried = await carryAttachments(source, destination, digest, { tracker: args.tracker, sourceTags: await this.registryTags(source, signal), signal });
       e.attachments.push(...carried.copied);
       const sigTag = attachmentReference(destination, attachmentTag(digest, '.sig'));
       const sigKept = carried.kept.some((k) => k.endsWith(`:${sigTag}`));
@@ -267,6 +268,26 @@ export class SignatureSession {
         e.warnings.push(`${found.sigstore.length} sigstore signature(s) of ${digest} not written: use-sigstore-attachments is false for ${destination.target.display}`);
       }
     }
+  }
+
+  /**
+   * The tags of a registry source's repository, listed once per run (so an
+   * attachment pushed to the source during the run may be missed, as with
+   * any listing); undefined for other sources, or when listing fails, and
+   * then each attachment tag is asked for on its own.
+   */
+  private registryTags(source: SignatureLocation, signal: AbortSignal | undefined): Promise<ReadonlySet<string> | undefined> | undefined {
+    if (source.kind !== 'registry') return undefined;
+    const key = `${source.repository.storageId} ${source.repository.repository}`;
+    let tags = this.tagLists.get(key);
+    if (!tags) {
+      tags = source.repository.tagList({ signal }).then(
+        (list) => new Set(list),
+        () => undefined,
+      );
+      this.tagLists.set(key, tags);
+    }
+    return tags;
   }
 
   private async sign(destination: SignatureLocation, digest: Digest, e: SignaturesWritten, signal: AbortSignal | undefined): Promise<void> {

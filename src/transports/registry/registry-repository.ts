@@ -216,13 +216,16 @@ export class RegistryRepository implements Repository {
   }
 
   async referrers(digest: Digest, options: CallOptions = {}): Promise<Descriptor[]> {
+    if (withoutReferrersApi.has(this.client)) return [];
     const subject = `${this.display}@${digest} referrers`;
     const res = await this.client.request({
       method: 'GET', path: `/v2/${this.repository}/referrers/${digest}`, scopes: this.pull(), signal: options.signal,
       headers: { accept: MediaType.ociIndex }, accept: [404, 405, 501], subject,
     });
     // Registries without the API (distribution 2.x) answer 404: they keep referrers under the fallback tag, if at all.
+    // A registry with it never answers 404 (distribution-spec 1.1, "Listing Referrers"), so one such answer holds for the run.
     if (res.status !== 200) {
+      withoutReferrersApi.add(this.client);
       await res.body.dump();
       return [];
     }
@@ -236,6 +239,9 @@ export class RegistryRepository implements Repository {
     if (this.ownsClient) await this.client.close();
   }
 }
+
+/** Registries (by client) that answered a referrers request with 404, 405 or 501: they have no referrers API. */
+const withoutReferrersApi = new WeakSet<RegistryClient>();
 
 /** Pipes into a transform, forwarding the source's errors (pipe() alone would not). */
 function pipeThrough(source: Readable, through: Transform): Transform {
