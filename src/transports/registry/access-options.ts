@@ -1,5 +1,6 @@
 import { FerryError } from '../../errors.ts';
 import { resolveCredentials } from './auth/auth-file.ts';
+import type { AuthFileContent } from './auth/auth-file-format.ts';
 import type { Credentials } from './auth/credentials.ts';
 import type { CredentialProvider } from './auth-session.ts';
 import type { AccessOptions } from '../../repository/access.ts';
@@ -30,10 +31,11 @@ export function credentialProvider(registry: string, access: AccessOptions): Cre
     return async () => fixed;
   }
   const cache = new Map<string, Promise<Credentials | undefined>>();
+  const fileCache = new Map<string, Promise<AuthFileContent | undefined>>();
   return (repository, signal) => {
     let found = cache.get(repository);
     if (!found) {
-      found = resolveCredentials({ registry, repository, authFile: access.authFile, env: access.env, signal });
+      found = resolveCredentials({ registry, repository, authFile: access.authFile, env: access.env, signal, fileCache });
       cache.set(repository, found);
     }
     return found;

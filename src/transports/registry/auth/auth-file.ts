@@ -18,6 +18,12 @@ export interface ResolveCredentialsOptions extends AuthFileLocationOptions {
   signal?: AbortSignal | undefined;
   /** Timeout for each credential helper run. */
   helperTimeoutMs?: number | undefined;
+  /**
+   * Auth files already read, by path, shared by lookups that should see the
+   * same files (one registry client's repositories): each file is then read
+   * once, not once per repository.
+   */
+  fileCache?: Map<string, Promise<AuthFileContent | undefined>> | undefined;
 }
 
 /**
@@ -35,12 +41,26 @@ export async function resolveCredentials(options: ResolveCredentialsOptions): Pr
   const env = options.env ?? process.env;
   for (const path of authFileCandidates(env, options)) {
     throwIfAborted(options.signal);
-    const file = await readAuthFile(path, { legacy: basename(path) === LEGACY_DOCKERCFG, signal: options.signal });
+    const file = await readCached(path, options);
     if (file === undefined) continue;
     const found = await credentialsInFile(file, options, env);
     if (found !== undefined) return found;
   }
   return undefined;
+}
+
+function readCached(path: string, options: ResolveCredentialsOptions): Promise<AuthFileContent | undefined> {
+  const read = (): Promise<AuthFileContent | undefined> => readAuthFile(path, { legacy: basename(path) === LEGACY_DOCKERCFG, signal: options.signal });
+  const cache = options.fileCache;
+  if (cache === undefined) return read();
+  let file = cache.get(path);
+  if (!file) {
+    file = read();
+    cache.set(path, file);
+    // A failed read (cancelled, unreadable) is not remembered: the next lookup tries again and reports its own error.
+    file.catch(() => cache.delete(path));
+  }
+  return file;
 }
 
 async function credentialsInFile(
