@@ -33,10 +33,10 @@ const scale = args.quick ? QUICK_SCALE : FULL_SCALE;
 
 const ferrySync = (file: string, dest: string, extra: string[] = []): Promise<Measured> =>
   ferry(['sync', '--insecure-policy', '--src', 'yaml', '--dest', 'docker', '--dest-tls-verify=false', ...extra, file, dest]);
-const FLOOR = join(ROOT, 'bench', 'lib', 'floor-sync.ts');
+const FLOOR = join(ROOT, 'bench', 'lib', 'floor-sync.mjs');
 /** The floor client as its own process, like the tools: Node's start-up is part of every figure. */
 const floorSync = async (list: string, source: string, dest: string): Promise<Measured> =>
-  measure(process.execPath, ['--disable-warning=ExperimentalWarning', FLOOR, list, source, dest], { env: await toolEnv() });
+  measure(process.execPath, [FLOOR, list, source, dest], { env: await toolEnv() });
 const skopeoSync = (file: string, dest: string, extra: string[] = []): Promise<Measured> =>
   skopeo(['sync', '--src', 'yaml', '--dest', 'docker', '--dest-tls-verify=false', '--preserve-digests', ...extra, file, dest]);
 

@@ -9,17 +9,19 @@
  * else a HEAD, then GET → POST → PUT streamed; then the manifest PUT.
  * ferry / floor is ferry's overhead over the necessary work.
  *
- * Usage: node floor-sync.ts LIST.json SRC_HOST DEST_HOST/PREFIX
+ * Plain JavaScript, so Node runs it without type stripping (ferry runs its
+ * compiled dist/ the same way).
+ *
+ * Usage: node floor-sync.mjs LIST.json SRC_HOST DEST_HOST/PREFIX
  * LIST.json: [["repository", "tag"], …]. Prints the request count on stdout.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type * as Undici from 'undici';
 
 // undici's connection pool alone, as ferry loads it (the whole index would add fetch, WebSocket, caches: ~70 ms).
 const require = createRequire(import.meta.url);
-Object.assign((require('undici/lib/dispatcher/dispatcher.js') as { prototype: object }).prototype, require('undici/lib/api/index.js') as object);
-const Agent = require('undici/lib/dispatcher/agent.js') as typeof Undici.Agent;
+Object.assign(require('undici/lib/dispatcher/dispatcher.js').prototype, require('undici/lib/api/index.js'));
+const Agent = require('undici/lib/dispatcher/agent.js');
 
 const CONNECTIONS = 16;
 const ACCEPT = [
@@ -31,10 +33,11 @@ const ACCEPT = [
 
 const [listFile, srcHost, destArg] = process.argv.slice(2);
 if (listFile === undefined || srcHost === undefined || destArg === undefined) {
-  console.error('usage: floor-sync.ts LIST.json SRC_HOST DEST_HOST/PREFIX');
+  console.error('usage: floor-sync.mjs LIST.json SRC_HOST DEST_HOST/PREFIX');
   process.exit(2);
 }
-const images = JSON.parse(readFileSync(listFile, 'utf8')) as Array<[string, string]>;
+/** @type {Array<[string, string]>} */
+const images = JSON.parse(readFileSync(listFile, 'utf8'));
 const slash = destArg.indexOf('/');
 const destHost = slash < 0 ? destArg : destArg.slice(0, slash);
 const prefix = slash < 0 ? '' : `${destArg.slice(slash + 1)}/`;
@@ -43,23 +46,38 @@ const dst = `http://${destHost}`;
 const agent = new Agent({ connections: CONNECTIONS });
 let requests = 0;
 
-async function call(origin: string, method: 'GET' | 'HEAD' | 'POST' | 'PUT', path: string, headers: Record<string, string> = {}, body?: unknown) {
+/**
+ * @param {string} origin
+ * @param {'GET' | 'HEAD' | 'POST' | 'PUT'} method
+ * @param {string} path
+ * @param {Record<string, string>} [headers]
+ * @param {unknown} [body]
+ */
+async function call(origin, method, path, headers = {}, body) {
   requests++;
-  const res = await agent.request({ origin, method, path, headers, ...(body !== undefined ? { body: body as Buffer } : {}) });
+  const res = await agent.request({ origin, method, path, headers, ...(body !== undefined ? { body } : {}) });
   return res;
 }
 
-async function expect(res: { statusCode: number; body: { dump(): Promise<void> } }, ok: number[], what: string): Promise<void> {
-  if (!ok.includes(res.statusCode)) throw new Error(`${what}: HTTP ${res.statusCode} ${await (res.body as unknown as { text(): Promise<string> }).text()}`);
+/**
+ * @param {{ statusCode: number, body: { dump(): Promise<void>, text(): Promise<string> } }} res
+ * @param {number[]} ok
+ * @param {string} what
+ */
+async function expect(res, ok, what) {
+  if (!ok.includes(res.statusCode)) throw new Error(`${what}: HTTP ${res.statusCode} ${await res.body.text()}`);
   await res.body.dump();
 }
 
 /** Blobs put in the destination registry by this run, by digest: the repository that holds it, once there. */
-const placed = new Map<string, Promise<string>>();
+/** @type {Map<string, Promise<string>>} */
+const placed = new Map();
 /** Each blob is put in each repository once, even when two images of it need it at the same time. */
-const inRepository = new Map<string, Promise<void>>();
+/** @type {Map<string, Promise<void>>} */
+const inRepository = new Map();
 
-function copyBlob(repo: string, srcRepo: string, digest: string, size: number): Promise<void> {
+/** @param {string} repo @param {string} srcRepo @param {string} digest @param {number} size @returns {Promise<void>} */
+function copyBlob(repo, srcRepo, digest, size) {
   const key = `${repo}@${digest}`;
   let done = inRepository.get(key);
   if (done === undefined) {
@@ -69,7 +87,8 @@ function copyBlob(repo: string, srcRepo: string, digest: string, size: number): 
   return done;
 }
 
-async function placeBlob(repo: string, srcRepo: string, digest: string, size: number): Promise<void> {
+/** @param {string} repo @param {string} srcRepo @param {string} digest @param {number} size */
+async function placeBlob(repo, srcRepo, digest, size) {
   const holder = placed.get(digest);
   if (holder !== undefined) {
     const from = await holder;
@@ -77,7 +96,8 @@ async function placeBlob(repo: string, srcRepo: string, digest: string, size: nu
     await res.body.dump();
     if (res.statusCode === 201) return;
   }
-  let done!: (r: string) => void;
+  /** @type {(repository: string) => void} */
+  let done = () => undefined;
   if (holder === undefined) placed.set(digest, new Promise((r) => (done = r)));
   const head = await call(dst, 'HEAD', `/v2/${repo}/blobs/${digest}`);
   await head.body.dump();
@@ -94,7 +114,8 @@ async function placeBlob(repo: string, srcRepo: string, digest: string, size: nu
   if (holder === undefined) done(repo);
 }
 
-async function syncImage(name: string, tag: string): Promise<void> {
+/** @param {string} name @param {string} tag */
+async function syncImage(name, tag) {
   const repo = `${prefix}${name.split('/').at(-1)}`;
   const there = await call(dst, 'HEAD', `/v2/${repo}/manifests/${tag}`, { accept: ACCEPT });
   await there.body.dump();
@@ -108,7 +129,8 @@ async function syncImage(name: string, tag: string): Promise<void> {
   if (got.statusCode !== 200) throw new Error(`GET ${name}:${tag}: HTTP ${got.statusCode}`);
   const type = String(got.headers['content-type']);
   const bytes = Buffer.from(await got.body.arrayBuffer());
-  const manifest = JSON.parse(bytes.toString('utf8')) as { config: { digest: string; size: number }; layers: Array<{ digest: string; size: number }> };
+  /** @type {{ config: { digest: string, size: number }, layers: Array<{ digest: string, size: number }> }} */
+  const manifest = JSON.parse(bytes.toString('utf8'));
   await Promise.all([manifest.config, ...manifest.layers].map((b) => copyBlob(repo, name, b.digest, b.size)));
   const put = await call(dst, 'PUT', `/v2/${repo}/manifests/${tag}`, { 'content-type': type }, bytes);
   await expect(put, [201], `PUT ${repo}:${tag}`);
@@ -118,7 +140,7 @@ let next = 0;
 await Promise.all(
   Array.from({ length: CONNECTIONS }, async () => {
     while (next < images.length) {
-      const [name, tag] = images[next++]!;
+      const [name, tag] = images[next++];
       await syncImage(name, tag);
     }
   }),
