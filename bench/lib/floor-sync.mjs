@@ -15,8 +15,12 @@
  * Usage: node floor-sync.mjs LIST.json SRC_HOST DEST_HOST/PREFIX
  * LIST.json: [["repository", "tag"], …]. Prints the request count on stdout.
  */
+import { Buffer } from 'node:buffer';
+import console from 'node:console';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import process from 'node:process';
+import { URL } from 'node:url';
 
 // undici's connection pool alone, as ferry loads it (the whole index would add fetch, WebSocket, caches: ~70 ms).
 const require = createRequire(import.meta.url);
