@@ -77,6 +77,7 @@ describe('ferry sync engine', { skip }, () => {
     let first: Awaited<ReturnType<typeof syncOk>>;
     let firstUploaded: number;
     let firstMounts: RunningProxy['stats']['log'];
+    let firstSourceRequests: Record<string, number>;
 
     before(async () => {
       dest = await startRegistry();
@@ -92,7 +93,9 @@ sync:
     to: "${dstProxy.host}"
 `,
       );
+      srcProxy.reset();
       first = await syncOk(work, 'shared-1', ['--config', config]);
+      firstSourceRequests = { ...srcProxy.stats.requests };
       firstUploaded = dstProxy.uploadedBytes();
       firstMounts = dstProxy.stats.log.filter((e) => e.method === 'POST' && e.kind === 'upload' && decodeURIComponent(e.path).includes('mount='));
     });
@@ -118,6 +121,10 @@ sync:
       const mounts = firstMounts.filter((e) => decodeURIComponent(e.path).includes(`mount=${base}`));
       const mounted = new Set(mounts.filter((e) => e.status === 201).map((e) => /\/v2\/(.+)\/blobs\/uploads/.exec(e.path)?.[1]));
       assert.equal(mounted.size, 2, `two repositories got the base by mount: ${JSON.stringify(mounts)}`);
+      assert.equal(mounts.length, 2, `each mounts it once, though both its tags need it: ${JSON.stringify(mounts)}`);
+      // The source is asked for attachments (.sig, .att, .sbom, the referrers tag) through its tag listings, not a HEAD
+      // per kind and image: the only manifest HEADs are planning's, one per image.
+      assert.equal(firstSourceRequests['HEAD manifest'], 6, JSON.stringify(firstSourceRequests));
       for (const repo of ['shared/one', 'shared/two', 'shared/three']) assert.equal(await blobStatus(dest.url, repo, base), 200, `${repo} has the base`);
     });
 

@@ -240,6 +240,12 @@ export class LayoutStore {
   /** The current index.json (cached while the file is unchanged). Treat it as read-only. */
   async readIndex(): Promise<LayoutIndex> {
     const path = join(this.realDir, INDEX_FILE);
+    // While the file is unchanged the cache answers after one stat, without opening it (a run asks per image, often per request).
+    const cached = this.#indexCache;
+    if (cached !== undefined) {
+      const st = await stat(path, { bigint: true }).catch(() => undefined);
+      if (st?.isFile() && indexKey(st) === cached.key) return cached.index;
+    }
     let opened;
     try {
       opened = await openRegularFile(path, { what: 'layout index', code: 'CORRUPT' });
@@ -249,8 +255,7 @@ export class LayoutStore {
     }
     const fh = opened.handle;
     try {
-      const st = await fh.stat({ bigint: true });
-      const key = `${st.ino}:${st.mtimeNs}:${st.size}`;
+      const key = indexKey(await fh.stat({ bigint: true }));
       if (this.#indexCache?.key === key) return this.#indexCache.index;
       if (opened.size > MAX_INDEX_BYTES) throw new FerryError('CORRUPT', `${path} is ${opened.size} bytes, over the ${MAX_INDEX_BYTES}-byte limit for a layout index`);
       const index = parseLayoutIndex(await fh.readFile('utf8'), path);
@@ -416,4 +421,9 @@ async function readLayoutVersion(dir: string): Promise<string | undefined> {
     throw new FerryError('CORRUPT', `${path}: expected {"imageLayoutVersion": "1.x"}`);
   }
   return version;
+}
+
+/** What tells one version of index.json from another for the cache: inode (a rename replaces it), modification time, size. */
+function indexKey(st: { ino: bigint; mtimeNs: bigint; size: bigint }): string {
+  return `${st.ino}:${st.mtimeNs}:${st.size}`;
 }
