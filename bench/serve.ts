@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -123,6 +123,8 @@ async function compileFerry(): Promise<string> {
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const child = spawn(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', DIST, '--declaration', 'false'], { stdio: 'ignore' });
   await once(child, 'exit');
+  // The web UI's stylesheet, script and icon are read beside the compiled module, as scripts/build.sh copies them.
+  await cp(join(ROOT, 'src', 'server', 'ui', 'assets'), join(DIST, 'server', 'ui', 'assets'), { recursive: true });
   const launcher = join(DIST, 'bench-serve.js');
   await writeFile(launcher, [
     "import { startServer } from './server/server.js';",
