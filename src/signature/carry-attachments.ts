@@ -16,9 +16,10 @@ export interface CarryAttachmentsOptions {
   /** Tags not to copy here (the `.sig` of signatures merged separately). */
   skipTags?: ReadonlySet<string> | undefined;
   /**
-   * The source repository's tags, when listed: an attachment tag not among
-   * them is not asked for (one listing per repository instead of a HEAD per
-   * attachment kind and image). Without it each tag is asked for with HEAD.
+   * The source repository's tags (a layout's ref names, whole or within the
+   * repository), when listed: an attachment tag not among them is not asked
+   * for (one listing per repository instead of a lookup per attachment kind
+   * and image). Without it each tag is asked for on its own.
    */
   sourceTags?: ReadonlySet<string> | undefined;
   tracker?: BlobTracker | undefined;
@@ -58,7 +59,7 @@ export async function carryAttachments(source: SignatureLocation, destination: S
   for (const tag of attachmentTags(digest)) {
     if (options.skipTags?.has(tag)) continue;
     const from = attachmentReference(source, tag);
-    if (options.sourceTags !== undefined && !options.sourceTags.has(from)) continue;
+    if (options.sourceTags !== undefined && !options.sourceTags.has(from) && !options.sourceTags.has(tag)) continue;
     const there = await src.manifestHead(from, { signal });
     if (there === undefined) continue;
     const to = attachmentReference(destination, tag);

@@ -249,7 +249,7 @@ export class SignatureSession {
       e.simple = found.simple.length;
     }
     if (attachmentsMove) {
-      const carried = await carryAttachments(source, destination, digest, { tracker: args.tracker, sourceTags: await this.registryTags(source, signal), signal });
+      const carried = await carryAttachments(source, destination, digest, { tracker: args.tracker, sourceTags: await this.sourceTags(source, signal), signal });
       e.attachments.push(...carried.copied);
       const sigTag = attachmentReference(destination, attachmentTag(digest, '.sig'));
       const sigKept = carried.kept.some((k) => k.endsWith(`:${sigTag}`));
@@ -271,17 +271,19 @@ export class SignatureSession {
   }
 
   /**
-   * The tags of a registry source's repository, listed once per run (so an
-   * attachment pushed to the source during the run may be missed, as with
-   * any listing); undefined for other sources, or when listing fails, and
-   * then each attachment tag is asked for on its own.
+   * The tags (ref names, for a layout) of a registry or layout source's
+   * repository, listed once per run (so an attachment pushed to the source
+   * during the run may be missed, as with any listing); undefined for other
+   * sources, or when listing fails, and then each attachment tag is asked for
+   * on its own.
    */
-  private registryTags(source: SignatureLocation, signal: AbortSignal | undefined): Promise<ReadonlySet<string> | undefined> | undefined {
-    if (source.kind !== 'registry') return undefined;
-    const key = `${source.repository.storageId} ${source.repository.repository}`;
+  private sourceTags(source: SignatureLocation, signal: AbortSignal | undefined): Promise<ReadonlySet<string> | undefined> | undefined {
+    if (source.kind !== 'registry' && source.kind !== 'layout') return undefined;
+    const repository = source.target.repository;
+    const key = `${repository.storageId} ${repository.repository}`;
     let tags = this.tagLists.get(key);
     if (!tags) {
-      tags = source.repository.tagList({ signal }).then(
+      tags = repository.tagList({ signal }).then(
         (list) => new Set(list),
         () => undefined,
       );
