@@ -12,7 +12,7 @@
  *
  * Usage: bash scripts/node.sh bench/copy.ts [--runs N] [--quick]
  */
-import { alternate, seriesCells, timeRatio, type Series } from './lib/compare.ts';
+import { alternate, ratioCell, spreadCells, type Series } from './lib/compare.ts';
 import { benchArgs } from './lib/args.ts';
 import { freshRegistry, seedImages, type BenchRegistry } from './lib/registries.ts';
 import { bytes, secs, table } from './lib/report.ts';
@@ -64,10 +64,10 @@ try {
   console.log(`Runs per tool and image: ${args.runs} (alternating; a fresh empty destination registry for every run).\n`);
   const rows: string[][] = [];
   for (const r of results) {
-    rows.push([r.scenario.title, ...seriesCells(r.ferry), timeRatio(r.ferry, r.skopeo)]);
-    rows.push([r.scenario.title, ...seriesCells(r.skopeo), '']);
+    rows.push([r.scenario.title, ...spreadCells(r.ferry), ratioCell(r.ferry, r.skopeo)]);
+    rows.push([r.scenario.title, ...spreadCells(r.skopeo), '']);
   }
-  console.log(table(['image', 'tool', 'median time', 'runs (s)', 'peak RSS (median / max)', 'ferry/skopeo'], rows));
+  console.log(table(['image', 'tool', 'time (s, min / median / max)', 'CPU (s, min / median / max)', 'peak RSS (median / max)', 'ferry/skopeo (min / median / max)'], rows));
   console.log('\nCommands (destination host varies per run):\n');
   for (const r of results) for (const s of [r.ferry, r.skopeo]) console.log(`    ${s.command}`);
   console.log();

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import type { Measured } from './measure.ts';
-import { max, median, min, mib, ratio, secs } from './report.ts';
+import { max, median, min, mib, secs } from './report.ts';
 import { reportFailure } from './tools.ts';
 
 /**
@@ -107,31 +107,10 @@ export function spreadCells(s: Series): string[] {
   ];
 }
 
-export function medianSeconds(s: Series): number {
-  return median(ok(s).map((r) => r.seconds));
-}
-
 export function medianRss(s: Series): number {
   return median(ok(s).map((r) => r.rssMiB));
 }
 
 export function maxRss(s: Series): number {
   return max(ok(s).map((r) => r.rssMiB));
-}
-
-/** Table cells for one series: median time, every run's time, peak RSS (median / max), failures. */
-export function seriesCells(s: Series): string[] {
-  const good = ok(s);
-  const failed = s.runs.length - good.length;
-  return [
-    s.tool,
-    secs(medianSeconds(s)),
-    good.map((r) => r.seconds.toFixed(2)).join(', ') + (failed > 0 ? ` (${failed} failed)` : ''),
-    `${mib(medianRss(s))} / ${mib(maxRss(s))}`,
-  ];
-}
-
-/** ferry's median over skopeo's. */
-export function timeRatio(ferry: Series, skopeo: Series): string {
-  return ratio(medianSeconds(ferry), medianSeconds(skopeo));
 }
