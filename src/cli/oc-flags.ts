@@ -1,7 +1,7 @@
-import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
+import { Option, type Command } from '@commander-js/extra-typings';
 import type { RegistryOptions } from '../sync/config/sync-spec.ts';
 import { addAccessFlags, parsePositiveInt, sideFlags, type AccessFlags } from './registry-flags.ts';
-import type { NoOptions, OptionsOf } from './typed-options.ts';
+import { flagGroup, type NoOptions } from './typed-options.ts';
 
 /** oc's run and registry flags, on a bare command: their option type is inferred from here. */
 const ocFlagsOn = (command: Command<[], NoOptions, NoOptions>) =>
@@ -15,8 +15,8 @@ const ocFlagsOn = (command: Command<[], NoOptions, NoOptions>) =>
     .addOption(new Option('--retry-times <N>', 'retries of a request on network errors, 5xx and 429').argParser(parsePositiveInt('--retry-times')))
     .option('--report <FILE>', 'write a JSON report whenever the run ends: every image with its status, digest and bytes, and totals');
 
-/** Those flags' values, spelt out as the signing flags' are (see SigningFlags). */
-type OcRunFlags = {
+/** The oc registry flags' values: oc's own, spelt out (see {@link flagGroup}), and both sides' access flags. */
+export type OcRegistryFlags = {
   insecure?: true;
   registryConfig?: string;
   authfile?: string;
@@ -25,14 +25,7 @@ type OcRunFlags = {
   keepGoing?: true;
   retryTimes?: number;
   report?: string;
-};
-
-// Fails to compile when OcRunFlags and the options declared above disagree.
-const ocFlagsAgree: [OptionsOf<typeof ocFlagsOn>, OcRunFlags] extends [OcRunFlags, OptionsOf<typeof ocFlagsOn>] ? true : never = true;
-void ocFlagsAgree;
-
-/** The oc registry flags' values: oc's own and both sides' access flags. */
-export type OcRegistryFlags = OcRunFlags & AccessFlags<'src-'> & AccessFlags<'dest-'>;
+} & AccessFlags<'src-'> & AccessFlags<'dest-'>;
 
 /**
  * The registry flags of oc's mirroring commands (`oc image mirror`, `oc adm
@@ -40,11 +33,7 @@ export type OcRegistryFlags = OcRunFlags & AccessFlags<'src-'> & AccessFlags<'de
  * `-a/--registry-config` (the auth file), `--max-per-registry`, with ferry's
  * usual per-side access flags and run flags beside them.
  */
-export function addOcRegistryFlags<A extends unknown[], O extends OptionValues, G extends OptionValues>(command: Command<A, O, G>): Command<A, O & OcRegistryFlags, G> {
-  // commander adds options to the command itself and returns it: only the option type changes.
-  const withRun = ocFlagsOn(command as unknown as Command<[], NoOptions, NoOptions>);
-  return addAccessFlags(addAccessFlags(withRun, 'src-'), 'dest-') as unknown as Command<A, O & OcRegistryFlags, G>;
-}
+export const addOcRegistryFlags = flagGroup<OcRegistryFlags>()((command: Command<[], NoOptions, NoOptions>) => addAccessFlags(addAccessFlags(ocFlagsOn(command), 'src-'), 'dest-'), true);
 
 /** The engine settings those flags make: overrides for each side (secrets from files and the environment too), and the run flags. */
 export async function ocRunSettings(opts: OcRegistryFlags, signal?: AbortSignal): Promise<{

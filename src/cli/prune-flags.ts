@@ -1,35 +1,28 @@
-import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
+import { Option, type Command } from '@commander-js/extra-typings';
 import { FerryError } from '../errors.ts';
 import type { PruneDeletion, PruneResult } from '../sync/prune/prune.ts';
 import type { PruneSettings } from '../sync/prune/prune-sync.ts';
 import type { Output } from './output.ts';
 import { EXIT } from './output.ts';
 import { parsePositiveInt } from './registry-flags.ts';
-import type { NoOptions, OptionsOf } from './typed-options.ts';
+import { flagGroup, type NoOptions } from './typed-options.ts';
 
 /** The prune flags, on a bare command: their option type is inferred from here. */
-const pruneFlagsOn = (command: Command<[], NoOptions, NoOptions>, what: string) =>
+const pruneFlagsOn = (command: Command<[], NoOptions, NoOptions>, what = 'destination tags') =>
   command
     .option('--prune', `delete ${what} that ferry wrote in an earlier --prune run and the input no longer selects (never names ferry did not write)`)
     .addOption(new Option('--max-delete <N>', 'with --prune: delete nothing when more than N deletions are due (default: 10% of the names ferry owns there, at least 20)').argParser(parsePositiveInt('--max-delete')))
     .option('--state <FILE>', 'with --prune: keep what ferry wrote in FILE (default: a `_ferry-state` artifact in each registry repository, `ferry-state.json` in an OCI layout)');
 
-/** The prune flags' values, spelt out as the signing flags' are (see SigningFlags). */
+/** The prune flags' values, spelt out (see {@link flagGroup}). */
 export type PruneFlags = {
   prune?: true;
   maxDelete?: number;
   state?: string;
 };
 
-// Fails to compile when PruneFlags and the options declared above disagree.
-const pruneFlagsAgree: [OptionsOf<typeof pruneFlagsOn>, PruneFlags] extends [PruneFlags, OptionsOf<typeof pruneFlagsOn>] ? true : never = true;
-void pruneFlagsAgree;
-
-/** `--prune`, `--max-delete N` and `--state FILE`, for every command that can make a destination exact. */
-export function addPruneFlags<A extends unknown[], O extends OptionValues, G extends OptionValues>(command: Command<A, O, G>, what = 'destination tags'): Command<A, O & PruneFlags, G> {
-  // commander adds options to the command itself and returns it: only the option type changes.
-  return pruneFlagsOn(command as unknown as Command<[], NoOptions, NoOptions>, what) as unknown as Command<A, O & PruneFlags, G>;
-}
+/** `--prune`, `--max-delete N` and `--state FILE`, for every command that can make a destination exact; `what` says what is deleted. */
+export const addPruneFlags = flagGroup<PruneFlags, [what?: string]>()(pruneFlagsOn, true);
 
 /** The prune settings the flags ask for; undefined without --prune. */
 export function pruneSettings(opts: PruneFlags): PruneSettings | undefined {

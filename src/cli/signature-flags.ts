@@ -1,6 +1,6 @@
 import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import type { SignatureOptions } from '../signature/signature-session.ts';
-import type { NoOptions, OptionsOf } from './typed-options.ts';
+import { flagGroup, type NoOptions, type OptionsOf } from './typed-options.ts';
 
 /**
  * The trust flags. `--policy`, `--insecure-policy` and `--registries.d` are
@@ -22,11 +22,7 @@ const signingFlagsOn = (command: Command<[], NoOptions, NoOptions>) =>
     .option('--sign-passphrase-file <FILE>', 'the passphrase of the signing key (first line of FILE)')
     .option('--sign-identity <REF>', 'identity to sign for (default: the destination reference)');
 
-/**
- * The signing flags' values, spelt out: declaration files cannot spell the
- * type inferred for a generic command. A type, not an interface, so that it
- * stays assignable to commander's OptionValues for the flag groups after it.
- */
+/** The signing flags' values, spelt out (see {@link flagGroup}). */
 export type SigningFlags = {
   removeSignatures?: true;
   signBy?: string;
@@ -35,15 +31,8 @@ export type SigningFlags = {
   signIdentity?: string;
 };
 
-// Fails to compile when SigningFlags and the options declared above disagree.
-const signingFlagsAgree: [OptionsOf<typeof signingFlagsOn>, SigningFlags] extends [SigningFlags, OptionsOf<typeof signingFlagsOn>] ? true : never = true;
-void signingFlagsAgree;
-
 /** Flags of commands that write images: carrying and making signatures. */
-export function addSigningFlags<A extends unknown[], O extends OptionValues, G extends OptionValues>(command: Command<A, O, G>): Command<A, O & SigningFlags, G> {
-  // commander adds options to the command itself and returns it: only the option type changes.
-  return signingFlagsOn(command as unknown as Command<[], NoOptions, NoOptions>) as unknown as Command<A, O & SigningFlags, G>;
-}
+export const addSigningFlags = flagGroup<SigningFlags>()(signingFlagsOn, true);
 
 /** The global trust flags' values. */
 export type GlobalSignatureFlags = OptionsOf<typeof addGlobalSignatureFlags<[], NoOptions, NoOptions>>;

@@ -1,8 +1,8 @@
-import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
+import { Option, type Command } from '@commander-js/extra-typings';
 import { FerryError } from '../errors.ts';
 import { parseDuration } from '../util/duration.ts';
 import { cronSchedule, DEFAULT_INTERVAL_MS, intervalSchedule, type Schedule } from '../sync/watch/schedule.ts';
-import type { NoOptions, OptionsOf } from './typed-options.ts';
+import { flagGroup, type NoOptions } from './typed-options.ts';
 
 /** The watch flags, on a bare command: their option type is inferred from here. */
 const watchFlagsOn = (command: Command<[], NoOptions, NoOptions>) =>
@@ -13,7 +13,7 @@ const watchFlagsOn = (command: Command<[], NoOptions, NoOptions>) =>
     .addOption(new Option('--jitter <DURATION>', 'with --watch: add up to this much at random to each wait (default 10% of it, at most 1m)').argParser((v) => parseDuration(v, '--jitter')))
     .option('--metrics-addr <HOST:PORT>', 'with --watch: serve Prometheus /metrics, /healthz and /readyz here');
 
-/** The watch flags' values (durations in milliseconds), spelt out as the signing flags' are (see SigningFlags). */
+/** The watch flags' values (durations in milliseconds), spelt out (see {@link flagGroup}). */
 export type WatchFlags = {
   watch?: true;
   interval?: number;
@@ -22,15 +22,8 @@ export type WatchFlags = {
   metricsAddr?: string;
 };
 
-// Fails to compile when WatchFlags and the options declared above disagree.
-const watchFlagsAgree: [OptionsOf<typeof watchFlagsOn>, WatchFlags] extends [WatchFlags, OptionsOf<typeof watchFlagsOn>] ? true : never = true;
-void watchFlagsAgree;
-
 /** `--watch` and what goes with it: the schedule, jitter and the metrics address. */
-export function addWatchFlags<A extends unknown[], O extends OptionValues, G extends OptionValues>(command: Command<A, O, G>): Command<A, O & WatchFlags, G> {
-  // commander adds options to the command itself and returns it: only the option type changes.
-  return watchFlagsOn(command as unknown as Command<[], NoOptions, NoOptions>) as unknown as Command<A, O & WatchFlags, G>;
-}
+export const addWatchFlags = flagGroup<WatchFlags>()(watchFlagsOn, true);
 
 const FLAG_NAMES = { interval: '--interval', schedule: '--schedule', jitter: '--jitter', metricsAddr: '--metrics-addr' } as const;
 
