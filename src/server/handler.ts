@@ -125,10 +125,12 @@ export function createRegistryHandler(options: HandlerOptions): (req: IncomingMe
     res.once('close', () => {
       try {
         if (!res.writableFinished) aborter.abort();
+        // Ended means every byte was written and acknowledged (blob bodies end only after their last write's callback).
+        // 'finish' can come after 'close' when a client hangs up the moment it has the last byte, so it cannot judge that.
         options.log({
           type: 'request', time: now(), method, path: req.url ?? '', status: res.statusCode,
           bytes: Number(res.getHeader('Content-Length') ?? 0) || 0, durationMs: Math.round(performance.now() - started),
-          remote, user, error: errorCode, ...(res.writableFinished ? {} : { complete: false }),
+          remote, user, error: errorCode, ...(res.writableEnded ? {} : { complete: false }),
         });
       } catch (error) {
         lastResort(req, res, error);
