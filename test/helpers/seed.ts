@@ -17,7 +17,7 @@ export interface SeedOptions {
   signal?: AbortSignal;
 }
 
-/** skopeo runs at once while seeding: each mostly waits on the registry, and the machine is shared. */
+/** Repositories seeded at once: each skopeo mostly waits on the registry, and the machine is shared. */
 const SEED_CONCURRENCY = 3;
 
 /** Copies `tags` of `source` (all platforms) to `docker://HOST/REPOSITORY:TAG`. */
@@ -32,18 +32,26 @@ export interface SeedImage {
   repository: string;
 }
 
-/** Copies several images (of any repositories) with skopeo, a few at a time. */
+/**
+ * Copies several images (of any repositories) with skopeo: repositories a
+ * few at a time, the images of one repository one after another. Distribution
+ * 2.8 can refuse a manifest ("blob unknown") when two clients push images that
+ * share blobs into one repository at the same moment, so a seed never does.
+ */
 export async function seedImages(host: string, images: readonly SeedImage[], options: Omit<SeedOptions, 'repository'> = {}): Promise<void> {
   const dir = await tempDir('ferry-seed');
+  const byRepository = Map.groupBy(images.map((image, i) => ({ ...image, i })), (image) => image.repository);
   try {
-    await forEachLimited(images, SEED_CONCURRENCY, async ({ source, tag, repository }, i) => {
-      // dir: rather than an OCI layout, because skopeo's layout reader skips Docker media types.
-      const image = join(dir, String(i));
-      await writeDirImage(source, image, tag, options.signal ? { signal: options.signal } : {});
-      await skopeoCopy(`dir:${image}`, `docker://${host}/${repository}:${tag}`, ['--all', '--preserve-digests'], {
-        dest: options.dest ?? { tlsVerify: false },
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+    await forEachLimited([...byRepository.values()], SEED_CONCURRENCY, async (group) => {
+      for (const { source, tag, repository, i } of group) {
+        // dir: rather than an OCI layout, because skopeo's layout reader skips Docker media types.
+        const image = join(dir, String(i));
+        await writeDirImage(source, image, tag, options.signal ? { signal: options.signal } : {});
+        await skopeoCopy(`dir:${image}`, `docker://${host}/${repository}:${tag}`, ['--all', '--preserve-digests'], {
+          dest: options.dest ?? { tlsVerify: false },
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+      }
     });
   } finally {
     await removeTempDir(dir);
