@@ -100,7 +100,7 @@ describe('ferry sync never dies with a stack trace, and always writes its report
   });
 
   test('a true bug says "internal error" with a bug-report hint, and the report is still written', async () => {
-    // A loader hook replaces one module of the run with code that throws a TypeError.
+    // A loader hook replaces one module of the run with code that throws a TypeError (from src/: the bundle has no modules to swap).
     const hooks = await file(
       work,
       'bug-hooks.mjs',
@@ -108,7 +108,7 @@ describe('ferry sync never dies with a stack trace, and always writes its report
     );
     const register = await file(work, 'bug-register.mjs', `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hooks}`)});\n`);
     const { run, report } = await syncWithReport(work, 'bug', ['--src', 'docker', '--dest', 'docker', ...PLAIN, '--shard', '0/1', `${source.host}/team/app`, `${source.host}/copy`], {
-      env: { NODE_OPTIONS: `--import ${register}` },
+      env: { NODE_OPTIONS: `--import ${register}`, FERRY_FROM_SOURCE: '1' },
     });
     assert.equal(run.code, 1, explain(run));
     assert.match(run.stderr, /ferry: internal error: .*(undefined|Cannot read properties)/, explain(run));

@@ -21,9 +21,14 @@ const HTTP_TIMEOUT_MS = 30_000;
 const MAX_REDIRECTS = 3;
 
 let dispatcher: Promise<Dispatcher> | undefined;
-/** undici as a whole loads only for a run that reads a lookaside over HTTP (it costs every start ~70 ms otherwise). */
+/**
+ * undici as a whole loads only for a run that reads a lookaside over HTTP (it
+ * costs every start ~70 ms otherwise). Through its default export, which is
+ * CommonJS's `module.exports` both under Node and in the CLI bundle (the
+ * bundle gives a lazily imported CommonJS module no named exports).
+ */
 function lookasideDispatcher(): Promise<Dispatcher> {
-  dispatcher ??= import('undici').then(({ getGlobalDispatcher, interceptors }) => getGlobalDispatcher().compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS })));
+  dispatcher ??= import('undici').then(({ default: undici }) => undici.getGlobalDispatcher().compose(undici.interceptors.redirect({ maxRedirections: MAX_REDIRECTS })));
   return dispatcher;
 }
 

@@ -1,4 +1,6 @@
-import { createRequire } from 'node:module';
+import Dispatcher from 'undici/lib/dispatcher/dispatcher.js';
+import api from 'undici/lib/api/index.js';
+import UndiciAgent from 'undici/lib/dispatcher/agent.js';
 import type * as Undici from 'undici';
 
 /*
@@ -8,12 +10,10 @@ import type * as Undici from 'undici';
  * methods (`request`, `stream`, …) join the dispatcher prototype as undici's
  * index adds them; loading the index later changes nothing (same modules).
  */
-const require = createRequire(import.meta.url);
-const Dispatcher = require('undici/lib/dispatcher/dispatcher.js') as { prototype: object };
-Object.assign(Dispatcher.prototype, require('undici/lib/api/index.js') as object);
+Object.assign(Dispatcher.prototype, api);
 
 /** undici's `Agent`: one connection pool per origin. */
-export const Agent = require('undici/lib/dispatcher/agent.js') as typeof Undici.Agent;
+export const Agent = UndiciAgent;
 export type Agent = Undici.Agent;
 
 let shared: Undici.Dispatcher | undefined;
