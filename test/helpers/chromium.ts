@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { chromium, type BrowserContext, type Request } from 'playwright-core';
 import type { AfterHook } from './cleanup.ts';
 import { peerPath } from './peers.ts';
@@ -29,7 +30,34 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-/** Starts Chromium with a fresh `--user-data-dir` (closed after the test when `t` is given). */
+/** A browser that has not closed this long after it was asked to is killed. */
+const CLOSE_GRACE_MS = 20_000;
+
+/** SIGKILLs every process started with `--user-data-dir=PROFILE` (the browser; its helpers end with it). */
+function killChromium(profile: string): void {
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+    } catch {
+      continue; // gone already
+    }
+    if (!cmdline.split('\0').includes(`--user-data-dir=${profile}`)) continue;
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+}
+
+/**
+ * Starts Chromium with a fresh `--user-data-dir` (closed after the test when
+ * `t` is given). A browser that does not close in time (seen once on a
+ * machine at load 20) is killed, so none is left behind. One whose test
+ * process dies exits by itself: its pipe to playwright closes.
+ */
 export async function launchChromium(t: AfterHook | undefined, options: BrowserOptions = {}): Promise<TestBrowser> {
   const profile = await tempDir('ferry-chromium', t);
   const context = await chromium.launchPersistentContext(profile, {
@@ -47,7 +75,12 @@ export async function launchChromium(t: AfterHook | undefined, options: BrowserO
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    await context.close();
+    const timer = setTimeout(() => killChromium(profile), CLOSE_GRACE_MS);
+    try {
+      await context.close();
+    } finally {
+      clearTimeout(timer);
+    }
   };
   t?.after(close);
   return { context, requests, close };
