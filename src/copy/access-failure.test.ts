@@ -25,6 +25,13 @@ test('a refusal is told by the repository of its request: the side, its flag and
   assert.match(denied.hint ?? '', /lack push permission/);
 });
 
+test("Docker Hub's refusals come from its endpoint, registry-1.docker.io, and are still told apart", () => {
+  const hub = { source: target('docker.io', 'library/nginx', '1.27'), destination: target('dst.example', 'mirror/nginx', '1.27') };
+  const src = attributeAccessFailure(refused('https://registry-1.docker.io/v2/library/nginx/manifests/1.27'), hub) as FerryError;
+  assert.match(src.message, /^docker:\/\/docker\.io\/library\/nginx:1\.27: the source registry docker\.io refused the credentials/);
+  assert.match(src.hint ?? '', /--src-creds/);
+});
+
 test('a token server refusal is told by its scope: a push is the destination', () => {
   const token = attributeAccessFailure(refused('https://auth.example/token?service=r&scope=repository%3Amirror%2Fapp%3Apull%2Cpush'), ends) as FerryError;
   assert.match(token.message, /the destination registry/);

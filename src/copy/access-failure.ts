@@ -1,4 +1,5 @@
 import { FerryError } from '../errors.ts';
+import { registryEndpoint } from '../ref/reference.ts';
 import type { ImageTarget } from '../repository/repository.ts';
 
 /** Which end of a copy a registry refused. */
@@ -29,7 +30,8 @@ function sideOf(error: FerryError, ends: { source: ImageTarget; destination: Ima
   }
   const matches = (side: Side, host: string | undefined, name: string): boolean => {
     const r = registryOf(ends[side]);
-    return r !== undefined && r.repository === name && (host === undefined || r.host === host);
+    // The request went to the registry's endpoint (Docker Hub's docker.io is served by registry-1.docker.io).
+    return r !== undefined && r.repository === name && (host === undefined || registryEndpoint(r.host) === host);
   };
   const path = /^\/v2\/(.+?)\/(?:blobs|manifests|tags|referrers)\//.exec(parsed.pathname);
   if (path) {
@@ -50,7 +52,7 @@ function sideOf(error: FerryError, ends: { source: ImageTarget; destination: Ima
  * which side refused, for which image, and which flag gives that side its
  * credentials — rather than the blob or config digest the request was for.
  */
-export function accessFailure(error: FerryError, side: Side, image: string): FerryError {
+function accessFailure(error: FerryError, side: Side, image: string): FerryError {
   const registry = /^docker:\/\/([^/]+)/.exec(image)?.[1];
   const what = error.code === 'UNAUTHORIZED' ? 'refused the credentials' : 'denied access';
   const status = error.http?.status !== undefined ? ` (HTTP ${error.http.status}${error.http.ociCode ? ` ${error.http.ociCode}` : ''})` : '';
