@@ -61,10 +61,11 @@ export async function copyBlob(ctx: BlobCopyContext, descriptor: Descriptor): Pr
   };
   // Another image of this run may be uploading the same blob elsewhere in this storage: wait, then mount.
   // The last look and the start of this transfer happen in one turn, so two images never both upload.
-  for (let pending = tracker.underWay(dstStorage, descriptor.digest); ; pending = tracker.underWay(dstStorage, descriptor.digest)) {
+  for (;;) {
     // What was awaited may have been this very repository's transfer (another tag of it): then it is there.
     const there = known();
     if (there) return there;
+    const pending = tracker.underWay(dstStorage, descriptor.digest);
     if (pending === undefined) break;
     await pending;
   }

@@ -1,6 +1,7 @@
 import { isMap, parseDocument } from 'yaml';
 import { FerryError } from '../errors.ts';
 import { loadSyncInput, readConfig } from '../sync/config/load.ts';
+import { FERRY_KEYS, topLevelKeys } from '../sync/config/config-file.ts';
 import { splitRegistryPath } from '../sync/config/registry-options.ts';
 import type { SkopeoSideFlags } from '../sync/config/skopeo-cli.ts';
 import type { Destination, FlattenLevel, RegistryOptions, SyncSpec } from '../sync/config/sync-spec.ts';
@@ -8,8 +9,6 @@ import type { Destination, FlattenLevel, RegistryOptions, SyncSpec } from '../sy
 /** Which sync input a `ferry mirror --config` file is. */
 export type MirrorConfigFormat = 'skopeo' | 'ferry';
 
-/** Top-level keys only ferry's YAML has; skopeo's sync YAML has registry hosts there. */
-const FERRY_KEYS = new Set(['sync', 'registries', 'defaults', 'version']);
 /** Stands in for the `to:` ferry YAML requires: `ferry mirror` chooses the destination itself. */
 const PLACEHOLDER_TO = 'oci:ferry-mirror-destination';
 
@@ -18,15 +17,7 @@ const PLACEHOLDER_TO = 'oci:ferry-mirror-destination';
  * `version:`) from skopeo's sync YAML (registry hosts as keys), by content.
  */
 export function detectMirrorConfigFormat(text: string): MirrorConfigFormat {
-  const doc = parseDocument(text);
-  const contents = doc.contents;
-  if (isMap(contents)) {
-    for (const item of contents.items) {
-      const key = (item.key as { value?: unknown } | null)?.value;
-      if (typeof key === 'string' && FERRY_KEYS.has(key)) return 'ferry';
-    }
-  }
-  return 'skopeo';
+  return topLevelKeys(text).keys.some((k) => FERRY_KEYS.has(k)) ? 'ferry' : 'skopeo';
 }
 
 /**

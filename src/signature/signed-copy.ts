@@ -38,7 +38,7 @@ export async function copySigned(session: SignatureSession, options: SignedCopyO
     tracker: options.tracker,
     signal: options.signal,
   });
-  for (const w of signatures.flatMap((s) => s.warnings)) options.onEvent?.({ type: 'warning', message: w });
+  for (const w of signatures.flatMap((s) => s.warnings)) options.onEvent?.({ type: 'warning', message: w, image: destination.display });
   return { ...result, signatures };
 }
 

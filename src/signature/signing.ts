@@ -5,6 +5,7 @@ import { formatReference, parseReference, type ImageReference } from '../ref/ref
 import { gpgSign } from './simple-signing/gpg.ts';
 import { ATOMIC_SIGNATURE_TYPE, COSIGN_SIGNATURE_TYPE, buildPayload } from './simple-signing/payload.ts';
 import { readSmallFile } from '../util/regular-file.ts';
+import { firstLine } from '../util/secret-file.ts';
 import { signSigstore, type SigstoreSignature } from './sigstore/sigstore-signature.ts';
 
 /** Written into `optional.creator` of every signature ferry makes. */
@@ -29,10 +30,7 @@ export interface SigningOptions {
 
 /** Reads a passphrase file: its first line, without the line break (as skopeo). */
 export async function readPassphrase(path: string): Promise<Buffer> {
-  const data = await readSmallFile(path, { what: 'passphrase file', maxBytes: MAX_PASSPHRASE_BYTES, missingCode: 'INVALID_CONFIG' });
-  const newline = data.indexOf(0x0a);
-  const line = newline === -1 ? data : data.subarray(0, newline);
-  return line.length > 0 && line[line.length - 1] === 0x0d ? line.subarray(0, line.length - 1) : line;
+  return firstLine(await readSmallFile(path, { what: 'passphrase file', maxBytes: MAX_PASSPHRASE_BYTES, missingCode: 'INVALID_CONFIG' }));
 }
 
 /**

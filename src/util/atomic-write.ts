@@ -55,17 +55,17 @@ function writeError(path: string, error: unknown): FerryError {
 }
 
 /**
- * {@link writeFileAtomic} for last words: the same temp, fsync and rename,
+ * {@link writeFileAtomic} for last words: a temp file, fsynced, then renamed,
  * synchronously, for a process about to exit (a run ended by force still
- * leaves a whole report, never half of one). Everywhere else use the
- * asynchronous one.
+ * leaves a whole report, never half of one; the directory is not fsynced).
+ * Everywhere else use the asynchronous one.
  *
  * @throws FerryError `IO` naming `path`.
  */
-export function writeFileAtomicSync(path: string, data: string, options: Pick<AtomicWriteOptions, 'mode'> = {}): void {
+export function writeFileAtomicSync(path: string, data: string): void {
   const tmp = join(dirname(path), tempName(`.${basename(path)}`));
   try {
-    const fd = openSync(tmp, 'wx', options.mode ?? 0o644);
+    const fd = openSync(tmp, 'wx', 0o644);
     try {
       writeSync(fd, data);
       fsyncSync(fd);

@@ -1,35 +1,23 @@
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { FerryError, throwIfAborted } from '../errors.ts';
+import { readSmallFile } from './regular-file.ts';
 
 /** A credentials or token file holds one line; anything larger is the wrong file. */
 export const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
+/** The first line of `data`, without its line ending (`\n` or `\r\n`), as skopeo reads secret files. */
+export function firstLine(data: Buffer): Buffer {
+  const newline = data.indexOf(0x0a);
+  const line = newline === -1 ? data : data.subarray(0, newline);
+  return line.length > 0 && line[line.length - 1] === 0x0d ? line.subarray(0, line.length - 1) : line;
+}
+
 /**
  * The first line of a small regular file holding a secret (`--src-creds-file`,
- * a token file), without its line ending. Opened without blocking, so a FIFO
- * or device named by mistake is refused instead of read forever.
+ * a token file), through the one small-file guard: a FIFO or device named by
+ * mistake is refused instead of read for ever, and the size is capped.
  *
  * @throws FerryError `IO` naming the file and `what` it was given as; never its content.
  */
 export async function readSecretLine(path: string, what: string, options: { signal?: AbortSignal | undefined } = {}): Promise<string> {
-  throwIfAborted(options.signal);
-  let handle;
-  try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? String(error));
-    throw new FerryError('IO', `cannot read ${what} "${path}": ${why}`, { cause: error, hint: `${what} names a file whose first line is the secret` });
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile()) throw new FerryError('IO', `${what} "${path}" is not a regular file`, { hint: 'give a file whose first line is the secret (a pipe or device is not read)' });
-    if (info.size > MAX_SECRET_FILE_BYTES) throw new FerryError('IO', `${what} "${path}" is larger than ${MAX_SECRET_FILE_BYTES / 1024} KiB`, { hint: 'it should hold one line' });
-    const text = await handle.readFile({ encoding: 'utf8', signal: options.signal });
-    const line = text.split('\n', 1)[0] ?? '';
-    return line.endsWith('\r') ? line.slice(0, -1) : line;
-  } finally {
-    await handle.close();
-  }
+  const data = await readSmallFile(path, { what, maxBytes: MAX_SECRET_FILE_BYTES, code: 'IO', missingCode: 'IO', signal: options.signal });
+  return firstLine(data).toString('utf8');
 }

@@ -26,8 +26,6 @@ export const USER_LOOKASIDE = '.local/share/containers/sigstore';
 /** registries.d files are a few lines; anything this large is not one. */
 const MAX_FILE_BYTES = 1024 * 1024;
 
-export type { RegistryNamespace } from './registries-d-file.ts';
-
 /** The merged configuration of one registries.d directory. */
 export interface RegistriesD {
   /** The directory read (undefined when none exists). */

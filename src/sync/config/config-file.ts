@@ -12,7 +12,8 @@ export const SYNC_CONFIG_FORMAT_NAMES: Record<SyncConfigFormat, string> = {
   'image-syncer': 'image-syncer config (auth + images)',
 };
 
-const FERRY_KEYS = new Set(['version', 'defaults', 'registries', 'sync']);
+/** Top-level keys only a ferry sync YAML has (skopeo's has registry hosts there, image-syncer's auth: and images:). */
+export const FERRY_KEYS: ReadonlySet<string> = new Set(['version', 'defaults', 'registries', 'sync']);
 const IMAGE_SYNCER_KEYS = new Set(['auth', 'images']);
 
 /**
@@ -24,16 +25,22 @@ const IMAGE_SYNCER_KEYS = new Set(['auth', 'images']);
  * @throws FerryError `INVALID_CONFIG` naming both formats when the file is neither.
  */
 export function detectSyncConfigFormat(text: string, file: string): SyncConfigFormat {
-  const doc = parseDocument(text);
+  const { keys, broken } = topLevelKeys(text);
   // A broken document is read as ferry's, whose reader reports the YAML error with its line.
-  if (doc.errors.length > 0) return 'ferry';
-  const keys = isMap(doc.contents) ? doc.contents.items.map((item) => (isScalar(item.key) ? String(item.key.value) : '')) : [];
+  if (broken) return 'ferry';
   if (keys.some((k) => FERRY_KEYS.has(k))) return 'ferry';
   if (keys.includes('images') && keys.every((k) => IMAGE_SYNCER_KEYS.has(k))) return 'image-syncer';
   const found = keys.length > 0 ? `its top-level keys are ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', …' : ''}` : 'it has no top-level keys';
   throw new FerryError('INVALID_CONFIG', `${file}: neither a ferry sync YAML nor an image-syncer config: ${found}`, {
     hint: 'a ferry sync YAML has registries:, defaults: and sync: (see README "ferry sync YAML"); an image-syncer config has auth: and images: (or give an image-syncer images file with --images)',
   });
+}
+
+/** The top-level keys of a YAML (or JSON) document, and whether it failed to parse (its keys are then what could be read). */
+export function topLevelKeys(text: string): { keys: string[]; broken: boolean } {
+  const doc = parseDocument(text);
+  const keys = isMap(doc.contents) ? doc.contents.items.map((item) => (isScalar(item.key) ? String(item.key.value) : '')) : [];
+  return { keys, broken: doc.errors.length > 0 };
 }
 
 export interface LoadSyncConfigOptions extends LoadSyncInputOptions {

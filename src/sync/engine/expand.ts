@@ -41,11 +41,11 @@ export interface ExpandContext {
   sourceOverrides: RegistryOptions;
   destinationOverrides: RegistryOptions;
   /**
-   * With it, a rule that cannot be expanded (a missing repository, a refused
-   * tag listing) is reported here and the other rules go on (`--keep-going`);
-   * without it the first such failure ends the expansion.
+   * A rule that cannot be expanded (a missing repository, a refused tag
+   * listing) is reported here and the other rules go on; the caller decides
+   * what the failure means for the run. A cancellation ends the expansion.
    */
-  onRuleFailed?: ((rule: SourceRule, source: string, error: FerryError) => void) | undefined;
+  onRuleFailed: (rule: SourceRule, source: string, error: FerryError) => void;
   signal?: AbortSignal | undefined;
 }
 
@@ -171,7 +171,7 @@ export async function expandSpec(ctx: ExpandContext): Promise<ExpandedImage[]> {
       } catch (err) {
         if (!(err instanceof FerryError)) throw err;
         const failure = new FerryError(err.code, `${where}: ${what}: ${err.message}`, { hint: err.hint, cause: err, http: err.http });
-        if (!ctx.onRuleFailed || err.code === 'ABORTED') throw failure;
+        if (err.code === 'ABORTED') throw failure;
         ctx.onRuleFailed(rule, what, failure);
         return [];
       }

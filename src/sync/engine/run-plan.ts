@@ -69,15 +69,15 @@ function itemResult(r: ImageResult<PlanItem>, signatures: ReadonlyMap<PlanItem, 
  * carried, signing). Attachment tags the rules select themselves
  * (companions) run after every image, unchecked and unsigned, and only when
  * their image is at the destination.
- * Every item gets a result; the run says why it stopped early, if it did.
+ * Every item's result goes to `onItem`; the run says why it stopped early, if it did.
  */
-export async function runPlan(plan: PlanItem[], options: RunOptions): Promise<{ results: ItemResult[]; stoppedBy?: FerryError | undefined }> {
+export async function runPlan(plan: PlanItem[], options: RunOptions): Promise<{ stoppedBy?: FerryError | undefined }> {
   const session = options.signatures;
   const isCompanion = (item: PlanItem): boolean => companionSubject(item) !== undefined;
   const items = imagesThenCompanions(plan, isCompanion);
   const gate = new CompanionGate(items.filter((i) => !isCompanion(i)).length);
   const signatures = new Map<PlanItem, SignatureSummary>();
-  const { results, stoppedBy } = await runImages(
+  const { stoppedBy } = await runImages(
     items,
     async (item, run) => {
       const subject = companionSubject(item);
@@ -134,5 +134,5 @@ export async function runPlan(plan: PlanItem[], options: RunOptions): Promise<{ 
       onResult: (r) => options.onItem?.(itemResult(r, signatures)),
     },
   );
-  return { results: results.map((r) => itemResult(r, signatures)), stoppedBy };
+  return { stoppedBy };
 }

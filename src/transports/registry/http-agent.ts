@@ -9,6 +9,7 @@ import type * as Undici from 'undici';
  * start of a CLI whose whole no-op sync takes a few hundred. The request
  * methods (`request`, `stream`, …) join the dispatcher prototype as undici's
  * index adds them; loading the index later changes nothing (same modules).
+ * These are undici's internal paths, so package.json allows patch releases only.
  */
 Object.assign(Dispatcher.prototype, api);
 

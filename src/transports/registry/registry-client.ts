@@ -11,8 +11,6 @@ import { TokenBucket } from './throttle.ts';
 import { httpChannel, type HttpDebugMessage } from '../../util/debug-channels.ts';
 import { resolveTlsOptions, type TlsSettings } from './tls-options.ts';
 
-export { httpChannel, type HttpDebugMessage };
-
 /** Connections kept per registry origin: enough for parallel blobs without tripping registry limits. */
 export const DEFAULT_MAX_CONNECTIONS = 32;
 /** Redirects followed before giving up (blob storage usually needs one). */

@@ -39,7 +39,7 @@ export interface TokenRequest {
 }
 
 export interface FetchTokenOptions extends TokenRequest {
-  /** The registry client's dispatcher (TLS settings, proxies, connection pool); undici's global one otherwise. */
+  /** The registry client's dispatcher (TLS settings, proxies, connection pool); a process-wide agent otherwise (see sharedAgent). */
   dispatcher?: Dispatcher | undefined;
   signal?: AbortSignal | undefined;
   clientId?: string | undefined;
