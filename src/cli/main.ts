@@ -1,5 +1,6 @@
 import { subscribe } from 'node:diagnostics_channel';
 import { CommanderError } from '@commander-js/extra-typings';
+import { FerryError } from '../errors.ts';
 import type { HttpDebugMessage } from '../util/debug-channels.ts';
 import type { CommandContext, CommandModule } from './context.ts';
 import { createOutput, exitCodeFor, EXIT, type Output, type OutputMode } from './output.ts';
@@ -149,7 +150,7 @@ export async function main(argv: string[]): Promise<number> {
       writeErr: (s) => void process.stderr.write(s),
       writeOut: (s) => void process.stdout.write(s),
       // Under --json a usage error is a record like any other error.
-      ...(mode.json ? { outputError: (s: string) => output.record({ error: { code: 'USAGE', message: s.trim().replace(/^error: /, '') } }) } : {}),
+      ...(mode.json ? { outputError: (s: string) => output.error(new FerryError('USAGE', s.trim().replace(/^error: /, ''))) } : {}),
     });
     for (const register of await commandModules(argv)) register(program, ctx);
     program.commands.forEach((c) => c.exitOverride());

@@ -47,7 +47,7 @@ async function start(ctx: CommandContext, run: MirrorRun, config?: string) {
     itemFailure(ctx.output, r);
   };
   const onDeletion = (d: PruneDeletion): void => renderDeletion(ctx.output, d);
-  if (config === undefined) return { progress, images, kubectl, onItem, onDeletion };
+  if (config === undefined) return { progress, images, kubectl, onDeletion };
   const { loadMirrorConfig } = await import('../mirror/mirror-input.ts');
   const { sideOptions } = await import('../sync/config/skopeo-cli.ts');
   const { spec, format } = await loadMirrorConfig(config, { src: run.src, authfile: run.authfile, signal: ctx.signal });
@@ -68,7 +68,7 @@ async function start(ctx: CommandContext, run: MirrorRun, config?: string) {
     onItem,
     onDeletion,
   };
-  return { progress, images, kubectl, onItem, onDeletion, loaded: { spec, format, sync } };
+  return { progress, images, kubectl, onDeletion, loaded: { spec, format, sync } };
 }
 
 /** `--config FILE --to-dir DIR`: the images into DIR/store, then DIR/bundle. */

@@ -162,7 +162,7 @@ export class ProgressRenderer {
  * Counts images for a run's headline ("images 12/80, ETA 40 s") and overall
  * bar; `total` is set when the plan is known, `finished` per image result.
  */
-export function imageCounter(progress: ProgressRenderer): { total(n: number): void; finished(): void; readonly done: number } {
+export function imageCounter(progress: ProgressRenderer): { total(n: number): void; finished(): void } {
   let total = 0;
   let done = 0;
   const started = Date.now();
@@ -176,8 +176,5 @@ export function imageCounter(progress: ProgressRenderer): { total(n: number): vo
   return {
     total: (n) => void (total = n),
     finished: () => void done++,
-    get done() {
-      return done;
-    },
   };
 }

@@ -12,10 +12,11 @@ import { pruneExitCode, renderDeletion } from './prune-flags.ts';
 import { describeRunSignatures } from './signature-output.ts';
 
 /**
- * What every command that runs the sync engine prints (`sync`, `image
- * mirror`, `release mirror`, the mirror commands): the plan line, each
- * failure as it happens, the summary and the list of failures. The plan
- * line, the summary and the report count the same entries.
+ * What the commands that run the sync engine print (`sync`, `image mirror`,
+ * `release mirror`): the plan line, each failure as it happens, the summary
+ * and the list of failures. The plan line, the summary and the report count
+ * the same entries. The mirror commands print each failure as it happens
+ * ({@link itemFailure}) and their own summaries.
  */
 
 export function planLine(c: PlanCounts): string {
@@ -89,8 +90,10 @@ const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
  * One run of the sync engine on the command line, for every command that
  * plans one: progress (images done of planned, with an ETA), the lines above
  * as the engine calls back, `--log`, and the report — written whenever the
- * run ends: finished, stopped at a failure, refused before it started,
- * cancelled, or ended by force (then synchronously, from what is known).
+ * run ends: finished, stopped at a failure, refused before it started (a
+ * bad input), cancelled, or ended by force (then synchronously, from what is
+ * known). Flags a command checks before the run exists (`--jobs`, a creds
+ * file) fail as usage errors, without a report.
  */
 export class SyncRunOutput {
   /** The command's output, or the same with its log in `--log FILE`. */
@@ -134,9 +137,9 @@ export class SyncRunOutput {
   /**
    * Runs `work` (which runs the engine with {@link hooks}) and writes the
    * report and the digest file however it ends; a forced end writes the
-   * report from what is known. A dry run writes no digest file.
+   * report from what is known. (A dry run is given no digest file.)
    */
-  async run<T>(work: () => Promise<T>, options: { dryRun?: boolean | undefined } = {}): Promise<T> {
+  async run<T>(work: () => Promise<T>): Promise<T> {
     const { report, digestfile } = this.#files;
     const unregister = this.#ctx.atExit(() => {
       // Ended by force: whatever is known now, the rest not run.
@@ -154,7 +157,7 @@ export class SyncRunOutput {
       this.progress.stop();
       try {
         if (report !== undefined) await writeFileAtomic(report, json(this.record.report()));
-        if (digestfile !== undefined && options.dryRun !== true) await writeFileAtomic(digestfile, this.#digests.map((d) => `${d}\n`).join(''));
+        if (digestfile !== undefined) await writeFileAtomic(digestfile, this.#digests.map((d) => `${d}\n`).join(''));
       } finally {
         unregister();
         this.#logFile?.close();

@@ -61,21 +61,19 @@ export async function runSync(ctx: CommandContext, run: SyncRun): Promise<void> 
       log: run.log,
     });
   }
-  const out = new SyncRunOutput(ctx, { report: run.report, digestfile: run.digestfile, log: run.log });
-  await out.run(
-    async () => {
-      const input = await loadSyncCommandLine(run.commandLine, { signal: ctx.signal });
-      out.output.info(`Reading ${input.read}`);
-      for (const w of input.spec.warnings) out.output.warn(`${w.origin.file}:${w.origin.line}: ${w.message}`);
-      const result = await sync(input.spec, {
-        ...settings(input),
-        keepGoing: run.keepGoing || input.imageSyncer,
-        dryRun: run.dryRun,
-        signal: ctx.signal,
-        ...out.hooks(),
-      });
-      out.finish(result);
-    },
-    { dryRun: run.dryRun },
-  );
+  // A dry run copies nothing, so it writes no digest file.
+  const out = new SyncRunOutput(ctx, { report: run.report, digestfile: run.dryRun ? undefined : run.digestfile, log: run.log });
+  await out.run(async () => {
+    const input = await loadSyncCommandLine(run.commandLine, { signal: ctx.signal });
+    out.output.info(`Reading ${input.read}`);
+    for (const w of input.spec.warnings) out.output.warn(`${w.origin.file}:${w.origin.line}: ${w.message}`);
+    const result = await sync(input.spec, {
+      ...settings(input),
+      keepGoing: run.keepGoing || input.imageSyncer,
+      dryRun: run.dryRun,
+      signal: ctx.signal,
+      ...out.hooks(),
+    });
+    out.finish(result);
+  });
 }

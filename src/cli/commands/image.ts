@@ -36,7 +36,6 @@ export const imageCommand: CommandModule = (program, ctx) => {
         const result = await sync(spec, { ...settings, dryRun: opts.dryRun === true, signatures: signatureOptionsFrom(command.optsWithGlobals()), signal: ctx.signal, ...run.hooks() });
         run.finish(result, 'Mirrored');
       },
-      { dryRun: opts.dryRun === true },
     );
   });
 };

@@ -69,7 +69,6 @@ export const releaseCommand: CommandModule = (program, ctx) => {
         run.finish(mirrored.sync, 'Mirrored');
         return mirrored;
       },
-      { dryRun: opts.dryRun === true },
     );
     printReleaseMirror(ctx, result, { toDir, toText, signaturesDir: lib.SIGNATURES_DIR });
   });

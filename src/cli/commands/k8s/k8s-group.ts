@@ -6,8 +6,6 @@ import { EXIT } from '../../output.ts';
 /** The `ferry k8s` command its subcommands are added to. */
 export type K8sCommand = Command<[], OptionValues, OptionValues>;
 
-export { collect } from '../../typed-options.ts';
-
 /** Prints the files (or documents) that could not be read; they fail the command unless `fail` is false. */
 export function reportFileErrors(ctx: CommandContext, errors: readonly ResourceFileError[], fail = true): void {
   for (const error of errors) {

@@ -4,7 +4,8 @@ import { readKubeconfig } from '../../../k8s/kubeconfig.ts';
 import { formatRegistryInfo, registryInfoFromExport, registryInfoFromObjects, type RegistryInfo } from '../../../k8s/registry-info.ts';
 import type { CommandContext } from '../../context.ts';
 import { EXIT } from '../../output.ts';
-import { collect, reportFileErrors, type K8sCommand } from './k8s-group.ts';
+import { collect } from '../../typed-options.ts';
+import { reportFileErrors, type K8sCommand } from './k8s-group.ts';
 
 /** `ferry k8s registry-info`: the cluster registry's host names, from an export or a live cluster. */
 export function addK8sRegistryInfoCommand(k8s: K8sCommand, ctx: CommandContext): void {

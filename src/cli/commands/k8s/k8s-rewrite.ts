@@ -5,7 +5,8 @@ import { formatRewriteDiff, formatRewriteSummary, rewriteResources, type Rewrite
 import { readSyncReport } from '../../../k8s/sync-report.ts';
 import type { CommandContext } from '../../context.ts';
 import { EXIT } from '../../output.ts';
-import { collect, type K8sCommand } from './k8s-group.ts';
+import { collect } from '../../typed-options.ts';
+import type { K8sCommand } from './k8s-group.ts';
 
 /** `ferry k8s rewrite`: image references in exported resources, moved and pinned. */
 export function addK8sRewriteCommand(k8s: K8sCommand, ctx: CommandContext): void {
