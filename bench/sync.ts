@@ -1,6 +1,6 @@
 /**
  * Benchmark (issues 3 and 10): `ferry sync` versus `skopeo sync` and a floor
- * client (bench/lib/floor-sync.ts: the fewest requests the task needs, bare
+ * client (bench/lib/floor-sync.mjs: the fewest requests the task needs, bare
  * undici), same skopeo YAML, same data, alternating, `--runs N` each (default 3):
  *   1. cold sync of 80 images (40 repos × 2 tags, 30 MiB shared base, 1 MiB
  *      own layer) registry → empty registry (a fresh one per run);

@@ -55,6 +55,8 @@ test('--report and --digestfile are written whole, and the digest file names wha
   assert.deepEqual((await readdir(dir)).sort(), ['digests', 'report.json'], 'no temp file left beside them');
   const lines = (await readFile(join(dir, 'digests'), 'utf8')).trim().split('\n').sort();
   assert.equal(lines.length, 2);
+  // Each line is `DIGEST DESTINATION`, the destination as the report names it (transport included).
+  assert.deepEqual(lines.map((line) => line.split(' ')[1]).sort(), [`docker://${dest.host}/m/app:v1`, `docker://${dest.host}/m/app:v2`]);
   for (const line of lines) {
     const [digest, destination] = line.split(' ') as [string, string];
     assert.equal(await skopeoInspectDigest(destination, { tlsVerify: false }), digest);

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { requirePeer } from './helpers/peers.ts';
 import { startServeProcess } from './helpers/ferry-serve.ts';
+import { waitUntil } from './helpers/poll.ts';
 import { parsePrometheusText, sampleValue } from './helpers/prometheus-text.ts';
 import { skopeoCopy } from './helpers/skopeo.ts';
 import { tempDir } from './helpers/tmp.ts';
@@ -56,11 +57,12 @@ test('serve --metrics: request counts match the access log, bytes served match w
 
   // A client that stays connected (no race at its end): the counter grows by exactly the blob it read.
   const blob = image.blobs[0]!.descriptor;
+  const lines = (): number => (serve.stderr().match(/"method":"GET","path":"\/v2\/ns\/app\/blobs\//g) ?? []).length;
+  const before = lines();
   const got = await request(`${serve.url}/v2/ns/app/blobs/${blob.digest}`);
   assert.equal(got.statusCode, 200);
   assert.equal((await got.body.bytes()).byteLength, blob.size);
-  const lines = (): number => (serve.stderr().match(/"method":"GET","path":"\/v2\/ns\/app\/blobs\//g) ?? []).length;
-  for (let i = 0; i < 100 && lines() <= blobGets; i++) await sleep(50);
+  await waitUntil('the access-log line of the extra GET blob', () => (lines() > before ? true : undefined));
   const after = parsePrometheusText(await (await request(`${serve.url}/metrics`)).body.text());
   assert.equal(sampleValue(after, 'ferry_serve_response_bytes_total', { method: 'GET', route: 'blob' }), servedBytes + blob.size, 'a whole answer is counted');
   assert.equal(families.get('ferry_serve_request_duration_seconds')?.type, 'histogram');

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -21,10 +20,10 @@ import { file, image, PLAIN, seedAll, syncWithReport, type Report } from './fixt
  * unprivileged user through setpriv); a true bug (one module replaced by a
  * loader hook with code that throws a TypeError: the stand-in for a bug)
  * says "internal error" with a bug-report hint and still writes the report;
- * one SIGINT ends a run stuck where no abort reaches (a FIFO given as the
- * auth file) within the grace, with its report, and a second signal ends it
- * at once; credentials come from files and the environment, never the
- * process list.
+ * one SIGINT ends a run stuck where no abort reaches (a credential lookup
+ * that a loader hook makes wait for ever) within the grace, with its report,
+ * and a second signal ends it at once; credentials come from files and the
+ * environment, never the process list.
  */
 
 const skip = requirePeer('docker-registry', 'skopeo', 'htpasswd', 'setpriv');
@@ -120,17 +119,35 @@ describe('ferry sync never dies with a stack trace, and always writes its report
   });
 
   test('one SIGINT ends a run stuck where no abort reaches, within the grace, with its report; a second signal ends it at once', async (t) => {
-    const fifo = join(work, 'auth.fifo');
-    execFileSync('mkfifo', [fifo]);
+    // Every part of a run honours its abort signal, so the stuck part is a stand-in: a loader hook makes the
+    // credential lookup wait for ever, ignoring the signal (from src/: the bundle has no modules to swap).
+    const auth = (name: string): string => new URL(`../src/transports/registry/auth/${name}`, import.meta.url).href;
+    const hooks = await file(
+      work,
+      'stuck-hooks.mjs',
+      `export async function load(url, context, next) {\n  if (/\\/registry\\/auth\\/auth-file\\.(ts|js)$/.test(url)) return { format: 'module', shortCircuit: true, source: ${JSON.stringify(
+        `export { authFileCandidates, primaryAuthFiles } from ${JSON.stringify(auth('auth-paths.ts'))};\nexport { login, logout } from ${JSON.stringify(auth('login.ts'))};\nexport function resolveCredentials() { process.stderr.write('test: credential lookup stuck\\n'); setInterval(() => undefined, 1000); return new Promise(() => undefined); }\n`,
+      )} };\n  return next(url, context);\n}\n`,
+    );
+    const register = await file(work, 'stuck-register.mjs', `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hooks}`)});\n`);
     for (const signals of [['SIGINT'], ['SIGTERM', 'SIGTERM']] as const) {
       const reportPath = join(work, `stuck-${signals.length}.json`);
-      const ferry = await spawnFerry(['sync', '--src', 'docker', '--dest', 'docker', ...PLAIN, '--authfile', fifo, `${source.host}/team/app`, `${source.host}/stuck`, '--report', reportPath]);
+      const ferry = await spawnFerry(['sync', '--src', 'docker', '--dest', 'docker', ...PLAIN, `${source.host}/team/app`, `${source.host}/stuck`, '--report', reportPath], {
+        env: { NODE_OPTIONS: `--import ${register}`, FERRY_FROM_SOURCE: '1' },
+      });
       t.after(() => void ferry.child.kill('SIGKILL'));
-      await ferry.waitForStderr(/Reading skopeo-style docker source/);
-      for (const signal of signals) ferry.child.kill(signal);
+      await ferry.waitForStderr(/test: credential lookup stuck/);
+      const [first, second] = signals;
+      const received = new RegExp(`${first} received, stopping \\(again to force\\)`);
+      ferry.child.kill(first);
+      // The second signal only once ferry has handled the first: two pending SIGTERMs may be merged into one.
+      await ferry.waitForStderr(received);
+      if (second) ferry.child.kill(second);
       const run = await finishedRun(ferry);
-      assert.ok(run.code === 130 || run.signal === signals[0], explain(run));
-      assert.match(run.stderr, new RegExp(`${signals[0]} received, stopping \\(again to force\\)`));
+      assert.ok(run.code === 130 || run.signal === first, explain(run));
+      assert.match(run.stderr, received);
+      // One signal: only the grace ends the stuck run.
+      if (!second) assert.match(run.stderr, /ferry: stopped by force: the run did not end in time/, explain(run));
       const report = JSON.parse(await readFile(reportPath, 'utf8')) as Report;
       assert.equal(report.stopped?.code, 'ABORTED');
     }
@@ -140,13 +157,14 @@ describe('ferry sync never dies with a stack trace, and always writes its report
     const secured = await startRegistry({ htpasswd: { [USER]: PASSWORD }, t });
     const proxy = await startProxy({ upstream: source.url });
     t.after(() => proxy.stop());
-    // The run is held for a moment on a blob, long enough to read its command line.
-    proxy.addFault({ type: 'delay', ms: 1500, times: 1, match: { method: 'GET', kind: 'blob' } });
+    // The run is held on its first blob (it pulls every one: the destination is another registry) while its command line is read.
+    const gate = proxy.addGate({ match: { method: 'GET', kind: 'blob' }, times: 1 });
     const credsFile = join(work, 'dest-creds');
     await writeFile(credsFile, `${USER}:${PASSWORD}\n`, { mode: 0o600 });
     const ferry = await spawnFerry(['sync', '--src', 'docker', '--dest', 'docker', ...PLAIN, '--dest-creds-file', credsFile, `${proxy.host}/team/app:v1`, `${secured.host}/from-file`]);
-    await ferry.waitForStderr(/Copying /);
+    await Promise.race([gate.reached, ferry.exited.then(() => Promise.reject(new Error(`ferry exited before its first GET blob:\n${ferry.stderr()}`)))]);
     const cmdline = (await readFile(`/proc/${ferry.child.pid}/cmdline`, 'utf8')).split('\0').join(' ');
+    gate.open();
     assert.match(cmdline, /--dest-creds-file/);
     assert.ok(!cmdline.includes(PASSWORD), `the password is in the process list: ${cmdline}`);
     const fromFile = await finishedRun(ferry);
