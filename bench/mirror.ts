@@ -5,10 +5,14 @@
  *      layout) vs `skopeo sync --src yaml --dest dir` (a directory per
  *      image); time, and disk use (`du -sb`) against the set's unique bytes;
  *   2. disk → registry: each tool pushes its own output of step 1 into a
- *      fresh, empty registry (`--src oci` / `--src dir`, `--dest docker`).
+ *      fresh, empty registry (`--src oci` / `--src dir`, `--dest docker`),
+ *      and so does the floor client (bench/lib/floor-sync.mjs reading ferry's
+ *      layout: the fewest requests, bare undici, nothing verified), which
+ *      shows how much of the time the destination registry itself takes.
  * skopeo gets `--preserve-digests` (see bench/copy.ts); both tools get
  * `--insecure-policy` (skopeo 1.9 needs a policy). Times and CPU print as
- * min / median / max, ferry/skopeo as min / median / max of per-round ratios.
+ * min / median / max, ferry/skopeo and ferry/floor as min / median / max of
+ * per-round ratios.
  *
  * Usage: bash scripts/node.sh bench/mirror.ts [--runs N] [--quick]
  */
@@ -20,7 +24,8 @@ import { alternate, ratioCell, spreadCells } from './lib/compare.ts';
 import { countTags, freshRegistry, seedImages, type BenchRegistry } from './lib/registries.ts';
 import { bytes, median, secs, table } from './lib/report.ts';
 import { FULL_SET, QUICK_SET, describeSet, syncSetSpecs, uniqueBytes, writeSkopeoYaml } from './lib/sync-set.ts';
-import { ferry, printEnvironment, printFinished, skopeo } from './lib/tools.ts';
+import { measure } from './lib/measure.ts';
+import { ROOT, ferry, printEnvironment, printFinished, skopeo, toolEnv } from './lib/tools.ts';
 
 const args = benchArgs(3);
 
@@ -64,12 +69,14 @@ try {
     },
   );
 
-  // 2. disk → registry, from each tool's own output.
-  const delivered: Record<string, number[]> = { ferry: [], skopeo: [] };
-  const [toRegFerry, toRegSkopeo] = await alternate<BenchRegistry>(
+  // 2. disk → registry, from each tool's own output (the floor reads ferry's).
+  const delivered: Record<string, number[]> = { ferry: [], skopeo: [], floor: [] };
+  const floor = join(ROOT, 'bench', 'lib', 'floor-sync.mjs');
+  const [toRegFerry, toRegSkopeo, toRegFloor] = await alternate<BenchRegistry>(
     [
       { name: 'ferry', run: (d) => ferry(['sync', '--insecure-policy', '--src', 'oci', '--dest', 'docker', '--dest-tls-verify=false', kept['ferry']!, `${d.host}/mirror`]) },
       { name: 'skopeo', run: (d) => skopeo(['sync', '--src', 'dir', '--dest', 'docker', '--dest-tls-verify=false', '--preserve-digests', kept['skopeo']!, `${d.host}/mirror`]) },
+      { name: 'floor', run: async (d) => measure(process.execPath, [floor, '-', `oci:${kept['ferry']!}`, `${d.host}/mirror`], { env: await toolEnv() }) },
     ],
     {
       runs: args.runs,
@@ -89,16 +96,17 @@ try {
     return `${bytes(d)} (${(d / unique).toFixed(2)}×)`;
   };
   console.log(
-    table(['scenario', 'tool', 'time (s, min / median / max)', 'CPU (s, min / median / max)', 'peak RSS (median / max)', 'ferry/skopeo (min / median / max)', 'disk use (× unique)'], [
-      ['registry → disk', ...spreadCells(toDiskFerry!), ratioCell(toDiskFerry!, toDiskSkopeo!), disk('ferry')],
-      ['registry → disk', ...spreadCells(toDiskSkopeo!), '', disk('skopeo')],
-      ['disk → registry', ...spreadCells(toRegFerry!), ratioCell(toRegFerry!, toRegSkopeo!), ''],
-      ['disk → registry', ...spreadCells(toRegSkopeo!), '', ''],
+    table(['scenario', 'tool', 'time (s, min / median / max)', 'CPU (s, min / median / max)', 'peak RSS (median / max)', 'ferry/skopeo (min / median / max)', 'ferry/floor', 'disk use (× unique)'], [
+      ['registry → disk', ...spreadCells(toDiskFerry!), ratioCell(toDiskFerry!, toDiskSkopeo!), '', disk('ferry')],
+      ['registry → disk', ...spreadCells(toDiskSkopeo!), '', '', disk('skopeo')],
+      ['disk → registry', ...spreadCells(toRegFerry!), ratioCell(toRegFerry!, toRegSkopeo!), ratioCell(toRegFerry!, toRegFloor!), ''],
+      ['disk → registry', ...spreadCells(toRegSkopeo!), '', '', ''],
+      ['disk → registry', ...spreadCells(toRegFloor!), `floor/skopeo ${ratioCell(toRegFloor!, toRegSkopeo!)}`, '', ''],
     ]),
   );
-  console.log(`\nTags at the destination after each disk → registry run (expected ${specs.length}): ferry ${delivered['ferry']!.join(', ')}; skopeo ${delivered['skopeo']!.join(', ')}.`);
+  console.log(`\nTags at the destination after each disk → registry run (expected ${specs.length}): ferry ${delivered['ferry']!.join(', ')}; skopeo ${delivered['skopeo']!.join(', ')}; floor ${delivered['floor']!.join(', ')}.`);
   console.log('\nCommands (directories and DEST host vary per run):\n');
-  for (const s of [toDiskFerry!, toDiskSkopeo!, toRegFerry!, toRegSkopeo!]) console.log(`    ${s.command}`);
+  for (const s of [toDiskFerry!, toDiskSkopeo!, toRegFerry!, toRegSkopeo!, toRegFloor!]) console.log(`    ${s.command}`);
   console.log();
   printFinished(benchStarted);
 } finally {

@@ -3,7 +3,11 @@
 //   - push of one large image, 4 layers (skopeo copy oci: → docker://),
 //   - pull of it back (skopeo copy docker:// → oci:),
 //   - 200 small images pushed by 20 concurrent in-process clients,
-//   - the server's peak RSS (VmHWM from /proc/PID/status).
+//   - the server's peak RSS (VmHWM from /proc/PID/status),
+//   - for the pull, skopeo's CPU (user and system) and the server's CPU, which
+//     show what sets the pull's pace on a 2-core machine.
+// Dirty pages are flushed before each timed step, so one step's write-back
+// (a 1 GiB push) does not land in the next one's time.
 // Prints min / median / max of every figure and of the per-round
 // ferry/distribution ratios, and checks the targets of issues 4 and 18
 // (pull ≤ 0.9 × distribution in every round, other times ≤ 1.0 ×, RSS ≤ 150 MiB).
@@ -26,6 +30,10 @@ import { openLayoutStore } from '../src/transports/layout/layout-store.ts';
 import { layoutRepository } from '../src/transports/layout/layout-repository.ts';
 import { startRegistry } from '../test/helpers/registry.ts';
 import { skopeoCopy } from '../test/helpers/skopeo.ts';
+import { flushDisks } from './lib/compare.ts';
+import { measure } from './lib/measure.ts';
+import { toolEnv } from './lib/tools.ts';
+import { peerPath } from '../test/helpers/peers.ts';
 import { tempDir, removeTempDir } from '../test/helpers/tmp.ts';
 import { makeImage, raw, type TestImage } from '../test/fixtures/layout-image.ts';
 import { pushImage } from '../test/fixtures/server-client.ts';
@@ -44,6 +52,11 @@ interface Result {
   pull: number;
   small: number;
   rssMiB: number;
+  /** skopeo's user and system CPU seconds during the pull. */
+  pullClientUser: number;
+  pullClientSystem: number;
+  /** The server's CPU seconds during the pull. */
+  pullServerCpu: number;
 }
 
 /** A large image of LAYERS layers in an OCI layout: random bytes in gzip containers (level 0, so skopeo keeps them as they are). */
@@ -94,17 +107,37 @@ async function pidByCmdline(needle: string): Promise<number> {
   throw new Error(`no process with ${needle} in its command line`);
 }
 
+/** User + system CPU seconds a process has used so far (/proc/PID/stat, in clock ticks of 1/100 s). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** One timed pull by skopeo into an OCI layout, with skopeo's user and system CPU (GNU time's `%U %S`). */
+async function skopeoPull(host: string, out: string): Promise<{ seconds: number; user: number; system: number }> {
+  const run = await measure(peerPath('skopeo'), ['--insecure-policy', 'copy', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${host}/bench/large:1`, `oci:${out}:large`], {
+    env: await toolEnv(), timeoutMs: 1_800_000,
+  });
+  if (run.code !== 0) throw new Error(`skopeo pull failed (exit ${run.code}): ${run.stderr.slice(-500)}`);
+  return { seconds: run.seconds, user: run.userSeconds, system: run.systemSeconds };
+}
+
 async function runWorkload(host: string, url: string, src: string, smallImages: TestImage[], pid: number): Promise<Result> {
   const plain = { src: { tlsVerify: false }, dest: { tlsVerify: false } };
+  flushDisks();
   const push = await timed(() => skopeoCopy(`oci:${src}:bench/large:1`, `docker://${host}/bench/large:1`, [], { ...plain, timeoutMs: 1_800_000 }));
   const out = await tempDir('bench-pull');
-  const pull = await timed(() => skopeoCopy(`docker://${host}/bench/large:1`, `oci:${out}:large`, [], { ...plain, timeoutMs: 1_800_000 }));
+  flushDisks();
+  const serverBefore = await cpuSeconds(pid);
+  const pulled = await skopeoPull(host, out);
+  const pullServerCpu = (await cpuSeconds(pid)) - serverBefore;
   await removeTempDir(out);
+  flushDisks();
   let next = 0;
   const small = await timed(() => Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     for (let i = next++; i < smallImages.length; i = next++) await pushImage(url, `bench/small${i % 10}`, `t${i}`, smallImages[i]!);
   })));
-  return { push, pull, small, rssMiB: await peakRssMiB(pid) };
+  return { push, pull: pulled.seconds, small, rssMiB: await peakRssMiB(pid), pullClientUser: pulled.user, pullClientSystem: pulled.system, pullServerCpu };
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -194,7 +227,7 @@ async function main(): Promise<void> {
     for (const kind of order) {
       const r = await runOnce(kind, launcher, src, smallImages);
       results[kind].push(r);
-      console.log(`round ${round + 1} ${kind}: push ${fmt(r.push)} s, pull ${fmt(r.pull)} s, small ${fmt(r.small)} s, peak RSS ${fmt(r.rssMiB)} MiB`);
+      console.log(`round ${round + 1} ${kind}: push ${fmt(r.push)} s, pull ${fmt(r.pull)} s (server CPU ${fmt(r.pullServerCpu)} s, skopeo ${fmt(r.pullClientUser)} + ${fmt(r.pullClientSystem)} s), small ${fmt(r.small)} s, peak RSS ${fmt(r.rssMiB)} MiB`);
     }
   }
   await removeTempDir(src);
@@ -214,6 +247,10 @@ async function main(): Promise<void> {
     console.log(`| ${name} | ${spread(results.ferry.map((r) => r[key]))} | ${spread(results.distribution.map((r) => r[key]))} | ${spread(ratios(key))} |`);
   }
   console.log(`| server peak RSS (MiB) | ${spread(results.ferry.map((r) => r.rssMiB))} | ${spread(results.distribution.map((r) => r.rssMiB))} | |`);
+  const cpuRow = (name: string, pick: (r: Result) => number): void => console.log(`| ${name} | ${spread(results.ferry.map(pick))} | ${spread(results.distribution.map(pick))} | |`);
+  cpuRow('pull: the server\'s CPU (s)', (r) => r.pullServerCpu);
+  cpuRow('pull: skopeo\'s user CPU (s)', (r) => r.pullClientUser);
+  cpuRow('pull: skopeo\'s system CPU (s)', (r) => r.pullClientSystem);
   const pullOk = ratios('pull').every((r) => r <= 0.9);
   const otherOk = ratios('push').every((r) => r <= 1) && ratios('small').every((r) => r <= 1);
   const rss = Math.max(...results.ferry.map((r) => r.rssMiB));

@@ -26,6 +26,9 @@ export interface Measured {
   rssMiB: number;
   /** User + system CPU seconds; NaN when GNU time did not report them. */
   cpuSeconds: number;
+  /** The two parts of {@link cpuSeconds}. */
+  userSeconds: number;
+  systemSeconds: number;
   stdout: string;
   stderr: string;
 }
@@ -77,6 +80,8 @@ export async function measure(cmd: string, args: readonly string[], options: Mea
       seconds,
       rssMiB: kb !== undefined && Number.isFinite(kb) && kb > 0 ? kb / 1024 : NaN,
       cpuSeconds: user !== undefined && system !== undefined ? user + system : NaN,
+      userSeconds: user ?? NaN,
+      systemSeconds: system ?? NaN,
       stdout: Buffer.concat(stdout).toString('utf8'),
       stderr: Buffer.concat(stderr).toString('utf8'),
     };
