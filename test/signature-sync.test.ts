@@ -9,6 +9,7 @@ import { gpgHome, type GpgHome, type GpgKey } from './helpers/gpg.ts';
 import { requirePeer, startRegistry, type RunningRegistry } from './helpers/registry.ts';
 import { seedRegistry } from './helpers/seed.ts';
 import { runSkopeo, skopeo, skopeoInspectDigest } from './helpers/skopeo.ts';
+import { startProxy } from './helpers/proxy.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 /**
@@ -20,6 +21,8 @@ import { tempDir } from './helpers/tmp.ts';
  * destination. An unsigned image is refused with the requirement that failed
  * while the rest of the run completes (`--keep-going`), and leaves nothing
  * at the destination. `sync --dest oci` keeps the same signatures in a store.
+ * A run stopped while an image's signatures are written leaves no tag, so
+ * the next run copies the image again and carries them.
  */
 
 const skip = requirePeer('docker-registry', 'skopeo', 'gpg', 'gpgv', 'gpgconf');
@@ -134,5 +137,46 @@ describe('sync carries, enforces and makes signatures', { skip }, () => {
     await assert.rejects(readdir(join(bare, 'signatures')), 'no GPG signatures');
     const bareNames = (JSON.parse(await readFile(join(bare, 'index.json'), 'utf8')) as { manifests: unknown[] }).manifests;
     assert.equal(bareNames.length, 1, 'only the image, no .sig');
+  });
+
+  test('a run that fails while writing an image\'s signatures leaves no tag; the next run copies the image and carries them', async (t) => {
+    const target = await startRegistry({ t });
+    const proxy = await startProxy({ upstream: target.url });
+    t.after(() => proxy.stop());
+    const sigs = join(work, 'retry-sigs');
+    const dirD = join(work, 'registries-retry.d');
+    await mkdir(dirD);
+    await writeFile(join(dirD, 'sites.yaml'), `docker:\n  ${source.host}:\n    lookaside: file://${join(work, 'source-sigs')}\n  ${proxy.host}:\n    lookaside: file://${sigs}\n    lookaside-staging: file://${sigs}\n`);
+    const config = join(work, 'retry.yaml');
+    await writeFile(config, `registries:\n  "${source.host}": {tls-verify: false}\n  "${proxy.host}": {tls-verify: false}\nsync:\n  - from: {registry: "${source.host}", repositories: ["sig/app"]}\n    to: "${proxy.host}/again"\n`);
+    const appDigest = await skopeoInspectDigest(src('sig/app'), { tlsVerify: false });
+    const sigTag = `sha256-${appDigest.slice(7)}.sig`;
+    const sync = (report: string) => runFerry(['sync', '--config', config, '--insecure-policy', '--registries.d', dirD, '--report', report], { env: gpg.env });
+    type Report = { images: Array<{ source: string; status: string; signatures?: { simple: number; sigstore: number; attachments: number } }> };
+    const appEntry = async (report: string) => (JSON.parse(await readFile(report, 'utf8')) as Report).images.find((i) => i.source.endsWith('/sig/app:v1'));
+
+    // The destination refuses the cosign signature's tag: the image fails after its blobs and GPG signature are there.
+    proxy.addFault({ type: 'status', status: 403, times: Infinity, match: { method: 'PUT', kind: 'manifest', path: '.sig' } });
+    const first = await sync(join(work, 'retry-1.json'));
+    assert.equal(first.code, 1, explain(first));
+    assert.equal((await appEntry(join(work, 'retry-1.json')))?.status, 'failed', explain(first));
+    const tagged = await runSkopeo(['inspect', '--raw', '--tls-verify=false', `docker://${target.host}/again/sig/app:v1`]);
+    assert.notEqual(tagged.code, 0, 'the tag that publishes the image was not written');
+
+    proxy.reset();
+    const second = await sync(join(work, 'retry-2.json'));
+    assert.equal(second.code, 0, explain(second));
+    const entry = await appEntry(join(work, 'retry-2.json'));
+    assert.equal(entry?.status, 'copied', 'copied again, not skipped');
+    assert.deepEqual(entry?.signatures, { simple: 1, sigstore: 1, attachments: 1, signed: 0 });
+    assert.equal(await skopeoInspectDigest(`docker://${target.host}/again/sig/app:v1`, { tlsVerify: false }), appDigest);
+    assert.equal(await skopeoInspectDigest(`docker://${target.host}/again/sig/app:${sigTag}`, { tlsVerify: false }), await skopeoInspectDigest(src('sig/app', sigTag), { tlsVerify: false }));
+    assert.deepEqual((await readdir(join(sigs, 'again', 'sig'))).filter((n) => n.startsWith('app@')), [`app@${appDigest.replace(':', '=')}`]);
+    // On the wire: the manifest by digest (so the image exists), its cosign signature, and the tag last.
+    const puts = proxy.stats.log
+      .filter((e) => e.method === 'PUT' && e.kind === 'manifest' && e.path.startsWith('/v2/again/sig/app/'))
+      .sort((a, b) => a.seq - b.seq)
+      .map((e) => e.path.slice('/v2/again/sig/app/manifests/'.length));
+    assert.deepEqual(puts, [appDigest, sigTag, 'v1']);
   });
 });

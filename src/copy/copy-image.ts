@@ -48,6 +48,16 @@ export interface CopyImageOptions {
    * refuse; nothing has reached the destination then.
    */
   policy?: ((check: CopyPolicyCheck) => Promise<void>) | undefined;
+  /**
+   * Runs once every blob and child manifest is at the destination, before
+   * the top manifest is written under the destination reference (the tag
+   * that publishes the image): where a copy writes the image's signatures,
+   * so a run stopped in between leaves no tag, and the next run copies the
+   * image again and carries them. `putByDigest` writes the top manifest
+   * under its digest first (once), for storage that needs the image to
+   * exist before anything about it is written.
+   */
+  beforeTag?: ((named: RawManifest, putByDigest: () => Promise<void>) => Promise<void>) | undefined;
   signal?: AbortSignal | undefined;
   onEvent?: CopyEventListener | undefined;
 }
@@ -73,7 +83,8 @@ interface Planned {
  * Copies one image (or index) from source to destination: the one copy engine
  * every command uses. Manifests travel byte for byte; blobs stream with their
  * digests verified; every blob lands before the manifest that references it,
- * and the top manifest (the tag) is written last, so a failure at any point
+ * and the top manifest (the tag) is written last, after whatever
+ * {@link CopyImageOptions.beforeTag} writes, so a failure at any point
  * leaves no reference to missing or unverified content.
  */
 export async function copyImage(options: CopyImageOptions): Promise<CopyImageResult> {
@@ -190,6 +201,11 @@ export async function copyImage(options: CopyImageOptions): Promise<CopyImageRes
     if (planned.raw !== named) {
       await dst.manifestPut(planned.raw.digest, planned.raw, { signal });
     }
+  }
+  if (options.beforeTag) {
+    let byDigest: Promise<void> | undefined;
+    await options.beforeTag(named, () => (byDigest ??= dst.manifestPut(named.digest, named, { signal })));
+    throwIfAborted(signal);
   }
   const reference = destination.reference ?? named.digest;
   await dst.manifestPut(reference, named, { signal, annotations: options.annotations, root: true });

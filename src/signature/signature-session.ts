@@ -78,6 +78,18 @@ export interface AdmittedManifest {
  *    signatures and attachments (unless `removeSignatures`) and signs.
  * Then {@link close} once.
  */
+/** What {@link SignatureSession.publish} carries and signs, and where. */
+export interface PublishArgs {
+  source: SignatureTarget;
+  destination: SignatureTarget;
+  digests: readonly Digest[];
+  signDigests?: readonly Digest[] | undefined;
+  tracker?: BlobTracker | undefined;
+  /** Runs before each write to the destination (idempotent: the copy puts the image's manifest by digest once). */
+  beforeWrite?: (() => Promise<void>) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
 export class SignatureSession {
   readonly policy: LoadedPolicy;
   readonly storage: SignatureStorage;
@@ -206,19 +218,14 @@ export class SignatureSession {
   }
 
   /**
-   * After a copy: for each manifest `digests` names (written unchanged),
+   * For a copy: for each manifest `digests` names (written unchanged),
    * carries the source's signatures and attachments to the destination
    * (unless signatures are removed), then signs every manifest in
    * `signDigests` (default: `digests`) when signing was asked for.
+   * `beforeWrite` runs before anything is written to the destination (the
+   * copy puts the image's manifest by digest there).
    */
-  async publish(args: {
-    source: SignatureTarget;
-    destination: SignatureTarget;
-    digests: readonly Digest[];
-    signDigests?: readonly Digest[] | undefined;
-    tracker?: BlobTracker | undefined;
-    signal?: AbortSignal | undefined;
-  }): Promise<SignaturesWritten[]> {
+  async publish(args: PublishArgs): Promise<SignaturesWritten[]> {
     const source = locateSignatures(args.source);
     const destination = locateSignatures(args.destination);
     const out = new Map<Digest, SignaturesWritten>();
@@ -234,22 +241,24 @@ export class SignatureSession {
       for (const digest of args.digests) await this.carry(source, destination, digest, entry(digest), args);
     }
     if (this.signer !== undefined) {
-      for (const digest of args.signDigests ?? args.digests) await this.sign(destination, digest, entry(digest), args.signal);
+      for (const digest of args.signDigests ?? args.digests) await this.sign(destination, digest, entry(digest), args);
     }
     return [...out.values()];
   }
 
-  private async carry(source: SignatureLocation, destination: SignatureLocation, digest: Digest, e: SignaturesWritten, args: { tracker?: BlobTracker | undefined; signal?: AbortSignal | undefined }): Promise<void> {
+  private async carry(source: SignatureLocation, destination: SignatureLocation, digest: Digest, e: SignaturesWritten, args: PublishArgs): Promise<void> {
     const { signal } = args;
+    const ready = async (): Promise<void> => args.beforeWrite?.();
     const attachmentsMove = (source.kind === 'registry' || source.kind === 'layout') && (destination.kind === 'registry' || destination.kind === 'layout') && this.storage.usesAttachments(destination);
     // Attachments that move byte for byte need not be read first (their blobs would cross twice).
     const found = await this.signaturesOf(source.target, digest, signal, !attachmentsMove);
     if (found.simple.length > 0) {
+      await ready();
       e.locations.push(await this.storage.writeSimple(destination, digest, found.simple.map((s) => s.blob), signal));
       e.simple = found.simple.length;
     }
     if (attachmentsMove) {
-      const carried = await carryAttachments(source, destination, digest, { tracker: args.tracker, sourceTags: await this.sourceTags(source, signal), signal });
+      const carried = await carryAttachments(source, destination, digest, { tracker: args.tracker, sourceTags: await this.sourceTags(source, signal), beforeWrite: ready, signal });
       e.attachments.push(...carried.copied);
       const sigTag = attachmentReference(destination, attachmentTag(digest, '.sig'));
       const sigKept = carried.kept.some((k) => k.endsWith(`:${sigTag}`));
@@ -257,11 +266,13 @@ export class SignatureSession {
       for (const kept of carried.kept.filter((k) => !k.endsWith(`:${sigTag}`))) e.warnings.push(`${kept} already exists with other content; left as it is`);
       const sigstore = sigKept ? (await this.signaturesOf(source.target, digest, signal)).sigstore : [];
       if (sigstore.length > 0) {
+        await ready();
         e.locations.push(await this.storage.writeSigstore(destination, digest, sigstore, signal));
         e.sigstore = sigstore.length;
       }
     } else if (found.sigstore.length > 0) {
       if (this.storage.canStore(destination, 'sigstore')) {
+        await ready();
         e.locations.push(await this.storage.writeSigstore(destination, digest, found.sigstore, signal));
         e.sigstore = found.sigstore.length;
       } else {
@@ -292,17 +303,20 @@ export class SignatureSession {
     return tags;
   }
 
-  private async sign(destination: SignatureLocation, digest: Digest, e: SignaturesWritten, signal: AbortSignal | undefined): Promise<void> {
+  private async sign(destination: SignatureLocation, digest: Digest, e: SignaturesWritten, args: PublishArgs): Promise<void> {
+    const { signal } = args;
     const signer = this.signer!;
     const own = destination.kind === 'registry' ? identityReference(destination.reference) : undefined;
     const identity = signer.identityFor(own, destination.target.display);
     const gpg = await signer.gpg(digest, identity, signal);
     if (gpg !== undefined) {
+      await args.beforeWrite?.();
       e.locations.push(await this.storage.writeSimple(destination, digest, [gpg], signal));
       e.signed.push('gpg');
     }
     const sigstore = signer.sigstore(digest, identity);
     if (sigstore !== undefined) {
+      await args.beforeWrite?.();
       e.locations.push(await this.storage.writeSigstore(destination, digest, [sigstore], signal));
       e.signed.push('sigstore');
     }

@@ -1,9 +1,10 @@
 import { copyImage, type CopyImageOptions, type CopyImageResult } from '../copy/copy-image.ts';
 import type { ImageReference } from '../ref/reference.ts';
 import { SignatureSession, type AdmittedManifest, type SignatureOptions, type SignaturesWritten } from './signature-session.ts';
-import type { SignatureTarget } from './storage/signature-location.ts';
+import { locateSignatures, type SignatureTarget } from './storage/signature-location.ts';
+import type { Digest } from '../oci/digest.ts';
 
-export interface SignedCopyOptions extends Omit<CopyImageOptions, 'policy' | 'source' | 'destination'> {
+export interface SignedCopyOptions extends Omit<CopyImageOptions, 'policy' | 'beforeTag' | 'source' | 'destination'> {
   source: SignatureTarget;
   destination: SignatureTarget;
   /** Judge the source as this registry image (a store image as the image it was mirrored from); see {@link SignatureSession.evaluate}. */
@@ -22,22 +23,32 @@ export interface SignedCopyResult extends CopyImageResult {
  * leaves nothing at the destination); the copy; then the source's signatures
  * and attachments carried for the manifests written unchanged, and every
  * manifest written (the top one too, when it is a new subset index) signed.
+ * In a registry or a layout the signatures are written before the tag that
+ * publishes the image (a registry gets the manifest by digest first): a run
+ * stopped in between leaves no tag, so the next run copies the image again
+ * and carries them, where it would otherwise skip an image whose tag is
+ * there. A `dir:` image appears by a rename at its end; its signatures are
+ * written into it after.
  * Every workflow that writes images (copy, sync, mirror pushes) goes through it.
  */
 export async function copySigned(session: SignatureSession, options: SignedCopyOptions): Promise<SignedCopyResult> {
   const { source, destination, judgeAs, ...copy } = options;
   session.checkCanSign(destination);
   const admitted: AdmittedManifest[] = [];
-  const result = await copyImage({ ...copy, source, destination, policy: session.policyHook(source, destination, admitted, { judgeAs }) });
-  const carried = admitted.filter((a) => !a.rewritten).map((a) => a.manifest.digest);
-  const signatures = await session.publish({
-    source,
-    destination,
-    digests: carried,
-    signDigests: [...new Set([...carried, result.digest])],
-    tracker: options.tracker,
-    signal: options.signal,
-  });
+  const publish = (named: Digest, beforeWrite?: () => Promise<void>): Promise<SignaturesWritten[]> => {
+    const carried = admitted.filter((a) => !a.rewritten).map((a) => a.manifest.digest);
+    return session.publish({ source, destination, digests: carried, signDigests: [...new Set([...carried, named])], tracker: options.tracker, signal: options.signal, beforeWrite });
+  };
+  const kind = locateSignatures(destination).kind;
+  let signatures: SignaturesWritten[] | undefined;
+  const beforeTag =
+    kind === 'registry' || kind === 'layout'
+      ? async (named: { digest: Digest }, putByDigest: () => Promise<void>): Promise<void> => {
+          signatures = await publish(named.digest, kind === 'registry' ? putByDigest : undefined);
+        }
+      : undefined;
+  const result = await copyImage({ ...copy, source, destination, policy: session.policyHook(source, destination, admitted, { judgeAs }), beforeTag });
+  signatures ??= await publish(result.digest);
   for (const w of signatures.flatMap((s) => s.warnings)) options.onEvent?.({ type: 'warning', message: w, image: destination.display });
   return { ...result, signatures };
 }
