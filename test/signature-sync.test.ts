@@ -10,6 +10,7 @@ import { requirePeer, startRegistry, type RunningRegistry } from './helpers/regi
 import { seedRegistry } from './helpers/seed.ts';
 import { runSkopeo, skopeo, skopeoInspectDigest } from './helpers/skopeo.ts';
 import { startProxy } from './helpers/proxy.ts';
+import { startSignatureApiRegistry } from './fixtures/signature-api-registry.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 /**
@@ -22,7 +23,9 @@ import { tempDir } from './helpers/tmp.ts';
  * while the rest of the run completes (`--keep-going`), and leaves nothing
  * at the destination. `sync --dest oci` keeps the same signatures in a store.
  * A run stopped while an image's signatures are written leaves no tag, so
- * the next run copies the image again and carries them.
+ * the next run copies the image again and carries them. A registry with
+ * OpenShift's signature API (a stand-in in front of a real registry) gets
+ * the image by digest first, then its signatures through the API.
  */
 
 const skip = requirePeer('docker-registry', 'skopeo', 'gpg', 'gpgv', 'gpgconf');
@@ -178,5 +181,27 @@ describe('sync carries, enforces and makes signatures', { skip }, () => {
       .sort((a, b) => a.seq - b.seq)
       .map((e) => e.path.slice('/v2/again/sig/app/manifests/'.length));
     assert.deepEqual(puts, [appDigest, sigTag, 'v1']);
+  });
+
+  test('a registry with the signature API gets the image by digest before its GPG signature goes through the API; skopeo verifies it there', async (t) => {
+    const target = await startRegistry({ t });
+    const standIn = await startSignatureApiRegistry(target.url);
+    t.after(() => standIn.stop());
+    const dirD = join(work, 'registries-api.d');
+    await mkdir(dirD);
+    await writeFile(join(dirD, 'sites.yaml'), `docker:\n  ${source.host}:\n    lookaside: file://${join(work, 'source-sigs')}\n`);
+    const run = await runFerry(['copy', '--insecure-policy', '--registries.d', dirD, '--src-tls-verify=false', '--dest-tls-verify=false', src('sig/tool'), `docker://${standIn.host}/api/tool:v1`], { env: gpg.env });
+    assert.equal(run.code, 0, explain(run));
+    const digest = await skopeoInspectDigest(src('sig/tool'), { tlsVerify: false });
+    assert.deepEqual(standIn.refused, [], 'no signature was sent before its manifest was there');
+    assert.equal(standIn.signatures.get(`api/tool@${digest}`)?.length, 1, 'the GPG signature went through the API');
+    // skopeo reads signatures through the API where a registry offers it, and checks alice's here.
+    const mirror = `${standIn.host}/api`;
+    const policy = await writePolicy('api', { [mirror]: [signedBy(alice, { type: 'remapIdentity', prefix: mirror, signedPrefix: `${source.host}/sig` })] });
+    await skopeo(['copy', '--src-tls-verify=false', `docker://${mirror}/tool:v1`, `dir:${join(work, 'api-verified')}`], { policy, registriesD: dirD, env: gpg.env });
+    const carol = await gpg.generateKey('carol-api');
+    const wrong = await writePolicy('api-wrong', { [mirror]: [signedBy(carol)] });
+    const refused = await runSkopeo(['copy', '--src-tls-verify=false', `docker://${mirror}/tool:v1`, `dir:${join(work, 'api-refused')}`], { policy: wrong, registriesD: dirD, env: gpg.env });
+    assert.notEqual(refused.code, 0, 'skopeo refuses a key the policy does not trust: it really read the signature');
   });
 });
