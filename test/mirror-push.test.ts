@@ -114,6 +114,20 @@ test('a push that stops at a failure blames that image only and reports the rest
   assert.deepEqual(reported.sort(), ['latest', 'team/app:1', 'team/app:2', 'team/tool:1'], 'each image reported once');
 });
 
+test('a mirror registry that refuses the credentials is named, with its image and --dest-creds, not a blob digest', { skip: requirePeer('docker-registry', 'htpasswd') }, async (t) => {
+  const root = await tempDir('mirror-push-401', t);
+  const dir = join(root, 'mirror');
+  await seedStore(join(dir, 'store'), sharedSpecs());
+  const password = 'right-horse-battery';
+  const registry = await startRegistry({ htpasswd: { pusher: password }, t });
+  const run = await runFerry(['mirror', '--from-dir', dir, '--to', `docker://${registry.host}/m`, '--dest-tls-verify=false', '--dest-creds', 'pusher:wrong', '--jobs', '1']);
+  assert.equal(run.code, 1, explain(run));
+  assert.match(run.stderr, new RegExp(`docker://${registry.host}/m/team/app:1: the destination registry ${registry.host} refused the credentials \\(HTTP 401`), explain(run));
+  assert.match(run.stderr, /hint: check the destination's credentials: --dest-creds/);
+  assert.doesNotMatch(run.stderr, /sha256:[0-9a-f]{64}: /, 'the failure names the image, not a blob');
+  assert.ok(!run.stderr.includes(password) && !run.stdout.includes(password));
+});
+
 test('mirror to disk refuses --manifests-to-dir instead of ignoring it', async (t) => {
   const dir = await tempDir('ferry-mirror-manifests', t);
   const config = join(dir, 'mirror.yaml');

@@ -138,7 +138,7 @@ export async function mirrorFromDiskRun(ctx: CommandContext, run: MirrorRun & { 
       },
       onImage: (r) => {
         images.finished();
-        if (r.status === 'failed') ctx.output.warn(`${r.name} → ${r.destination || '?'}: ${r.reason ?? 'failed'}`);
+        if (r.status === 'failed') ctx.output.warn(`${r.name} → ${r.destination || '?'}: ${r.reason ?? 'failed'}${r.hint ? `\n  hint: ${r.hint}` : ''}`);
       },
     });
     progress.stop();

@@ -1,4 +1,4 @@
-import { FerryError, isFerryError, throwIfAborted } from '../errors.ts';
+import { FerryError, isFerryError, throwIfAborted, type ErrorCode } from '../errors.ts';
 import { copyImage, type CopyImageResult } from '../copy/copy-image.ts';
 import type { CopyEventListener } from '../copy/events.ts';
 import { runImages, type CopyOne, type ImageResult, type RunImagesResult } from '../copy/run-images.ts';
@@ -6,6 +6,7 @@ import type { Digest } from '../oci/digest.ts';
 import type { TransportRef } from '../ref/transport-ref.ts';
 import { CompanionGate, companionLeftOut, imagesThenCompanions } from '../signature/companion-gate.ts';
 import type { SignatureOptions, SignatureSession } from '../signature/signature-session.ts';
+import { attributeAccessFailure } from '../copy/access-failure.ts';
 import { copySigned, summarizeSignatures, withSignatureSession, type SignatureSummary } from '../signature/signed-copy.ts';
 import { companionSubjects } from './store/store-companions.ts';
 import { formatReference, type ImageReference } from '../ref/reference.ts';
@@ -54,6 +55,9 @@ export interface PushedImage {
   digest: Digest;
   status: 'copied' | 'skipped' | 'failed';
   reason?: string | undefined;
+  /** A failure's error code, and what to try. */
+  code?: ErrorCode | undefined;
+  hint?: string | undefined;
   bytes: number;
   /** Signatures carried and made for it (absent when none). */
   signatures?: SignatureSummary | undefined;
@@ -152,18 +156,6 @@ async function pushStoreWith(store: LayoutStore, images: readonly StoreImage[], 
       const target: TransportRef = { transport: 'docker', ref: plan.target };
       const destination = { ...(await openImage(target, { role: 'destination', access: options.access, session, tlsFlag: '--dest-tls-verify', signal: run.signal })), transportRef: target };
       const destinationRef = formatReference(plan.target);
-      // An attachment waits for its image (which may bring it along), and goes only where its image went.
-      if (plan.subject !== undefined && !(await gate.admit(plan.subject, destination.repository, run.signal))) {
-        return { status: 'skipped', digest: entry.digest, reason: companionLeftOut(plan.subject, destinationRef) };
-      }
-      const present = await destination.repository.manifestHead(destination.reference ?? entry.digest, { signal: run.signal }).catch((error: unknown) => {
-        if (isFerryError(error, 'NOT_FOUND')) return undefined;
-        throw error;
-      });
-      if (present?.digest === entry.digest) {
-        record(plan);
-        return { status: 'skipped', digest: entry.digest };
-      }
       const refName = entryRefName(entry);
       const from = {
         repository: source,
@@ -171,25 +163,42 @@ async function pushStoreWith(store: LayoutStore, images: readonly StoreImage[], 
         display: `oci:${store.dir}:${refName ?? entry.digest}`,
         transportRef: { transport: 'oci', path: store.dir, name: refName } satisfies TransportRef,
       };
-      const copy = {
-        source: from,
-        destination,
-        instances: { mode: 'all' } as const,
-        preserveDigests: true,
-        limiters: [run.blobLimiter],
-        tracker: run.tracker,
-        retry: options.retry ?? DEFAULT_RETRY_POLICY,
-        signal: run.signal,
-        onEvent: options.onEvent,
-      };
-      // An attachment is about an image, not one to run: the policy does not judge it and it is not signed.
       let copied: CopyImageResult;
-      if (plan.subject !== undefined) copied = await copyImage(copy);
-      else {
-        const signed = await copySigned(signatures, { ...copy, judgeAs: entrySource(plan.image.entry) });
-        const summary = summarizeSignatures(signed.signatures);
-        if (summary) written.set(plan, summary);
-        copied = signed;
+      try {
+        // An attachment waits for its image (which may bring it along), and goes only where its image went.
+        if (plan.subject !== undefined && !(await gate.admit(plan.subject, destination.repository, run.signal))) {
+          return { status: 'skipped', digest: entry.digest, reason: companionLeftOut(plan.subject, destinationRef) };
+        }
+        const present = await destination.repository.manifestHead(destination.reference ?? entry.digest, { signal: run.signal }).catch((error: unknown) => {
+          if (isFerryError(error, 'NOT_FOUND')) return undefined;
+          throw error;
+        });
+        if (present?.digest === entry.digest) {
+          record(plan);
+          return { status: 'skipped', digest: entry.digest };
+        }
+        const copy = {
+          source: from,
+          destination,
+          instances: { mode: 'all' } as const,
+          preserveDigests: true,
+          limiters: [run.blobLimiter],
+          tracker: run.tracker,
+          retry: options.retry ?? DEFAULT_RETRY_POLICY,
+          signal: run.signal,
+          onEvent: options.onEvent,
+        };
+        // An attachment is about an image, not one to run: the policy does not judge it and it is not signed.
+        if (plan.subject !== undefined) copied = await copyImage(copy);
+        else {
+          const signed = await copySigned(signatures, { ...copy, judgeAs: entrySource(plan.image.entry) });
+          const summary = summarizeSignatures(signed.signatures);
+          if (summary) written.set(plan, summary);
+          copied = signed;
+        }
+      } catch (error) {
+        // A refusal names the mirror registry and the image, with the flag for its credentials, not a blob digest.
+        throw attributeAccessFailure(error, { source: from, destination });
       }
       if (copied.digest !== entry.digest) throw new FerryError('DIGEST_CHANGE', `${destinationRef} received ${copied.digest}, expected ${entry.digest}`);
       record(plan);
@@ -207,6 +216,7 @@ async function pushStoreWith(store: LayoutStore, images: readonly StoreImage[], 
     // An image the push did not get to is failed, saying why: the push is not complete.
     status: r.status === 'not-run' ? 'failed' : r.status,
     ...(r.reason !== undefined ? { reason: r.reason } : {}),
+    ...(r.status === 'failed' && r.error ? { code: r.error.code, ...(r.error.hint ? { hint: r.error.hint } : {}) } : {}),
     bytes: r.bytes,
     ...(written.has(r.item) ? { signatures: written.get(r.item) } : {}),
   });
