@@ -163,4 +163,18 @@ sync:
       await dest.stop();
     }
   });
+
+  test('a source repository listed to pick its tags is not listed again to find attachments', async () => {
+    const dest = await startRegistry();
+    const proxy = await startProxy({ upstream: source.url });
+    try {
+      const yaml = await file(work, 'regex.yaml', `${proxy.host}:\n  tls-verify: false\n  images-by-tag-regex:\n    shard/r1: '^[12]$'\n`);
+      const { report } = await syncOk(work, 'regex', ['--src', 'yaml', '--dest', 'docker', '--dest-tls-verify=false', yaml, `${dest.host}/listed`]);
+      assert.deepEqual(report.images.map((i) => i.status), ['copied', 'copied']);
+      assert.equal(proxy.count('GET tags'), 1, JSON.stringify(proxy.stats.requests));
+    } finally {
+      await proxy.stop();
+      await dest.stop();
+    }
+  });
 });

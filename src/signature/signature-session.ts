@@ -3,6 +3,7 @@ import { FerryError } from '../errors.ts';
 import type { Digest } from '../oci/digest.ts';
 import type { RawManifest } from '../oci/manifest.ts';
 import type { ImageReference } from '../ref/reference.ts';
+import type { Repository } from '../repository/repository.ts';
 import { carryAttachments } from './carry-attachments.ts';
 import { loadRegistriesD } from './lookaside/registries-d.ts';
 import { evaluatePolicy, policyDenied, type PolicyDecision } from './policy/policy-evaluate.ts';
@@ -282,6 +283,16 @@ export class SignatureSession {
   }
 
   /**
+   * A source repository's tags as the run listed them already (a sync lists
+   * them to pick its images): finding attachments then asks for no second
+   * listing. The first listing of a repository in a run is the one kept.
+   */
+  knowTags(repository: Pick<Repository, 'storageId' | 'repository'>, tags: readonly string[]): void {
+    const key = tagListKey(repository);
+    if (!this.tagLists.has(key)) this.tagLists.set(key, Promise.resolve(new Set(tags)));
+  }
+
+  /**
    * The tags (ref names, for a layout) of a registry or layout source's
    * repository, listed once per run (so an attachment pushed to the source
    * during the run may be missed, as with any listing); undefined for other
@@ -291,7 +302,7 @@ export class SignatureSession {
   private sourceTags(source: SignatureLocation, signal: AbortSignal | undefined): Promise<ReadonlySet<string> | undefined> | undefined {
     if (source.kind !== 'registry' && source.kind !== 'layout') return undefined;
     const repository = source.target.repository;
-    const key = `${repository.storageId} ${repository.repository}`;
+    const key = tagListKey(repository);
     let tags = this.tagLists.get(key);
     if (!tags) {
       tags = repository.tagList({ signal }).then(
@@ -343,4 +354,9 @@ export class SignatureSession {
     const empty = await this.emptyKeyring?.catch(() => undefined);
     await empty?.dispose();
   }
+}
+
+/** One repository of one storage, as the run's tag listings are kept. */
+function tagListKey(repository: Pick<Repository, 'storageId' | 'repository'>): string {
+  return `${repository.storageId} ${repository.repository}`;
 }

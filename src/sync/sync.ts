@@ -132,6 +132,8 @@ async function syncWith(spec: SyncSpec, options: SyncOptions, signatures: Signat
         sourceOverrides: options.sourceOverrides ?? {},
         destinationOverrides: options.destinationOverrides ?? {},
         onRuleFailed: (rule, source, error) => void failures.push({ rule, source, error }),
+        // Finding attachments needs each source repository's tags: the listing made here serves.
+        onTagsListed: (repository, tags) => signatures.knowTags(repository, tags),
         signal: options.signal,
       });
       return { images, failures };

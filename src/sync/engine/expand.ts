@@ -46,6 +46,8 @@ export interface ExpandContext {
    * what the failure means for the run. A cancellation ends the expansion.
    */
   onRuleFailed: (rule: SourceRule, source: string, error: FerryError) => void;
+  /** Each registry or layout tag listing made, as it came (the run's signature lookup reuses them). */
+  onTagsListed?: ((repository: Repository, tags: readonly string[]) => void) | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -120,10 +122,16 @@ async function expandOcDisk(ctx: ExpandContext, rule: SourceRule, path: string, 
   return images.map((image) => withTargets(ctx, rule, image, { transport: 'oc-disk', path, repository, ...(image.tag ? { tag: image.tag } : {}), ...(image.digest ? { digest: image.digest } : {}) }, undefined));
 }
 
+/** A listing as it came, told to {@link ExpandContext.onTagsListed}. */
+function listedTags(ctx: ExpandContext, repo: Repository, tags: string[]): string[] {
+  ctx.onTagsListed?.(repo, tags);
+  return tags;
+}
+
 /** The images of one repository a rule selects: its tags (listed when the selector needs it) and its digests. */
 async function selectImages(ctx: ExpandContext, rule: SourceRule, repo: Repository, base: Pick<SourceImage, 'registry' | 'repository'>): Promise<SourceImage[]> {
   // ferry's prune state is not an image: a mirror of a mirror must not copy it.
-  const listed = needsTagList(rule.tags) ? (await repo.tagList({ signal: ctx.signal })).filter((t) => t !== STATE_TAG) : [];
+  const listed = needsTagList(rule.tags) ? listedTags(ctx, repo, await repo.tagList({ signal: ctx.signal })).filter((t) => t !== STATE_TAG) : [];
   const tags = await selectTags(listed, rule.tags, { createdOf: (tag) => createdOf(repo, tag, ctx.signal), signal: ctx.signal });
   const digests = rule.tags.kind === 'explicit' ? rule.tags.digests : [];
   return [...tags.map((tag) => ({ ...base, tag })), ...digests.map((digest) => ({ ...base, digest }))];
@@ -131,7 +139,7 @@ async function selectImages(ctx: ExpandContext, rule: SourceRule, repo: Reposito
 
 async function expandLayout(ctx: ExpandContext, rule: SourceRule, path: string, repository: string | undefined): Promise<ExpandedImage[]> {
   const { repository: repo } = await openImage({ transport: 'oci', path }, { role: 'source', session: ctx.session, signal: ctx.signal });
-  const names = await repo.tagList({ signal: ctx.signal });
+  const names = listedTags(ctx, repo, await repo.tagList({ signal: ctx.signal }));
   const byRepository = new Map<string, Map<string, SourceImage>>();
   for (const name of names) {
     const image = layoutImageOf({ kind: 'oci-layout', path, repository }, name);
