@@ -65,20 +65,6 @@ export interface AdmittedManifest {
   rewritten: boolean;
 }
 
-/**
- * One run's trust machinery, meant to be shared by every image of the run:
- * the signature policy and registries.d (loaded and validated once), the
- * policy's keys, the signing keys, and caches of signatures read.
- *
- * Per image, callers use it in this order:
- * 1. {@link admit} (or the copy engine's `policy` hook from {@link policyHook})
- *    for each source manifest before any blob is written: evaluates the
- *    policy and refuses with `POLICY_DENIED`;
- * 2. the copy;
- * 3. {@link publish} for the manifests written: carries the source's
- *    signatures and attachments (unless `removeSignatures`) and signs.
- * Then {@link close} once.
- */
 /** What {@link SignatureSession.publish} carries and signs, and where. */
 export interface PublishArgs {
   source: SignatureTarget;
@@ -91,6 +77,22 @@ export interface PublishArgs {
   signal?: AbortSignal | undefined;
 }
 
+/**
+ * One run's trust machinery, meant to be shared by every image of the run:
+ * the signature policy and registries.d (loaded and validated once), the
+ * policy's keys, the signing keys, and caches of signatures read.
+ *
+ * Per image, callers use it in this order:
+ * 1. {@link admit} (or the copy engine's `policy` hook from {@link policyHook})
+ *    for each source manifest before any blob is written: evaluates the
+ *    policy and refuses with `POLICY_DENIED`;
+ * 2. the copy of blobs and manifests;
+ * 3. {@link publish} for the manifests written: carries the source's
+ *    signatures and attachments (unless `removeSignatures`) and signs
+ *    (before the tag that publishes the image, where the storage allows:
+ *    see `copySigned`).
+ * Then {@link close} once.
+ */
 export class SignatureSession {
   readonly policy: LoadedPolicy;
   readonly storage: SignatureStorage;

@@ -17,18 +17,19 @@ export interface SignedCopyResult extends CopyImageResult {
 }
 
 /**
- * Copies one image under a run's signature session, in the order
- * containers/image keeps: signing checked possible first; the policy decided
- * on every manifest the copy takes before any blob is written (a refusal
- * leaves nothing at the destination); the copy; then the source's signatures
- * and attachments carried for the manifests written unchanged, and every
- * manifest written (the top one too, when it is a new subset index) signed.
- * In a registry or a layout the signatures are written before the tag that
- * publishes the image (a registry gets the manifest by digest first): a run
- * stopped in between leaves no tag, so the next run copies the image again
- * and carries them, where it would otherwise skip an image whose tag is
- * there. A `dir:` image appears by a rename at its end; its signatures are
- * written into it after.
+ * Copies one image under a run's signature session: signing checked
+ * possible first; the policy decided on every manifest the copy takes
+ * before any blob is written (a refusal leaves nothing at the destination,
+ * as in containers/image); the blobs and manifests; then the source's
+ * signatures and attachments carried for the manifests written unchanged,
+ * and every manifest written (the top one too, when it is a new subset
+ * index) signed.
+ * In a registry or a layout that happens before the tag that publishes the
+ * image (a registry gets the manifest by digest first): a run stopped in
+ * between leaves no tag, so the next run copies the image again and
+ * carries them, where it would otherwise skip an image whose tag is there.
+ * A `dir:` image appears by a rename at its end; its signatures are written
+ * into it after.
  * Every workflow that writes images (copy, sync, mirror pushes) goes through it.
  */
 export async function copySigned(session: SignatureSession, options: SignedCopyOptions): Promise<SignedCopyResult> {
