@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { chromium, type BrowserContext, type Request } from 'playwright-core';
 import type { AfterHook } from './cleanup.ts';
 import { peerPath } from './peers.ts';
-import { tempDir } from './tmp.ts';
+import { removeTempDir, tempDir } from './tmp.ts';
 
 /**
  * Debian's headless Chromium driven by playwright-core, for the web UI's
@@ -54,21 +54,31 @@ function killChromium(profile: string): void {
 
 /**
  * Starts Chromium with a fresh `--user-data-dir` (closed after the test when
- * `t` is given). A browser that does not close in time (seen once on a
- * machine at load 20) is killed, so none is left behind. One whose test
- * process dies exits by itself: its pipe to playwright closes.
+ * `t` is given, and its profile removed once it has closed: a running
+ * browser still writes there). A browser that does not close in time (seen
+ * once on a machine at load 20) is killed, so none is left behind; so is
+ * one whose launch failed half-way. One whose test process dies exits by
+ * itself: its pipe to playwright closes.
  */
 export async function launchChromium(t: AfterHook | undefined, options: BrowserOptions = {}): Promise<TestBrowser> {
-  const profile = await tempDir('ferry-chromium', t);
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: peerPath('chromium'),
-    headless: true,
-    args: CHROMIUM_FLAGS,
-    javaScriptEnabled: options.javaScriptEnabled ?? true,
-    colorScheme: options.colorScheme ?? 'light',
-    viewport: options.viewport ?? { width: 1280, height: 800 },
-    ...(options.httpCredentials ? { httpCredentials: options.httpCredentials } : {}),
-  });
+  // Not handed `t`: removed by close(), after the browser is gone.
+  const profile = await tempDir('ferry-chromium');
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: peerPath('chromium'),
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      javaScriptEnabled: options.javaScriptEnabled ?? true,
+      colorScheme: options.colorScheme ?? 'light',
+      viewport: options.viewport ?? { width: 1280, height: 800 },
+      ...(options.httpCredentials ? { httpCredentials: options.httpCredentials } : {}),
+    });
+  } catch (error) {
+    killChromium(profile);
+    await removeTempDir(profile);
+    throw error;
+  }
   const requests: Request[] = [];
   context.on('request', (request) => requests.push(request));
   let closed = false;
@@ -80,6 +90,9 @@ export async function launchChromium(t: AfterHook | undefined, options: BrowserO
       await context.close();
     } finally {
       clearTimeout(timer);
+      // Whatever the close did, no process may still write into the profile.
+      killChromium(profile);
+      await removeTempDir(profile);
     }
   };
   t?.after(close);

@@ -16,8 +16,8 @@ export async function tempDir(prefix = 'ferry-test', t?: AfterHook): Promise<str
   return dir;
 }
 
-/** Removes a directory made by {@link tempDir} now. */
+/** Removes a directory made by {@link tempDir} now (tried again a few times if a file appears in it meanwhile: ENOTEMPTY). */
 export async function removeTempDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
+  await rm(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 100 });
   untrackDir(dir);
 }
