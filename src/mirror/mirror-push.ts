@@ -12,6 +12,7 @@ import { companionSubjects } from './store/store-companions.ts';
 import { formatReference, type ImageReference } from '../ref/reference.ts';
 import type { FlattenLevel } from '../sync/config/sync-spec.ts';
 import { flattenRepository } from '../sync/select/flatten.ts';
+import { failureOf } from '../sync/engine/run-plan.ts';
 import { entryRefName, entryRepository, entrySource, layoutRepository, splitRefName, type LayoutStore } from '../transports/layout/index.ts';
 import { openImage } from '../transports/open-image.ts';
 import type { AccessOptions } from '../repository/access.ts';
@@ -216,7 +217,7 @@ async function pushStoreWith(store: LayoutStore, images: readonly StoreImage[], 
     // An image the push did not get to is failed, saying why: the push is not complete.
     status: r.status === 'not-run' ? 'failed' : r.status,
     ...(r.reason !== undefined ? { reason: r.reason } : {}),
-    ...(r.status === 'failed' && r.error ? { code: r.error.code, ...(r.error.hint ? { hint: r.error.hint } : {}) } : {}),
+    ...(r.status === 'failed' && r.error ? failureOf(r.error) : {}),
     bytes: r.bytes,
     ...(written.has(r.item) ? { signatures: written.get(r.item) } : {}),
   });

@@ -23,8 +23,6 @@ export interface CarryAttachmentsOptions {
    */
   sourceTags?: ReadonlySet<string> | undefined;
   tracker?: BlobTracker | undefined;
-  /** Runs before an attachment is written to the destination. */
-  beforeWrite?: (() => Promise<void>) | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -48,7 +46,6 @@ export async function carryAttachments(source: SignatureLocation, destination: S
     if (source.kind === 'registry') annotations[ANNOTATION_SOURCE] = display.replace(/^docker:\/\//, '');
     // A referrer kept by digest in a store belongs to its image's repository.
     if (repository !== undefined && isDigest(to)) annotations[ANNOTATION_REPOSITORY] = repository;
-    await options.beforeWrite?.();
     await copyImage({
       source: { repository: src, reference: from, display },
       destination: { repository: dst, reference: to, display: isDigest(to) ? `${dst.display}@${to}` : `${dst.display}:${to}` },

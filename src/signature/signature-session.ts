@@ -72,8 +72,8 @@ export interface PublishArgs {
   digests: readonly Digest[];
   signDigests?: readonly Digest[] | undefined;
   tracker?: BlobTracker | undefined;
-  /** Runs before each write to the destination (idempotent: the copy puts the image's manifest by digest once). */
-  beforeWrite?: (() => Promise<void>) | undefined;
+  /** Puts the image's manifest by digest (once), before signatures go to a registry's signature API. */
+  imageFirst?: (() => Promise<void>) | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -225,8 +225,7 @@ export class SignatureSession {
    * carries the source's signatures and attachments to the destination
    * (unless signatures are removed), then signs every manifest in
    * `signDigests` (default: `digests`) when signing was asked for.
-   * `beforeWrite` runs before anything is written to the destination (the
-   * copy puts the image's manifest by digest there).
+   * `imageFirst` runs before a registry's signature API is written to.
    */
   async publish(args: PublishArgs): Promise<SignaturesWritten[]> {
     const source = locateSignatures(args.source);
@@ -251,17 +250,15 @@ export class SignatureSession {
 
   private async carry(source: SignatureLocation, destination: SignatureLocation, digest: Digest, e: SignaturesWritten, args: PublishArgs): Promise<void> {
     const { signal } = args;
-    const ready = async (): Promise<void> => args.beforeWrite?.();
     const attachmentsMove = (source.kind === 'registry' || source.kind === 'layout') && (destination.kind === 'registry' || destination.kind === 'layout') && this.storage.usesAttachments(destination);
     // Attachments that move byte for byte need not be read first (their blobs would cross twice).
     const found = await this.signaturesOf(source.target, digest, signal, !attachmentsMove);
     if (found.simple.length > 0) {
-      await ready();
-      e.locations.push(await this.storage.writeSimple(destination, digest, found.simple.map((s) => s.blob), signal));
+      e.locations.push(await this.storage.writeSimple(destination, digest, found.simple.map((s) => s.blob), signal, args.imageFirst));
       e.simple = found.simple.length;
     }
     if (attachmentsMove) {
-      const carried = await carryAttachments(source, destination, digest, { tracker: args.tracker, sourceTags: await this.sourceTags(source, signal), beforeWrite: ready, signal });
+      const carried = await carryAttachments(source, destination, digest, { tracker: args.tracker, sourceTags: await this.sourceTags(source, signal), signal });
       e.attachments.push(...carried.copied);
       const sigTag = attachmentReference(destination, attachmentTag(digest, '.sig'));
       const sigKept = carried.kept.some((k) => k.endsWith(`:${sigTag}`));
@@ -269,13 +266,11 @@ export class SignatureSession {
       for (const kept of carried.kept.filter((k) => !k.endsWith(`:${sigTag}`))) e.warnings.push(`${kept} already exists with other content; left as it is`);
       const sigstore = sigKept ? (await this.signaturesOf(source.target, digest, signal)).sigstore : [];
       if (sigstore.length > 0) {
-        await ready();
         e.locations.push(await this.storage.writeSigstore(destination, digest, sigstore, signal));
         e.sigstore = sigstore.length;
       }
     } else if (found.sigstore.length > 0) {
       if (this.storage.canStore(destination, 'sigstore')) {
-        await ready();
         e.locations.push(await this.storage.writeSigstore(destination, digest, found.sigstore, signal));
         e.sigstore = found.sigstore.length;
       } else {
@@ -323,13 +318,11 @@ export class SignatureSession {
     const identity = signer.identityFor(own, destination.target.display);
     const gpg = await signer.gpg(digest, identity, signal);
     if (gpg !== undefined) {
-      await args.beforeWrite?.();
-      e.locations.push(await this.storage.writeSimple(destination, digest, [gpg], signal));
+      e.locations.push(await this.storage.writeSimple(destination, digest, [gpg], signal, args.imageFirst));
       e.signed.push('gpg');
     }
     const sigstore = signer.sigstore(digest, identity);
     if (sigstore !== undefined) {
-      await args.beforeWrite?.();
       e.locations.push(await this.storage.writeSigstore(destination, digest, [sigstore], signal));
       e.signed.push('sigstore');
     }

@@ -25,7 +25,9 @@ export interface SignedCopyResult extends CopyImageResult {
  * and every manifest written (the top one too, when it is a new subset
  * index) signed.
  * In a registry or a layout that happens before the tag that publishes the
- * image (a registry gets the manifest by digest first): a run stopped in
+ * image (a registry whose signature API keeps them gets the manifest by
+ * digest first, as that API needs the image; referrers may come before
+ * their subject, as the distribution spec requires): a run stopped in
  * between leaves no tag, so the next run copies the image again and
  * carries them, where it would otherwise skip an image whose tag is there.
  * A `dir:` image appears by a rename at its end; its signatures are written
@@ -36,16 +38,16 @@ export async function copySigned(session: SignatureSession, options: SignedCopyO
   const { source, destination, judgeAs, ...copy } = options;
   session.checkCanSign(destination);
   const admitted: AdmittedManifest[] = [];
-  const publish = (named: Digest, beforeWrite?: () => Promise<void>): Promise<SignaturesWritten[]> => {
+  const publish = (named: Digest, imageFirst?: () => Promise<void>): Promise<SignaturesWritten[]> => {
     const carried = admitted.filter((a) => !a.rewritten).map((a) => a.manifest.digest);
-    return session.publish({ source, destination, digests: carried, signDigests: [...new Set([...carried, named])], tracker: options.tracker, signal: options.signal, beforeWrite });
+    return session.publish({ source, destination, digests: carried, signDigests: [...new Set([...carried, named])], tracker: options.tracker, signal: options.signal, imageFirst });
   };
   const kind = locateSignatures(destination).kind;
   let signatures: SignaturesWritten[] | undefined;
   const beforeTag =
     kind === 'registry' || kind === 'layout'
       ? async (named: { digest: Digest }, putByDigest: () => Promise<void>): Promise<void> => {
-          signatures = await publish(named.digest, kind === 'registry' ? putByDigest : undefined);
+          signatures = await publish(named.digest, putByDigest);
         }
       : undefined;
   const result = await copyImage({ ...copy, source, destination, policy: session.policyHook(source, destination, admitted, { judgeAs }), beforeTag });

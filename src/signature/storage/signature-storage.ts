@@ -108,11 +108,14 @@ export class SignatureStorage {
    * registry's signature API where offered, else in the lookaside staging
    * location, a layout's `signatures/`, or `dir:` files. Signatures already
    * there stay (an identical one is not stored twice). Returns where they went.
+   * `imageFirst` puts the image's manifest in place before the signature API
+   * is used: the API keeps signatures on the image, which must exist.
    */
-  async writeSimple(location: SignatureLocation, digest: Digest, blobs: readonly Uint8Array[], signal: AbortSignal | undefined): Promise<string> {
+  async writeSimple(location: SignatureLocation, digest: Digest, blobs: readonly Uint8Array[], signal: AbortSignal | undefined, imageFirst?: () => Promise<void>): Promise<string> {
     switch (location.kind) {
       case 'registry': {
         if (await this.supportsExtension(location, signal)) {
+          await imageFirst?.();
           await writeExtensionSignatures(location.repository, digest, blobs, signal);
           return `${location.repository.display} (signature API)`;
         }
