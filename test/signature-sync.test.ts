@@ -155,14 +155,17 @@ describe('sync carries, enforces and makes signatures', { skip }, () => {
     const appDigest = await skopeoInspectDigest(src('sig/app'), { tlsVerify: false });
     const sigTag = `sha256-${appDigest.slice(7)}.sig`;
     const sync = (report: string) => runFerry(['sync', '--config', config, '--insecure-policy', '--registries.d', dirD, '--report', report], { env: gpg.env });
-    type Report = { images: Array<{ source: string; status: string; signatures?: { simple: number; sigstore: number; attachments: number } }> };
+    type Report = { images: Array<{ source: string; status: string; reason?: string; signatures?: { simple: number; sigstore: number; attachments: number; signed: number } }> };
     const appEntry = async (report: string) => (JSON.parse(await readFile(report, 'utf8')) as Report).images.find((i) => i.source.endsWith('/sig/app:v1'));
 
     // The destination refuses the cosign signature's tag: the image fails after its blobs and GPG signature are there.
-    proxy.addFault({ type: 'status', status: 403, times: Infinity, match: { method: 'PUT', kind: 'manifest', path: '.sig' } });
+    const refusal = proxy.addFault({ type: 'status', status: 403, times: Infinity, match: { method: 'PUT', kind: 'manifest', path: '.sig' } });
     const first = await sync(join(work, 'retry-1.json'));
     assert.equal(first.code, 1, explain(first));
-    assert.equal((await appEntry(join(work, 'retry-1.json')))?.status, 'failed', explain(first));
+    const failed = await appEntry(join(work, 'retry-1.json'));
+    assert.equal(failed?.status, 'failed', explain(first));
+    assert.ok(refusal.hits >= 1, 'the run failed at the refused .sig');
+    assert.match(failed?.reason ?? '', /403|denied/i);
     const tagged = await runSkopeo(['inspect', '--raw', '--tls-verify=false', `docker://${target.host}/again/sig/app:v1`]);
     assert.notEqual(tagged.code, 0, 'the tag that publishes the image was not written');
 
@@ -175,15 +178,16 @@ describe('sync carries, enforces and makes signatures', { skip }, () => {
     assert.equal(await skopeoInspectDigest(`docker://${target.host}/again/sig/app:v1`, { tlsVerify: false }), appDigest);
     assert.equal(await skopeoInspectDigest(`docker://${target.host}/again/sig/app:${sigTag}`, { tlsVerify: false }), await skopeoInspectDigest(src('sig/app', sigTag), { tlsVerify: false }));
     assert.deepEqual((await readdir(join(sigs, 'again', 'sig'))).filter((n) => n.startsWith('app@')), [`app@${appDigest.replace(':', '=')}`]);
-    // On the wire: the manifest by digest (so the image exists), its cosign signature, and the tag last.
+    assert.deepEqual(await readdir(join(sigs, 'again', 'sig', `app@${appDigest.replace(':', '=')}`)), ['signature-1'], 'the retry stored the signature once');
+    // On the wire: its cosign signature, then the tag, last (a registry without a signature API gets no manifest by digest first).
     const puts = proxy.stats.log
       .filter((e) => e.method === 'PUT' && e.kind === 'manifest' && e.path.startsWith('/v2/again/sig/app/'))
       .sort((a, b) => a.seq - b.seq)
       .map((e) => e.path.slice('/v2/again/sig/app/manifests/'.length));
-    assert.deepEqual(puts, [appDigest, sigTag, 'v1']);
+    assert.deepEqual(puts, [sigTag, 'v1']);
   });
 
-  test('a registry with the signature API gets the image by digest before its GPG signature goes through the API; skopeo verifies it there', async (t) => {
+  test('a registry with the signature API gets the image by digest, then its GPG signature through the API, then the tag; skopeo verifies it there', async (t) => {
     const target = await startRegistry({ t });
     const standIn = await startSignatureApiRegistry(target.url);
     t.after(() => standIn.stop());
@@ -194,6 +198,8 @@ describe('sync carries, enforces and makes signatures', { skip }, () => {
     assert.equal(run.code, 0, explain(run));
     const digest = await skopeoInspectDigest(src('sig/tool'), { tlsVerify: false });
     assert.deepEqual(standIn.refused, [], 'no signature was sent before its manifest was there');
+    // On the wire: the manifest by digest, its signature through the API, the tag last.
+    assert.deepEqual(standIn.writes.filter((w) => w.startsWith('PUT manifest ') || w.startsWith('PUT signature ')), [`PUT manifest ${digest}`, `PUT signature ${digest}`, 'PUT manifest v1']);
     assert.equal(standIn.signatures.get(`api/tool@${digest}`)?.length, 1, 'the GPG signature went through the API');
     // skopeo reads signatures through the API where a registry offers it, and checks alice's here.
     const mirror = `${standIn.host}/api`;

@@ -8,6 +8,7 @@ import { explain } from './helpers/ferry-cli.ts';
 import { startProxy, type RunningProxy } from './helpers/proxy.ts';
 import { requirePeer, startRegistry, type RunningRegistry } from './helpers/registry.ts';
 import { removeTempDir, tempDir } from './helpers/tmp.ts';
+import { skopeo, skopeoInspectDigest } from './helpers/skopeo.ts';
 import { shardOf } from '../src/sync/select/shard.ts';
 import { assertDigests, contents, file, image, seed, seedAll, syncOk, type Report } from './fixtures/sync.ts';
 
@@ -164,14 +165,26 @@ sync:
     }
   });
 
-  test('a source repository listed to pick its tags is not listed again to find attachments', async () => {
+  test('a source repository listed to pick its tags is not listed again to find attachments, and the listing finds them', async () => {
     const dest = await startRegistry();
     const proxy = await startProxy({ upstream: source.url });
     try {
-      const yaml = await file(work, 'regex.yaml', `${proxy.host}:\n  tls-verify: false\n  images-by-tag-regex:\n    shard/r1: '^[12]$'\n`);
+      // listed/app:1 has a cosign-style attachment tag the regex does not select: only the shared listing can find it.
+      await seed(store, source.host, [['shard/r1', '1', 'listed/app'], ['shard/r1', '2', 'listed/app']]);
+      const subject = await skopeoInspectDigest(`docker://${source.host}/listed/app:1`, { tlsVerify: false });
+      const sigTag = `sha256-${subject.slice(7)}.sig`;
+      await skopeo(['copy', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${source.host}/shard/r0:1`, `docker://${source.host}/listed/app:${sigTag}`]);
+      proxy.reset();
+      const yaml = await file(work, 'regex.yaml', `${proxy.host}:\n  tls-verify: false\n  images-by-tag-regex:\n    listed/app: '^[12]$'\n`);
       const { report } = await syncOk(work, 'regex', ['--src', 'yaml', '--dest', 'docker', '--dest-tls-verify=false', yaml, `${dest.host}/listed`]);
       assert.deepEqual(report.images.map((i) => i.status), ['copied', 'copied']);
       assert.equal(proxy.count('GET tags'), 1, JSON.stringify(proxy.stats.requests));
+      const there = report.images.find((i) => i.destination.endsWith(':1'))!.destination.replace(/:1$/, '');
+      assert.equal(
+        await skopeoInspectDigest(`${there}:${sigTag}`, { tlsVerify: false }),
+        await skopeoInspectDigest(`docker://${source.host}/listed/app:${sigTag}`, { tlsVerify: false }),
+        'the attachment the listing named went along',
+      );
     } finally {
       await proxy.stop();
       await dest.stop();
