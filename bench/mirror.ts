@@ -24,8 +24,7 @@ import { alternate, ratioCell, spreadCells } from './lib/compare.ts';
 import { countTags, freshRegistry, seedImages, type BenchRegistry } from './lib/registries.ts';
 import { bytes, median, secs, table } from './lib/report.ts';
 import { FULL_SET, QUICK_SET, describeSet, syncSetSpecs, uniqueBytes, writeSkopeoYaml } from './lib/sync-set.ts';
-import { measure } from './lib/measure.ts';
-import { ROOT, ferry, printEnvironment, printFinished, skopeo, toolEnv } from './lib/tools.ts';
+import { ferry, floorSync, printEnvironment, printFinished, skopeo } from './lib/tools.ts';
 
 const args = benchArgs(3);
 
@@ -71,12 +70,11 @@ try {
 
   // 2. disk → registry, from each tool's own output (the floor reads ferry's).
   const delivered: Record<string, number[]> = { ferry: [], skopeo: [], floor: [] };
-  const floor = join(ROOT, 'bench', 'lib', 'floor-sync.mjs');
   const [toRegFerry, toRegSkopeo, toRegFloor] = await alternate<BenchRegistry>(
     [
       { name: 'ferry', run: (d) => ferry(['sync', '--insecure-policy', '--src', 'oci', '--dest', 'docker', '--dest-tls-verify=false', kept['ferry']!, `${d.host}/mirror`]) },
       { name: 'skopeo', run: (d) => skopeo(['sync', '--src', 'dir', '--dest', 'docker', '--dest-tls-verify=false', '--preserve-digests', kept['skopeo']!, `${d.host}/mirror`]) },
-      { name: 'floor', run: async (d) => measure(process.execPath, [floor, '-', `oci:${kept['ferry']!}`, `${d.host}/mirror`], { env: await toolEnv() }) },
+      { name: 'floor', run: (d) => floorSync('-', `oci:${kept['ferry']!}`, `${d.host}/mirror`) },
     ],
     {
       runs: args.runs,

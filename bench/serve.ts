@@ -31,9 +31,7 @@ import { layoutRepository } from '../src/transports/layout/layout-repository.ts'
 import { startRegistry } from '../test/helpers/registry.ts';
 import { skopeoCopy } from '../test/helpers/skopeo.ts';
 import { flushDisks } from './lib/compare.ts';
-import { measure } from './lib/measure.ts';
-import { toolEnv } from './lib/tools.ts';
-import { peerPath } from '../test/helpers/peers.ts';
+import { skopeo } from './lib/tools.ts';
 import { tempDir, removeTempDir } from '../test/helpers/tmp.ts';
 import { makeImage, raw, type TestImage } from '../test/fixtures/layout-image.ts';
 import { pushImage } from '../test/fixtures/server-client.ts';
@@ -115,9 +113,7 @@ async function cpuSeconds(pid: number): Promise<number> {
 
 /** One timed pull by skopeo into an OCI layout, with skopeo's user and system CPU (GNU time's `%U %S`). */
 async function skopeoPull(host: string, out: string): Promise<{ seconds: number; user: number; system: number }> {
-  const run = await measure(peerPath('skopeo'), ['--insecure-policy', 'copy', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${host}/bench/large:1`, `oci:${out}:large`], {
-    env: await toolEnv(), timeoutMs: 1_800_000,
-  });
+  const run = await skopeo(['copy', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${host}/bench/large:1`, `oci:${out}:large`], { timeoutMs: 1_800_000 });
   if (run.code !== 0) throw new Error(`skopeo pull failed (exit ${run.code}): ${run.stderr.slice(-500)}`);
   return { seconds: run.seconds, user: run.userSeconds, system: run.systemSeconds };
 }

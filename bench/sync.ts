@@ -20,12 +20,12 @@ import { join } from 'node:path';
 import { removeTempDir, tempDir } from '../test/helpers/tmp.ts';
 import { benchArgs } from './lib/args.ts';
 import { alternate, ratioCell, spreadCells, type Series } from './lib/compare.ts';
-import { measure, type Measured } from './lib/measure.ts';
+import type { Measured } from './lib/measure.ts';
 import { countTags, freshRegistry, seedImages, type BenchRegistry } from './lib/registries.ts';
 import { mib, ratio, secs, table } from './lib/report.ts';
 import { FULL_SCALE, QUICK_SCALE, distinctImages, seedScaleSet } from './lib/scale-set.ts';
 import { FULL_SET, QUICK_SET, describeSet, syncSetSpecs, writeSkopeoYaml } from './lib/sync-set.ts';
-import { ferry, printEnvironment, printFinished, reportFailure, ROOT, skopeo, toolEnv } from './lib/tools.ts';
+import { ferry, floorSync, printEnvironment, printFinished, reportFailure, skopeo } from './lib/tools.ts';
 
 const args = benchArgs(3);
 const shape = args.quick ? QUICK_SET : FULL_SET;
@@ -33,10 +33,6 @@ const scale = args.quick ? QUICK_SCALE : FULL_SCALE;
 
 const ferrySync = (file: string, dest: string, extra: string[] = []): Promise<Measured> =>
   ferry(['sync', '--insecure-policy', '--src', 'yaml', '--dest', 'docker', '--dest-tls-verify=false', ...extra, file, dest]);
-const FLOOR = join(ROOT, 'bench', 'lib', 'floor-sync.mjs');
-/** The floor client as its own process, like the tools: Node's start-up is part of every figure. */
-const floorSync = async (list: string, source: string, dest: string): Promise<Measured> =>
-  measure(process.execPath, [FLOOR, list, source, dest], { env: await toolEnv() });
 const skopeoSync = (file: string, dest: string, extra: string[] = []): Promise<Measured> =>
   skopeo(['sync', '--src', 'yaml', '--dest', 'docker', '--dest-tls-verify=false', '--preserve-digests', ...extra, file, dest]);
 

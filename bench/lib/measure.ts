@@ -73,7 +73,8 @@ export async function measure(cmd: string, args: readonly string[], options: Mea
     const seconds = (performance.now() - started) / 1000;
     const timeOut = await readFile(timeFile, 'utf8').catch(() => '');
     // GNU time writes "Command exited with non-zero status N" before the format line.
-    const [user, system, kb] = (timeOut.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+    const figures = /^([\d.]+) ([\d.]+) (\d+)$/.exec(timeOut.trim().split('\n').at(-1) ?? '');
+    const [user, system, kb] = figures ? figures.slice(1).map(Number) : [NaN, NaN, NaN];
     return {
       command: commandLine(cmd, args),
       code,

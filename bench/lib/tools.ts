@@ -61,6 +61,15 @@ export async function skopeo(args: readonly string[], options: MeasureOptions = 
   return measure(peerPath('skopeo'), ['--insecure-policy', ...args], { env: await toolEnv(), ...options });
 }
 
+/**
+ * The floor client (bench/lib/floor-sync.mjs) as its own process, like the
+ * tools: Node's start-up is part of every figure. LIST is an images file, or
+ * `-` with an `oci:DIR` SOURCE for every image of that layout.
+ */
+export async function floorSync(list: string, source: string, dest: string): Promise<Measured> {
+  return measure(process.execPath, [join(ROOT, 'bench', 'lib', 'floor-sync.mjs'), list, source, dest], { env: await toolEnv() });
+}
+
 /** Prints a failed run (command, exit code, the end of its output) so the report can quote it. */
 export function reportFailure(run: Measured): void {
   console.log(`\n**FAILED** (exit ${run.code}): \`${run.command}\``);
