@@ -9,7 +9,4 @@ echo "== type-check"; bash scripts/node.sh node_modules/typescript/bin/tsc -p ts
 echo "== lint"; bash scripts/node.sh node_modules/eslint/bin/eslint.js --max-warnings=0 .
 echo "== tests"
 if [ $# -gt 0 ]; then files=("$@"); else files=("test/**/*.test.ts" "src/**/*.test.ts"); fi
-# --test-force-exit: a test file's process ends when its tests have, even if
-# something it started still holds the event loop (a browser left open by a
-# failed test once kept CI waiting for ever); exit handlers still clean up.
-exec bash scripts/node.sh --disable-warning=ExperimentalWarning --test --test-concurrency=2 --test-timeout=600000 --test-force-exit "${files[@]}"
+exec bash scripts/node.sh --disable-warning=ExperimentalWarning --test --test-concurrency=2 --test-timeout=600000 "${files[@]}"
